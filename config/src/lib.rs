@@ -1,0 +1,19 @@
+//! Typed, layered settings for Desk.
+//!
+//! - [`server`]: `deskd`'s settings — defaults → TOML file → `DESK_…`
+//!   environment → command-line flags, validated into [`ServerSettings`].
+//! - [`paths`]: the standard (XDG) folders Desk uses when nothing is configured.
+//! - [`error`]: what goes wrong while loading, naming the key, the value and what
+//!   was expected.
+//!
+//! Loading never writes files: creating the signing secret is the server's job.
+
+pub mod error;
+pub mod paths;
+pub mod server;
+
+pub use error::ConfigError;
+pub use server::{
+    AuthSettings, LimitSettings, LogFormat, LogSettings, ServerOverrides, ServerSection,
+    ServerSettings,
+};

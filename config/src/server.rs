@@ -1,0 +1,417 @@
+//! `deskd`'s settings.
+//!
+//! ```toml
+//! [server]
+//! bind = "127.0.0.1:7878"
+//! data = "/var/lib/desk"
+//! public_url = "https://support.example.com"
+//! allow_registration = true
+//! body_limit_bytes = 65536
+//!
+//! [auth]
+//! secret_file = "/var/lib/desk/secret"   # or `secret` (env DESK_AUTH__SECRET)
+//! access_ttl_minutes = 15
+//! refresh_ttl_days = 30
+//!
+//! [limits]            # requests per minute; 0 disables a limit
+//! login_per_minute = 10
+//! embed_per_minute = 120
+//! api_per_minute = 600
+//!
+//! [log]
+//! format = "text"     # or "json"
+//! level = "info"      # a tracing filter, e.g. "info,desk_server=debug"
+//! ```
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Toml},
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::{ConfigError, paths};
+
+/// The environment prefix: `DESK_LIMITS__EMBED_PER_MINUTE` sets
+/// `limits.embed_per_minute`.
+pub const ENV_PREFIX: &str = "DESK_";
+
+/// Shortest signing secret accepted for HS256 (RFC 7518 §3.2).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ServerSettings {
+    pub server: ServerSection,
+    pub auth: AuthSettings,
+    pub limits: LimitSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSection {
+    pub bind: SocketAddr,
+    /// The data folder; `None` means the user's data directory, resolved by
+    /// [`ServerSettings::load`].
+    pub data: Option<PathBuf>,
+    /// Base of embed and ticket links. `None`: `http://<bound address>`.
+    pub public_url: Option<String>,
+    pub allow_registration: bool,
+    pub body_limit_bytes: u64,
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        ServerSection {
+            bind: SocketAddr::from(([127, 0, 0, 1], 7878)),
+            data: None,
+            public_url: None,
+            allow_registration: true,
+            body_limit_bytes: 64 * 1024,
+        }
+    }
+}
+
+impl ServerSection {
+    /// The data folder, once [`ServerSettings::load`] has resolved it.
+    pub fn data_dir(&self) -> &Path {
+        self.data.as_deref().unwrap_or(Path::new("."))
+    }
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// Where the signing secret lives; `None` means `<data>/secret`.
+    pub secret_file: Option<PathBuf>,
+    /// The signing secret itself, for deployments that inject it (takes
+    /// precedence over `secret_file`). Never printed.
+    pub secret: Option<SecretString>,
+    pub access_ttl_minutes: u32,
+    pub refresh_ttl_days: u32,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            secret_file: None,
+            secret: None,
+            access_ttl_minutes: 15,
+            refresh_ttl_days: 30,
+        }
+    }
+}
+
+// Hand-written so the secret can never reach a log line, even redacted by
+// type name only.
+impl std::fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthSettings")
+            .field("secret_file", &self.secret_file)
+            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .field("access_ttl_minutes", &self.access_ttl_minutes)
+            .field("refresh_ttl_days", &self.refresh_ttl_days)
+            .finish()
+    }
+}
+
+/// Requests per minute; 0 disables a limit.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitSettings {
+    /// Login, token and register: per client address and per email.
+    pub login_per_minute: u32,
+    /// The public embed endpoint, per client address.
+    pub embed_per_minute: u32,
+    /// Everything else, per signed-in user (per address when anonymous).
+    pub api_per_minute: u32,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        LimitSettings {
+            login_per_minute: 10,
+            embed_per_minute: 120,
+            api_per_minute: 600,
+        }
+    }
+}
+
+impl LimitSettings {
+    /// No limits at all: for tests and benchmarks that hammer one address.
+    pub fn unlimited() -> Self {
+        LimitSettings {
+            login_per_minute: 0,
+            embed_per_minute: 0,
+            api_per_minute: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+/// Command-line flags: the last layer, applied only where given.
+#[derive(Debug, Clone, Default)]
+pub struct ServerOverrides {
+    pub config_file: Option<PathBuf>,
+    pub bind: Option<SocketAddr>,
+    pub data: Option<PathBuf>,
+}
+
+impl ServerSettings {
+    /// Loads defaults → `config_file` (or `<config dir>/deskd.toml` when it
+    /// exists) → `DESK_…` environment → flags, then validates.
+    pub fn load(overrides: &ServerOverrides) -> Result<Self, ConfigError> {
+        Self::load_from(overrides, Env::prefixed(ENV_PREFIX).split("__"))
+    }
+
+    fn load_from(overrides: &ServerOverrides, env: Env) -> Result<Self, ConfigError> {
+        // An explicitly named file must exist; the default one is optional.
+        let file = match &overrides.config_file {
+            Some(file) if !file.exists() => return Err(ConfigError::MissingFile(file.clone())),
+            Some(file) => Some(file.clone()),
+            None => paths::config_dir()
+                .map(|dir| dir.join("deskd.toml"))
+                .filter(|file| file.exists()),
+        };
+        let mut figment = Figment::new();
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment = figment.merge(env);
+        if let Some(bind) = overrides.bind {
+            figment = figment.merge(("server.bind", bind.to_string()));
+        }
+        if let Some(data) = &overrides.data {
+            figment = figment.merge(("server.data", data));
+        }
+        let mut settings: ServerSettings = figment.extract()?;
+        settings.resolve_defaults()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Settings for a server on `data` with everything else at its default:
+    /// for embedding (`desk demo`) and tests.
+    pub fn for_data_dir(data: impl Into<PathBuf>) -> Self {
+        let mut settings = ServerSettings::default();
+        settings.server.data = Some(data.into());
+        settings
+    }
+
+    fn resolve_defaults(&mut self) -> Result<(), ConfigError> {
+        if self.server.data.is_none() {
+            self.server.data = Some(paths::data_dir().ok_or(ConfigError::NoDataDir)?);
+        }
+        if let Some(url) = &mut self.server.public_url {
+            while url.ends_with('/') {
+                url.pop();
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks values that parse but make no sense.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.server.public_url {
+            let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
+            if !scheme_ok || url.contains(char::is_whitespace) {
+                return Err(ConfigError::Invalid {
+                    key: "server.public_url",
+                    value: url.clone(),
+                    expected: "an absolute http:// or https:// URL",
+                });
+            }
+        }
+        let limit = self.server.body_limit_bytes;
+        if !(1024..=16 * 1024 * 1024).contains(&limit) {
+            return Err(ConfigError::Invalid {
+                key: "server.body_limit_bytes",
+                value: limit.to_string(),
+                expected: "a size from 1024 to 16777216 bytes",
+            });
+        }
+        if self.auth.access_ttl_minutes == 0 || self.auth.access_ttl_minutes > 24 * 60 {
+            return Err(ConfigError::Invalid {
+                key: "auth.access_ttl_minutes",
+                value: self.auth.access_ttl_minutes.to_string(),
+                expected: "from 1 to 1440 minutes",
+            });
+        }
+        if self.auth.refresh_ttl_days == 0 || self.auth.refresh_ttl_days > 365 {
+            return Err(ConfigError::Invalid {
+                key: "auth.refresh_ttl_days",
+                value: self.auth.refresh_ttl_days.to_string(),
+                expected: "from 1 to 365 days",
+            });
+        }
+        if let Some(secret) = &self.auth.secret
+            && secret.expose_secret().len() < MIN_SECRET_BYTES
+        {
+            return Err(ConfigError::Invalid {
+                key: "auth.secret",
+                value: "[redacted]".into(),
+                expected: "at least 32 bytes",
+            });
+        }
+        if self.log.level.trim().is_empty() {
+            return Err(ConfigError::Invalid {
+                key: "log.level",
+                value: self.log.level.clone(),
+                expected: "a level such as info or a filter such as info,desk_server=debug",
+            });
+        }
+        Ok(())
+    }
+
+    /// Where the signing secret lives.
+    pub fn secret_file(&self) -> PathBuf {
+        self.auth
+            .secret_file
+            .clone()
+            .unwrap_or_else(|| self.server.data_dir().join("secret"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_with(toml: &str, env: &[(&str, &str)], overrides: ServerOverrides) -> Result<ServerSettings, ConfigError> {
+        let mut result = None;
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("deskd.toml", toml)?;
+            for (k, v) in env {
+                jail.set_env(k, v);
+            }
+            let overrides = ServerOverrides {
+                config_file: Some("deskd.toml".into()),
+                ..overrides.clone()
+            };
+            result = Some(ServerSettings::load_from(
+                &overrides,
+                Env::prefixed(ENV_PREFIX).split("__"),
+            ));
+            Ok(())
+        });
+        result.unwrap_or_else(|| Err(ConfigError::NoDataDir))
+    }
+
+    #[test]
+    fn defaults_match_the_architecture() -> Result<(), ConfigError> {
+        let s = load_with("", &[], ServerOverrides::default())?;
+        assert_eq!(s.server.bind.to_string(), "127.0.0.1:7878");
+        assert!(s.server.allow_registration);
+        assert_eq!(s.server.body_limit_bytes, 65536);
+        assert_eq!(s.auth.access_ttl_minutes, 15);
+        assert_eq!(s.auth.refresh_ttl_days, 30);
+        assert_eq!(
+            (s.limits.login_per_minute, s.limits.embed_per_minute, s.limits.api_per_minute),
+            (10, 120, 600)
+        );
+        assert_eq!(s.log.format, LogFormat::Text);
+        assert!(s.server.data.is_some(), "data folder resolved");
+        Ok(())
+    }
+
+    #[test]
+    fn layers_apply_in_order_file_env_flags() -> Result<(), ConfigError> {
+        let toml = "[server]\nbind = \"0.0.0.0:1\"\npublic_url = \"https://desk.example.com/\"\n[limits]\nembed_per_minute = 5\napi_per_minute = 7\n";
+        let env = [("DESK_LIMITS__EMBED_PER_MINUTE", "9"), ("DESK_SERVER__BIND", "0.0.0.0:2")];
+        let flags = ServerOverrides {
+            bind: Some(SocketAddr::from(([127, 0, 0, 1], 3))),
+            data: Some("/tmp/desk-data".into()),
+            ..Default::default()
+        };
+        let s = load_with(toml, &env, flags)?;
+        assert_eq!(s.server.bind.to_string(), "127.0.0.1:3", "flag beats env beats file");
+        assert_eq!(s.limits.embed_per_minute, 9, "env beats file");
+        assert_eq!(s.limits.api_per_minute, 7, "file beats default");
+        assert_eq!(s.server.data.as_deref(), Some(Path::new("/tmp/desk-data")));
+        assert_eq!(s.server.public_url.as_deref(), Some("https://desk.example.com"), "trailing slash trimmed");
+        Ok(())
+    }
+
+    #[test]
+    fn a_bad_value_names_key_value_and_expectation() {
+        let err = load_with("", &[("DESK_LIMITS__LOGIN_PER_MINUTE", "lots")], ServerOverrides::default())
+            .err()
+            .map(|e| e.to_string().to_lowercase())
+            .unwrap_or_default();
+        assert!(err.contains("limits.login_per_minute"), "{err}");
+        assert!(err.contains("\"lots\""), "{err}");
+        assert!(err.contains("expected u32"), "{err}");
+        assert!(err.contains("desk_"), "names the environment layer: {err}");
+    }
+
+    #[test]
+    fn unknown_keys_in_a_section_are_rejected() {
+        let err = load_with("[server]\nbnid = \"127.0.0.1:1\"\n", &[], ServerOverrides::default());
+        let msg = err.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("bnid"), "{msg}");
+    }
+
+    #[test]
+    fn invalid_values_are_explained() {
+        let err = load_with("[server]\npublic_url = \"ftp://x\"\n", &[], ServerOverrides::default());
+        match err {
+            Err(ConfigError::Invalid { key, value, .. }) => {
+                assert_eq!(key, "server.public_url");
+                assert_eq!(value, "ftp://x");
+            }
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+        let short = load_with("", &[("DESK_AUTH__SECRET", "short")], ServerOverrides::default());
+        assert!(matches!(short, Err(ConfigError::Invalid { key: "auth.secret", .. })));
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() -> Result<(), ConfigError> {
+        let secret = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t";
+        let s = load_with("", &[("DESK_AUTH__SECRET", secret)], ServerOverrides::default())?;
+        let printed = format!("{s:?}");
+        assert!(!printed.contains(secret), "{printed}");
+        assert!(printed.contains("[redacted]"));
+        Ok(())
+    }
+
+    #[test]
+    fn a_missing_explicit_config_file_is_an_error() {
+        let overrides = ServerOverrides {
+            config_file: Some("/nonexistent/deskd.toml".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            ServerSettings::load(&overrides),
+            Err(ConfigError::MissingFile(_))
+        ));
+    }
+}
