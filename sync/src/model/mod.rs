@@ -1,0 +1,19 @@
+//! The ticket model and its rules, written once for both sides.
+//!
+//! - [`kinds`]: roles, statuses (with the transition table) and priorities.
+//! - [`ticket`]: tickets and comments, and how a patch becomes a list of
+//!   [`Change`]s.
+//! - [`user`]: users as everyone but the store sees them.
+//! - [`policy`]: who may see what and do what — the permission table of API.md.
+//! - [`validate`]: the shape of acceptable values (lengths, formats).
+
+pub mod kinds;
+pub mod policy;
+pub mod ticket;
+pub mod user;
+pub mod validate;
+
+pub use kinds::{Priority, Role, Status};
+pub use policy::{Actor, Scope, TicketAction};
+pub use ticket::{Change, Comment, NewTicket, Ticket, TicketPatch, UserRef};
+pub use user::User;

@@ -1,0 +1,306 @@
+//! Who may see what and do what: the permission table of API.md, in one file.
+//!
+//! | role     | sees tickets        | may                                                        |
+//! |----------|---------------------|------------------------------------------------------------|
+//! | customer | they requested      | create, read, comment publicly, rotate their embed link    |
+//! | agent    | assigned to them    | + edit fields, comment internally                          |
+//! | admin    | all                 | + assign, rotate any embed link, manage users              |
+//!
+//! A ticket outside the caller's view is "not found", never "forbidden", so
+//! its existence does not leak. Every check here is a pure function; the
+//! server calls them inside the write that acts on their answer, so nothing
+//! changes between the check and the act.
+
+use uuid::Uuid;
+
+use super::{Role, Ticket, TicketPatch, User};
+use crate::RuleError;
+
+/// Who is asking: the user and the role the server knows them by now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    pub id: Uuid,
+    pub role: Role,
+}
+
+/// The tickets an actor can see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    AssignedTo(Uuid),
+    RequestedBy(Uuid),
+}
+
+impl Actor {
+    pub fn scope(&self) -> Scope {
+        match self.role {
+            Role::Admin => Scope::All,
+            Role::Agent => Scope::AssignedTo(self.id),
+            Role::Customer => Scope::RequestedBy(self.id),
+        }
+    }
+
+    pub fn can_see(&self, ticket: &Ticket) -> bool {
+        self.scope()
+            .contains(ticket.requester.id, ticket.assignee.as_ref().map(|a| a.id))
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+impl Scope {
+    pub fn contains(&self, requester: Uuid, assignee: Option<Uuid>) -> bool {
+        match *self {
+            Scope::All => true,
+            Scope::AssignedTo(id) => assignee == Some(id),
+            Scope::RequestedBy(id) => requester == id,
+        }
+    }
+}
+
+/// Something done to one ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketAction {
+    /// The ticket, its visible comments and its history.
+    Read,
+    Comment { internal: bool },
+    /// Status, priority, subject, description or tags.
+    Edit,
+    Assign,
+    RotateEmbed,
+}
+
+/// May `actor` do `action` to `ticket`?
+pub fn authorize(actor: &Actor, ticket: &Ticket, action: TicketAction) -> Result<(), RuleError> {
+    use TicketAction::*;
+    if !actor.can_see(ticket) {
+        return Err(RuleError::NotFound("ticket"));
+    }
+    let refusal = match (actor.role, action) {
+        (_, Read) => None,
+        (Role::Admin, _) => None,
+        (_, RotateEmbed) if ticket.requester.id == actor.id => None,
+        (_, RotateEmbed) => Some("only the requester or an admin may rotate the embed link"),
+        (_, Assign) => Some("only admins may assign tickets"),
+        (Role::Agent, Comment { .. } | Edit) => None,
+        (Role::Customer, Comment { internal: false }) => None,
+        (Role::Customer, Comment { internal: true }) => {
+            Some("customers cannot post internal comments")
+        }
+        (Role::Customer, Edit) => Some("customers cannot change tickets; add a comment instead"),
+    };
+    refusal.map_or(Ok(()), |why| Err(RuleError::Forbidden(why)))
+}
+
+/// May `actor` make this edit? Any field present counts as an edit, even one
+/// that would not change: the request itself is what is authorized.
+pub fn authorize_patch(actor: &Actor, ticket: &Ticket, patch: &TicketPatch) -> Result<(), RuleError> {
+    let edits_anything = patch != &TicketPatch::default();
+    let action = if edits_anything {
+        TicketAction::Edit
+    } else {
+        TicketAction::Read
+    };
+    authorize(actor, ticket, action)
+}
+
+/// Whom a new ticket is assigned to: an agent's own ticket is theirs to work
+/// (otherwise it would vanish from their view the moment they filed it);
+/// customers' and admins' tickets wait in the triage queue.
+pub fn initial_assignee(actor: &Actor) -> Option<Uuid> {
+    (actor.role == Role::Agent).then_some(actor.id)
+}
+
+/// Which users a listing may include.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserScope {
+    Everyone,
+    /// Agents and admins.
+    Staff,
+}
+
+/// `GET /api/v1/users`: admins list anyone; agents list agents and admins.
+pub fn authorize_user_list(actor: &Actor, role_filter: Option<Role>) -> Result<UserScope, RuleError> {
+    match (actor.role, role_filter) {
+        (Role::Admin, _) => Ok(UserScope::Everyone),
+        (Role::Agent, Some(Role::Customer)) => {
+            Err(RuleError::Forbidden("agents may list agents and admins only"))
+        }
+        (Role::Agent, _) => Ok(UserScope::Staff),
+        (Role::Customer, _) => Err(RuleError::Forbidden("customers cannot list users")),
+    }
+}
+
+impl UserScope {
+    pub fn contains(&self, role: Role) -> bool {
+        match self {
+            UserScope::Everyone => true,
+            UserScope::Staff => role.is_staff(),
+        }
+    }
+}
+
+/// Can `actor` see `target` at all? Themselves, admins everyone, staff each
+/// other (agents pick colleagues when handing work over).
+pub fn can_see_user(actor: &Actor, target: &User) -> bool {
+    actor.is_admin() || actor.id == target.id || (actor.role.is_staff() && target.role.is_staff())
+}
+
+pub fn authorize_user_create(actor: &Actor) -> Result<(), RuleError> {
+    if actor.is_admin() {
+        Ok(())
+    } else {
+        Err(RuleError::Forbidden("only admins may create users"))
+    }
+}
+
+/// What a user update touches, for authorization.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UserEdit {
+    pub name: bool,
+    pub password: bool,
+    /// A role that differs from the current one.
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+}
+
+/// `PATCH` and `DELETE /api/v1/users/{id}` (a delete is `active: false`).
+pub fn authorize_user_edit(actor: &Actor, target: &User, edit: UserEdit) -> Result<(), RuleError> {
+    if !can_see_user(actor, target) {
+        return Err(RuleError::NotFound("user"));
+    }
+    let touches_access = edit.role.is_some() || edit.active.is_some();
+    let is_self = actor.id == target.id;
+    if actor.is_admin() {
+        let demotes_self = edit.role.is_some_and(|r| r != Role::Admin);
+        if is_self && (demotes_self || edit.active == Some(false)) {
+            return Err(RuleError::Forbidden(
+                "admins cannot demote or deactivate themselves; ask another admin",
+            ));
+        }
+        return Ok(());
+    }
+    match (is_self, touches_access) {
+        (true, false) => Ok(()),
+        (true, true) => Err(RuleError::Forbidden("only admins may change roles or deactivate users")),
+        (false, _) => Err(RuleError::Forbidden("only admins may change other users")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::OffsetDateTime;
+
+    use super::*;
+    use crate::model::{Priority, Status, UserRef};
+
+    const CUSTOMER: Actor = Actor { id: Uuid::from_u128(1), role: Role::Customer };
+    const AGENT: Actor = Actor { id: Uuid::from_u128(2), role: Role::Agent };
+    const OTHER_AGENT: Actor = Actor { id: Uuid::from_u128(3), role: Role::Agent };
+    const ADMIN: Actor = Actor { id: Uuid::from_u128(4), role: Role::Admin };
+    const OTHER_CUSTOMER: Actor = Actor { id: Uuid::from_u128(5), role: Role::Customer };
+
+    fn ticket(requester: Actor, assignee: Option<Actor>) -> Ticket {
+        let user = |a: Actor| UserRef { id: a.id, name: format!("{:?}", a.role) };
+        Ticket {
+            id: Uuid::nil(),
+            number: Some(1),
+            subject: "s".into(),
+            description: String::new(),
+            status: Status::Open,
+            priority: Priority::Normal,
+            requester: user(requester),
+            assignee: assignee.map(user),
+            tags: vec![],
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+            version: 1,
+            embed_url: None,
+        }
+    }
+
+    fn verdict(actor: &Actor, t: &Ticket, action: TicketAction) -> &'static str {
+        match authorize(actor, t, action) {
+            Ok(()) => "ok",
+            Err(RuleError::NotFound(_)) => "404",
+            Err(RuleError::Forbidden(_)) => "403",
+            Err(_) => "other",
+        }
+    }
+
+    #[test]
+    fn the_permission_table() {
+        use TicketAction::*;
+        let t = ticket(CUSTOMER, Some(AGENT));
+        let actions = [Read, Comment { internal: false }, Comment { internal: true }, Edit, Assign, RotateEmbed];
+        let table: [(Actor, [&str; 6]); 5] = [
+            (CUSTOMER, ["ok", "ok", "403", "403", "403", "ok"]),
+            (OTHER_CUSTOMER, ["404"; 6]),
+            (AGENT, ["ok", "ok", "ok", "ok", "403", "403"]),
+            (OTHER_AGENT, ["404"; 6]),
+            (ADMIN, ["ok"; 6]),
+        ];
+        for (actor, expected) in table {
+            for (action, want) in actions.iter().zip(expected) {
+                assert_eq!(verdict(&actor, &t, *action), want, "{actor:?} {action:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn unassigned_tickets_are_invisible_to_agents() {
+        let t = ticket(CUSTOMER, None);
+        assert_eq!(verdict(&AGENT, &t, TicketAction::Read), "404");
+        assert_eq!(verdict(&ADMIN, &t, TicketAction::Read), "ok");
+    }
+
+    #[test]
+    fn an_empty_patch_is_only_a_read() {
+        let t = ticket(CUSTOMER, None);
+        assert!(authorize_patch(&CUSTOMER, &t, &TicketPatch::default()).is_ok());
+        let edit = TicketPatch { priority: Some(Priority::High), ..Default::default() };
+        assert!(matches!(authorize_patch(&CUSTOMER, &t, &edit), Err(RuleError::Forbidden(_))));
+    }
+
+    #[test]
+    fn agents_own_what_they_file() {
+        assert_eq!(initial_assignee(&AGENT), Some(AGENT.id));
+        assert_eq!(initial_assignee(&CUSTOMER), None);
+        assert_eq!(initial_assignee(&ADMIN), None);
+    }
+
+    fn user(a: Actor) -> User {
+        User {
+            id: a.id,
+            email: "x@example.com".into(),
+            name: "x".into(),
+            role: a.role,
+            active: true,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn user_rules() {
+        assert_eq!(authorize_user_list(&ADMIN, Some(Role::Customer)), Ok(UserScope::Everyone));
+        assert_eq!(authorize_user_list(&AGENT, None), Ok(UserScope::Staff));
+        assert!(authorize_user_list(&AGENT, Some(Role::Customer)).is_err());
+        assert!(authorize_user_list(&CUSTOMER, None).is_err());
+
+        assert!(can_see_user(&AGENT, &user(OTHER_AGENT)));
+        assert!(!can_see_user(&AGENT, &user(CUSTOMER)));
+        assert!(!can_see_user(&CUSTOMER, &user(OTHER_CUSTOMER)));
+
+        let rename = UserEdit { name: true, ..Default::default() };
+        let promote = UserEdit { role: Some(Role::Admin), ..Default::default() };
+        let deactivate = UserEdit { active: Some(false), ..Default::default() };
+        assert!(authorize_user_edit(&CUSTOMER, &user(CUSTOMER), rename).is_ok());
+        assert!(matches!(authorize_user_edit(&CUSTOMER, &user(CUSTOMER), promote), Err(RuleError::Forbidden(_))));
+        assert!(matches!(authorize_user_edit(&CUSTOMER, &user(OTHER_CUSTOMER), rename), Err(RuleError::NotFound(_))));
+        assert!(matches!(authorize_user_edit(&AGENT, &user(OTHER_AGENT), rename), Err(RuleError::Forbidden(_))));
+        assert!(authorize_user_edit(&ADMIN, &user(AGENT), deactivate).is_ok());
+        assert!(matches!(authorize_user_edit(&ADMIN, &user(ADMIN), deactivate), Err(RuleError::Forbidden(_))));
+    }
+}

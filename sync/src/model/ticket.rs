@@ -1,0 +1,352 @@
+//! Tickets and comments, and how a requested edit becomes [`Change`]s.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{
+    Priority, Status,
+    validate::{self, Problems},
+};
+use crate::RuleError;
+
+/// A user as other records name them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserRef {
+    pub id: Uuid,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Ticket {
+    pub id: Uuid,
+    /// The human key, gap-free per server; `None` until the server has seen
+    /// the ticket (one created offline).
+    pub number: Option<u64>,
+    pub subject: String,
+    pub description: String,
+    pub status: Status,
+    pub priority: Priority,
+    pub requester: UserRef,
+    pub assignee: Option<UserRef>,
+    pub tags: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// Grows with every change to the ticket, comments included.
+    pub version: u64,
+    /// The public read-only view for chatbots; shown to everyone who can see
+    /// the ticket (requester, its agent, admins).
+    pub embed_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Comment {
+    pub id: Uuid,
+    pub author: UserRef,
+    pub body: String,
+    /// Internal notes are for staff only; customers never receive them.
+    pub internal: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// `PATCH /api/v1/tickets/{id}`: the fields to set; absent ones stay.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TicketPatch {
+    pub status: Option<Status>,
+    pub priority: Option<Priority>,
+    pub subject: Option<String>,
+    pub description: Option<String>,
+    pub tags: Option<Vec<String>>,
+}
+
+/// One field's change, as it is applied, recorded in history and (later)
+/// synced. `from` is what the writer saw, so a change explains itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Status { from: Status, to: Status },
+    Priority { from: Priority, to: Priority },
+    Subject { from: String, to: String },
+    Description { from: String, to: String },
+    Tags { from: Vec<String>, to: Vec<String> },
+    Assignee { from: Option<UserRef>, to: Option<UserRef> },
+}
+
+impl Change {
+    /// The field's name on the wire.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Change::Status { .. } => "status",
+            Change::Priority { .. } => "priority",
+            Change::Subject { .. } => "subject",
+            Change::Description { .. } => "description",
+            Change::Tags { .. } => "tags",
+            Change::Assignee { .. } => "assignee",
+        }
+    }
+
+    /// `(from, to)` as JSON, for the history.
+    pub fn values(&self) -> (Value, Value) {
+        match self {
+            Change::Status { from, to } => (json!(from), json!(to)),
+            Change::Priority { from, to } => (json!(from), json!(to)),
+            Change::Subject { from, to } | Change::Description { from, to } => {
+                (json!(from), json!(to))
+            }
+            Change::Tags { from, to } => (json!(from), json!(to)),
+            Change::Assignee { from, to } => (json!(from), json!(to)),
+        }
+    }
+}
+
+impl Ticket {
+    /// Applies one change. Version and timestamps are the writer's business.
+    pub fn apply(&mut self, change: &Change) {
+        match change {
+            Change::Status { to, .. } => self.status = *to,
+            Change::Priority { to, .. } => self.priority = *to,
+            Change::Subject { to, .. } => self.subject = to.clone(),
+            Change::Description { to, .. } => self.description = to.clone(),
+            Change::Tags { to, .. } => self.tags = to.clone(),
+            Change::Assignee { to, .. } => self.assignee = to.clone(),
+        }
+    }
+
+    /// The changes `patch` makes to this ticket: validated, with each status
+    /// move checked against the state machine. Fields that already hold the
+    /// requested value produce nothing. Authorization is the caller's step
+    /// before this one ([`super::policy::authorize_patch`]).
+    pub fn plan_patch(&self, patch: &TicketPatch) -> Result<Vec<Change>, RuleError> {
+        let mut problems = Problems::default();
+        let subject = patch
+            .subject
+            .as_deref()
+            .and_then(|s| problems.check("subject", validate::subject(s)));
+        let description = patch
+            .description
+            .as_deref()
+            .and_then(|s| problems.check("description", validate::description(s)));
+        let tags = patch
+            .tags
+            .as_deref()
+            .and_then(|t| problems.check("tags", validate::tags(t)));
+        problems.finish()?;
+
+        let mut changes = Vec::new();
+        if let Some(to) = patch.status
+            && to != self.status
+        {
+            if !self.status.can_become(to) {
+                return Err(RuleError::InvalidTransition {
+                    from: self.status,
+                    to,
+                    allowed: self.status.allowed_next().to_vec(),
+                });
+            }
+            changes.push(Change::Status {
+                from: self.status,
+                to,
+            });
+        }
+        if let Some(to) = patch.priority
+            && to != self.priority
+        {
+            changes.push(Change::Priority {
+                from: self.priority,
+                to,
+            });
+        }
+        if let Some(to) = subject
+            && to != self.subject
+        {
+            changes.push(Change::Subject {
+                from: self.subject.clone(),
+                to,
+            });
+        }
+        if let Some(to) = description
+            && to != self.description
+        {
+            changes.push(Change::Description {
+                from: self.description.clone(),
+                to,
+            });
+        }
+        if let Some(to) = tags
+            && to != self.tags
+        {
+            changes.push(Change::Tags {
+                from: self.tags.clone(),
+                to,
+            });
+        }
+        Ok(changes)
+    }
+
+    /// The change that assigns this ticket to `to`, or nothing if it already is.
+    pub fn plan_assign(&self, to: Option<UserRef>) -> Option<Change> {
+        let same = self.assignee.as_ref().map(|u| u.id) == to.as_ref().map(|u| u.id);
+        (!same).then(|| Change::Assignee {
+            from: self.assignee.clone(),
+            to,
+        })
+    }
+}
+
+/// A validated request to create a ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewTicket {
+    pub id: Uuid,
+    pub subject: String,
+    pub description: String,
+    pub priority: Priority,
+    pub tags: Vec<String>,
+}
+
+impl NewTicket {
+    /// Validates and normalises; `id` is the client's choice or a fresh v7.
+    pub fn new(
+        id: Option<Uuid>,
+        subject: &str,
+        description: Option<&str>,
+        priority: Option<Priority>,
+        tags: Option<&[String]>,
+    ) -> Result<NewTicket, RuleError> {
+        let mut problems = Problems::default();
+        let subject = problems.check("subject", validate::subject(subject));
+        let description =
+            problems.check("description", validate::description(description.unwrap_or("")));
+        let tags = problems.check("tags", validate::tags(tags.unwrap_or(&[])));
+        problems.finish()?;
+        Ok(NewTicket {
+            id: id.unwrap_or_else(Uuid::now_v7),
+            subject: subject.unwrap_or_default(),
+            description: description.unwrap_or_default(),
+            priority: priority.unwrap_or_default(),
+            tags: tags.unwrap_or_default(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ticket(status: Status) -> Ticket {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        Ticket {
+            id: Uuid::nil(),
+            number: Some(1),
+            subject: "App crash".into(),
+            description: String::new(),
+            status,
+            priority: Priority::Normal,
+            requester: UserRef {
+                id: Uuid::nil(),
+                name: "Alice".into(),
+            },
+            assignee: None,
+            tags: vec!["mobile".into()],
+            created_at: now,
+            updated_at: now,
+            version: 1,
+            embed_url: None,
+        }
+    }
+
+    #[test]
+    fn a_legal_move_plans_a_status_change() {
+        let patch = TicketPatch {
+            status: Some(Status::InProgress),
+            ..Default::default()
+        };
+        assert_eq!(
+            ticket(Status::Open).plan_patch(&patch),
+            Ok(vec![Change::Status {
+                from: Status::Open,
+                to: Status::InProgress
+            }])
+        );
+    }
+
+    #[test]
+    fn an_illegal_move_names_what_is_allowed() {
+        let patch = TicketPatch {
+            status: Some(Status::Blocked),
+            ..Default::default()
+        };
+        assert_eq!(
+            ticket(Status::Open).plan_patch(&patch),
+            Err(RuleError::InvalidTransition {
+                from: Status::Open,
+                to: Status::Blocked,
+                allowed: vec![Status::InProgress, Status::Closed],
+            })
+        );
+    }
+
+    #[test]
+    fn unchanged_fields_plan_nothing() {
+        let patch = TicketPatch {
+            status: Some(Status::Open),
+            subject: Some(" App crash ".into()),
+            tags: Some(vec!["Mobile".into()]),
+            ..Default::default()
+        };
+        assert_eq!(ticket(Status::Open).plan_patch(&patch), Ok(vec![]));
+    }
+
+    #[test]
+    fn invalid_values_are_refused_before_anything_is_planned() {
+        let patch = TicketPatch {
+            status: Some(Status::Closed),
+            subject: Some(String::new()),
+            tags: Some(vec!["no spaces".into()]),
+            ..Default::default()
+        };
+        match ticket(Status::Open).plan_patch(&patch) {
+            Err(RuleError::Validation(map)) => {
+                assert_eq!(map.keys().collect::<Vec<_>>(), vec!["subject", "tags"])
+            }
+            other => panic!("expected validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn applying_planned_changes_reaches_the_requested_state() {
+        let mut t = ticket(Status::Open);
+        let patch = TicketPatch {
+            status: Some(Status::Closed),
+            priority: Some(Priority::Urgent),
+            description: Some("steps".into()),
+            ..Default::default()
+        };
+        for change in t.plan_patch(&patch).unwrap_or_default() {
+            t.apply(&change);
+        }
+        assert_eq!((t.status, t.priority, t.description.as_str()), (Status::Closed, Priority::Urgent, "steps"));
+    }
+
+    #[test]
+    fn assigning_to_the_current_assignee_is_a_no_op() {
+        let bob = UserRef {
+            id: Uuid::from_u128(2),
+            name: "Bob".into(),
+        };
+        let mut t = ticket(Status::Open);
+        let change = t.plan_assign(Some(bob.clone()));
+        assert!(matches!(change, Some(Change::Assignee { from: None, .. })));
+        if let Some(c) = &change {
+            t.apply(c);
+        }
+        assert_eq!(t.plan_assign(Some(bob)), None);
+    }
+}

@@ -1,0 +1,386 @@
+//! The JSON bodies of the HTTP contract (`shared/design/API.md`). Requests
+//! refuse unknown fields, so a typo is an error rather than a silent no-op.
+
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::model::{
+    Comment, Priority, Role, Status, Ticket, User, UserRef,
+    kinds::{EventKind, wire_enum},
+};
+
+wire_enum! {
+    /// The `error` field of every error body.
+    ErrorCode {
+        BadRequest = "E_BAD_REQUEST",
+        Unauthorized = "E_UNAUTHORIZED",
+        Forbidden = "E_FORBIDDEN",
+        NotFound = "E_NOT_FOUND",
+        MethodNotAllowed = "E_METHOD_NOT_ALLOWED",
+        Conflict = "E_CONFLICT",
+        InvalidTransition = "E_INVALID_TRANSITION",
+        Resync = "E_RESYNC",
+        PayloadTooLarge = "E_PAYLOAD_TOO_LARGE",
+        Validation = "E_VALIDATION",
+        RateLimited = "E_RATE_LIMITED",
+        Internal = "E_INTERNAL",
+    }
+}
+
+/// The body of every error answer, from every route.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorBody {
+    pub error: ErrorCode,
+    pub message: String,
+    /// Machine-readable specifics, e.g. field → reason; `{}` when none.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub details: Value,
+}
+
+// ----- auth -----
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// `POST /api/v1/auth/token`: the OAuth2 password grant, form-encoded.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenForm {
+    /// The email address.
+    pub username: String,
+    pub password: String,
+    /// `password` when given; other grants are refused.
+    pub grant_type: Option<String>,
+    pub scope: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Session {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Always `bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    pub user: User,
+}
+
+// ----- users -----
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct UserQuery {
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+}
+
+// ----- tickets -----
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateTicketRequest {
+    pub subject: String,
+    pub description: Option<String>,
+    pub priority: Option<Priority>,
+    pub tags: Option<Vec<String>>,
+    /// Chosen by an offline client; repeating the same create is idempotent.
+    pub id: Option<Uuid>,
+}
+
+/// `GET /api/v1/tickets` query. Values that name nothing are refused (400).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct TicketQuery {
+    pub status: Option<Status>,
+    pub priority: Option<Priority>,
+    /// `me`, `none`, or a user id.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<String>))]
+    pub assignee: Option<AssigneeFilter>,
+    /// Substring of subject or description.
+    pub q: Option<String>,
+    /// From 1.
+    pub page: Option<u32>,
+    /// 1 to 200, default 50.
+    pub per_page: Option<u32>,
+    /// `updated_at` (default), `created_at`, `priority`, `number`, `status`;
+    /// a leading `-` sorts descending.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<String>))]
+    pub sort: Option<TicketSort>,
+}
+
+pub const PER_PAGE_DEFAULT: u32 = 50;
+pub const PER_PAGE_MAX: u32 = 200;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    Me,
+    Unassigned,
+    User(Uuid),
+}
+
+impl FromStr for AssigneeFilter {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "me" => Ok(AssigneeFilter::Me),
+            "none" => Ok(AssigneeFilter::Unassigned),
+            id => id
+                .parse()
+                .map(AssigneeFilter::User)
+                .map_err(|_| format!("assignee must be `me`, `none` or a user id, not {id:?}")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SortField {
+    #[default]
+    UpdatedAt,
+    CreatedAt,
+    Priority,
+    Number,
+    Status,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TicketSort {
+    pub field: SortField,
+    pub descending: bool,
+}
+
+impl FromStr for TicketSort {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (descending, name) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let field = match name {
+            "updated_at" => SortField::UpdatedAt,
+            "created_at" => SortField::CreatedAt,
+            "priority" => SortField::Priority,
+            "number" => SortField::Number,
+            "status" => SortField::Status,
+            _ => {
+                return Err(format!(
+                    "unknown sort {s:?}, expected updated_at, created_at, priority, number or status, optionally with a leading -"
+                ));
+            }
+        };
+        Ok(TicketSort { field, descending })
+    }
+}
+
+/// Deserialises through `FromStr`, keeping its message.
+macro_rules! deserialize_from_str {
+    ($($ty:ty),+) => {$(
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+        impl Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+    )+};
+}
+deserialize_from_str!(AssigneeFilter, TicketSort);
+
+impl fmt::Display for AssigneeFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AssigneeFilter::Me => f.write_str("me"),
+            AssigneeFilter::Unassigned => f.write_str("none"),
+            AssigneeFilter::User(id) => write!(f, "{id}"),
+        }
+    }
+}
+
+impl fmt::Display for TicketSort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self.field {
+            SortField::UpdatedAt => "updated_at",
+            SortField::CreatedAt => "created_at",
+            SortField::Priority => "priority",
+            SortField::Number => "number",
+            SortField::Status => "status",
+        };
+        let sign = if self.descending { "-" } else { "" };
+        write!(f, "{sign}{name}")
+    }
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub page: u32,
+    pub per_page: u32,
+    pub total: u64,
+}
+
+/// A ticket with the comments the caller may see.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TicketDetail {
+    #[serde(flatten)]
+    pub ticket: Ticket,
+    pub comments: Vec<Comment>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AssignRequest {
+    /// The agent or admin to assign, or `null` to unassign. Required.
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub assignee_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CommentRequest {
+    pub body: String,
+    #[serde(default)]
+    pub internal: bool,
+}
+
+/// One entry of a ticket's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HistoryEvent {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub actor: UserRef,
+    pub kind: EventKind,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub from: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub to: Option<Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EmbedLink {
+    pub embed_url: String,
+}
+
+/// The public view of a ticket: these five fields and nothing else.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EmbedView {
+    pub subject: String,
+    pub status: Status,
+    pub status_label: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_updated: OffsetDateTime,
+    pub link: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Health {
+    /// `ok`, or `unavailable` with status 503.
+    pub status: String,
+    pub version: String,
+    pub uptime_s: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_and_assignee_parse_from_query_strings() {
+        assert_eq!(
+            "-created_at".parse::<TicketSort>(),
+            Ok(TicketSort { field: SortField::CreatedAt, descending: true })
+        );
+        assert!("shoe_size".parse::<TicketSort>().is_err());
+        assert_eq!("me".parse::<AssigneeFilter>(), Ok(AssigneeFilter::Me));
+        assert_eq!("none".parse::<AssigneeFilter>(), Ok(AssigneeFilter::Unassigned));
+        assert!("bob".parse::<AssigneeFilter>().is_err());
+    }
+
+    #[test]
+    fn assign_requires_the_field_but_accepts_null() {
+        assert!(serde_json::from_str::<AssignRequest>("{}").is_err());
+        let unassign: Result<AssignRequest, _> = serde_json::from_str(r#"{"assignee_id": null}"#);
+        assert!(unassign.is_ok_and(|r| r.assignee_id.is_none()));
+    }
+
+    #[test]
+    fn error_codes_have_contract_spelling() {
+        let body = ErrorBody {
+            error: ErrorCode::NotFound,
+            message: "ticket not found".into(),
+            details: serde_json::json!({}),
+        };
+        assert_eq!(
+            serde_json::to_string(&body).ok().as_deref(),
+            Some(r#"{"error":"E_NOT_FOUND","message":"ticket not found","details":{}}"#)
+        );
+    }
+}
