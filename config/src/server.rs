@@ -305,7 +305,11 @@ impl ServerSettings {
 mod tests {
     use super::*;
 
-    fn load_with(toml: &str, env: &[(&str, &str)], overrides: ServerOverrides) -> Result<ServerSettings, ConfigError> {
+    fn load_with(
+        toml: &str,
+        env: &[(&str, &str)],
+        overrides: ServerOverrides,
+    ) -> Result<ServerSettings, ConfigError> {
         let mut result = None;
         figment::Jail::expect_with(|jail| {
             jail.create_file("deskd.toml", toml)?;
@@ -334,7 +338,11 @@ mod tests {
         assert_eq!(s.auth.access_ttl_minutes, 15);
         assert_eq!(s.auth.refresh_ttl_days, 30);
         assert_eq!(
-            (s.limits.login_per_minute, s.limits.embed_per_minute, s.limits.api_per_minute),
+            (
+                s.limits.login_per_minute,
+                s.limits.embed_per_minute,
+                s.limits.api_per_minute
+            ),
             (10, 120, 600)
         );
         assert_eq!(s.log.format, LogFormat::Text);
@@ -345,27 +353,42 @@ mod tests {
     #[test]
     fn layers_apply_in_order_file_env_flags() -> Result<(), ConfigError> {
         let toml = "[server]\nbind = \"0.0.0.0:1\"\npublic_url = \"https://desk.example.com/\"\n[limits]\nembed_per_minute = 5\napi_per_minute = 7\n";
-        let env = [("DESK_LIMITS__EMBED_PER_MINUTE", "9"), ("DESK_SERVER__BIND", "0.0.0.0:2")];
+        let env = [
+            ("DESK_LIMITS__EMBED_PER_MINUTE", "9"),
+            ("DESK_SERVER__BIND", "0.0.0.0:2"),
+        ];
         let flags = ServerOverrides {
             bind: Some(SocketAddr::from(([127, 0, 0, 1], 3))),
             data: Some("/tmp/desk-data".into()),
             ..Default::default()
         };
         let s = load_with(toml, &env, flags)?;
-        assert_eq!(s.server.bind.to_string(), "127.0.0.1:3", "flag beats env beats file");
+        assert_eq!(
+            s.server.bind.to_string(),
+            "127.0.0.1:3",
+            "flag beats env beats file"
+        );
         assert_eq!(s.limits.embed_per_minute, 9, "env beats file");
         assert_eq!(s.limits.api_per_minute, 7, "file beats default");
         assert_eq!(s.server.data.as_deref(), Some(Path::new("/tmp/desk-data")));
-        assert_eq!(s.server.public_url.as_deref(), Some("https://desk.example.com"), "trailing slash trimmed");
+        assert_eq!(
+            s.server.public_url.as_deref(),
+            Some("https://desk.example.com"),
+            "trailing slash trimmed"
+        );
         Ok(())
     }
 
     #[test]
     fn a_bad_value_names_key_value_and_expectation() {
-        let err = load_with("", &[("DESK_LIMITS__LOGIN_PER_MINUTE", "lots")], ServerOverrides::default())
-            .err()
-            .map(|e| e.to_string().to_lowercase())
-            .unwrap_or_default();
+        let err = load_with(
+            "",
+            &[("DESK_LIMITS__LOGIN_PER_MINUTE", "lots")],
+            ServerOverrides::default(),
+        )
+        .err()
+        .map(|e| e.to_string().to_lowercase())
+        .unwrap_or_default();
         assert!(err.contains("limits.login_per_minute"), "{err}");
         assert!(err.contains("\"lots\""), "{err}");
         assert!(err.contains("expected u32"), "{err}");
@@ -374,14 +397,22 @@ mod tests {
 
     #[test]
     fn unknown_keys_in_a_section_are_rejected() {
-        let err = load_with("[server]\nbnid = \"127.0.0.1:1\"\n", &[], ServerOverrides::default());
+        let err = load_with(
+            "[server]\nbnid = \"127.0.0.1:1\"\n",
+            &[],
+            ServerOverrides::default(),
+        );
         let msg = err.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(msg.contains("bnid"), "{msg}");
     }
 
     #[test]
     fn invalid_values_are_explained() {
-        let err = load_with("[server]\npublic_url = \"ftp://x\"\n", &[], ServerOverrides::default());
+        let err = load_with(
+            "[server]\npublic_url = \"ftp://x\"\n",
+            &[],
+            ServerOverrides::default(),
+        );
         match err {
             Err(ConfigError::Invalid { key, value, .. }) => {
                 assert_eq!(key, "server.public_url");
@@ -389,14 +420,28 @@ mod tests {
             }
             other => panic!("expected Invalid, got {other:?}"),
         }
-        let short = load_with("", &[("DESK_AUTH__SECRET", "short")], ServerOverrides::default());
-        assert!(matches!(short, Err(ConfigError::Invalid { key: "auth.secret", .. })));
+        let short = load_with(
+            "",
+            &[("DESK_AUTH__SECRET", "short")],
+            ServerOverrides::default(),
+        );
+        assert!(matches!(
+            short,
+            Err(ConfigError::Invalid {
+                key: "auth.secret",
+                ..
+            })
+        ));
     }
 
     #[test]
     fn secrets_are_redacted_in_debug() -> Result<(), ConfigError> {
         let secret = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t";
-        let s = load_with("", &[("DESK_AUTH__SECRET", secret)], ServerOverrides::default())?;
+        let s = load_with(
+            "",
+            &[("DESK_AUTH__SECRET", secret)],
+            ServerOverrides::default(),
+        )?;
         let printed = format!("{s:?}");
         assert!(!printed.contains(secret), "{printed}");
         assert!(printed.contains("[redacted]"));

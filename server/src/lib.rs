@@ -1,0 +1,22 @@
+//! `deskd`: Desk's HTTP server.
+//!
+//! - [`store`]: the `Store` trait and its SQLite implementation — the one
+//!   writer, the change log, history.
+//! - [`auth`]: passwords (argon2id), access tokens (JWT), refresh and embed
+//!   tokens, the signing secret.
+//! - [`routes`]: the warp filters of every route in API.md, thin handlers
+//!   over the store; [`error`] turns every failure into the contract's body.
+//! - [`limits`], [`metrics`], [`openapi`]: rate limits, Prometheus metrics,
+//!   the OpenAPI document.
+//! - [`server`]: binding, serving and graceful shutdown; [`seed`]: demo data.
+
+pub mod app;
+pub mod auth;
+pub mod error;
+pub mod limits;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+pub mod seed;
+pub mod server;
+pub mod store;

@@ -1,1 +1,231 @@
-fn main() {}
+//! `deskd`: serve, add users, seed demo data.
+
+use std::{io::BufRead, net::SocketAddr, path::PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use desk_config::{LogFormat, ServerOverrides, ServerSettings};
+use desk_server::{
+    auth::accounts,
+    seed,
+    server::{DB_FILE, Server},
+    store::{SqliteStore, Store},
+};
+use desk_sync::model::Role;
+use tracing_subscriber::EnvFilter;
+
+/// Desk's server: users, authentication, tickets, the embed endpoint.
+///
+/// Every setting can come from a TOML file (--config, or
+/// ~/.config/desk/deskd.toml), from DESK_<SECTION>__<KEY> environment
+/// variables (e.g. DESK_LIMITS__EMBED_PER_MINUTE=60), and from flags, in
+/// that order of precedence (flags win).
+#[derive(Debug, Parser)]
+#[command(name = "deskd", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+struct Common {
+    /// A TOML config file (see README for the keys).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The data folder (database, signing secret) [default: the user's data directory/desk].
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the HTTP API (default 127.0.0.1:7878) until Ctrl-C or SIGTERM.
+    Serve {
+        #[command(flatten)]
+        common: Common,
+        /// Address to listen on, e.g. 0.0.0.0:7878; port 0 picks a free port.
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<SocketAddr>,
+    },
+    /// Manage users directly in the data folder (how the first admin is made).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Create the demo accounts (alice, bob, dave, carol) and N tickets.
+    SeedDemo {
+        #[command(flatten)]
+        common: Common,
+        /// How many tickets.
+        #[arg(long, default_value_t = 40)]
+        tickets: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is prompted for (without echo) unless
+    /// --password-stdin is given.
+    Add {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["admin", "agent", "customer"])]
+        role: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(run(cli))
+}
+
+fn settings(common: &Common, bind: Option<SocketAddr>) -> anyhow::Result<ServerSettings> {
+    let overrides = ServerOverrides {
+        config_file: common.config.clone(),
+        bind,
+        data: common.data.clone(),
+    };
+    let settings = ServerSettings::load(&overrides)?;
+    init_logging(&settings)?;
+    Ok(settings)
+}
+
+fn init_logging(settings: &ServerSettings) -> anyhow::Result<()> {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&settings.log.level))
+        .with_context(|| format!("invalid log.level {:?}", settings.log.level))?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match settings.log.format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+    Ok(())
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { common, bind } => {
+            let settings = settings(&common, bind)?;
+            tracing::info!(data = %settings.server.data_dir().display(), "starting deskd");
+            let server = Server::start(settings).await?;
+            server.run_until(shutdown_signal()).await;
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    common,
+                    email,
+                    name,
+                    role,
+                    password_stdin,
+                },
+        } => {
+            let settings = settings(&common, None)?;
+            let role: Role = role.parse()?;
+            let password = read_password(password_stdin)?;
+            let store = open_store(&settings)?;
+            let new = new_user(&email, &password, &name, role).await?;
+            let user = store.create_user(new).await?;
+            println!("added {} <{}> as {}", user.name, user.email, user.role);
+            Ok(())
+        }
+        Command::SeedDemo { common, tickets } => {
+            let settings = settings(&common, None)?;
+            let store = open_store(&settings)?;
+            let seeded = seed::seed_demo(&store, tickets).await?;
+            println!(
+                "seeded {} tickets and the demo accounts (alice, bob, dave, carol) in {}",
+                seeded.tickets,
+                settings.server.data_dir().display()
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn new_user(
+    email: &str,
+    password: &str,
+    name: &str,
+    role: Role,
+) -> anyhow::Result<desk_server::store::NewUser> {
+    accounts::new_user(email, password, name, role)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", describe(&e)))
+}
+
+fn describe(err: &desk_server::error::ApiError) -> String {
+    match err {
+        desk_server::error::ApiError::Rule(desk_sync::RuleError::Validation(fields)) => fields
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+fn open_store(settings: &ServerSettings) -> anyhow::Result<SqliteStore> {
+    let data = settings.server.data_dir();
+    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    let public_url = settings
+        .server
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", settings.server.bind));
+    Ok(SqliteStore::open(
+        &data.join(DB_FILE),
+        &public_url,
+        Box::new(|_| {}),
+    )?)
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        let password = line.trim_end_matches(['\r', '\n']).to_string();
+        if password.is_empty() {
+            bail!("no password on standard input");
+        }
+        return Ok(password);
+    }
+    let first = rpassword::prompt_password("Password: ")?;
+    let again = rpassword::prompt_password("Again: ")?;
+    if first != again {
+        bail!("the passwords differ");
+    }
+    Ok(first)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

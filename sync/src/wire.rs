@@ -356,11 +356,17 @@ mod tests {
     fn sort_and_assignee_parse_from_query_strings() {
         assert_eq!(
             "-created_at".parse::<TicketSort>(),
-            Ok(TicketSort { field: SortField::CreatedAt, descending: true })
+            Ok(TicketSort {
+                field: SortField::CreatedAt,
+                descending: true
+            })
         );
         assert!("shoe_size".parse::<TicketSort>().is_err());
         assert_eq!("me".parse::<AssigneeFilter>(), Ok(AssigneeFilter::Me));
-        assert_eq!("none".parse::<AssigneeFilter>(), Ok(AssigneeFilter::Unassigned));
+        assert_eq!(
+            "none".parse::<AssigneeFilter>(),
+            Ok(AssigneeFilter::Unassigned)
+        );
         assert!("bob".parse::<AssigneeFilter>().is_err());
     }
 

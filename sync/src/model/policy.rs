@@ -65,7 +65,9 @@ impl Scope {
 pub enum TicketAction {
     /// The ticket, its visible comments and its history.
     Read,
-    Comment { internal: bool },
+    Comment {
+        internal: bool,
+    },
     /// Status, priority, subject, description or tags.
     Edit,
     Assign,
@@ -96,7 +98,11 @@ pub fn authorize(actor: &Actor, ticket: &Ticket, action: TicketAction) -> Result
 
 /// May `actor` make this edit? Any field present counts as an edit, even one
 /// that would not change: the request itself is what is authorized.
-pub fn authorize_patch(actor: &Actor, ticket: &Ticket, patch: &TicketPatch) -> Result<(), RuleError> {
+pub fn authorize_patch(
+    actor: &Actor,
+    ticket: &Ticket,
+    patch: &TicketPatch,
+) -> Result<(), RuleError> {
     let edits_anything = patch != &TicketPatch::default();
     let action = if edits_anything {
         TicketAction::Edit
@@ -104,6 +110,11 @@ pub fn authorize_patch(actor: &Actor, ticket: &Ticket, patch: &TicketPatch) -> R
         TicketAction::Read
     };
     authorize(actor, ticket, action)
+}
+
+/// Internal notes and their history are for staff only.
+pub fn can_read_internal(actor: &Actor) -> bool {
+    actor.role.is_staff()
 }
 
 /// Whom a new ticket is assigned to: an agent's own ticket is theirs to work
@@ -122,12 +133,15 @@ pub enum UserScope {
 }
 
 /// `GET /api/v1/users`: admins list anyone; agents list agents and admins.
-pub fn authorize_user_list(actor: &Actor, role_filter: Option<Role>) -> Result<UserScope, RuleError> {
+pub fn authorize_user_list(
+    actor: &Actor,
+    role_filter: Option<Role>,
+) -> Result<UserScope, RuleError> {
     match (actor.role, role_filter) {
         (Role::Admin, _) => Ok(UserScope::Everyone),
-        (Role::Agent, Some(Role::Customer)) => {
-            Err(RuleError::Forbidden("agents may list agents and admins only"))
-        }
+        (Role::Agent, Some(Role::Customer)) => Err(RuleError::Forbidden(
+            "agents may list agents and admins only",
+        )),
         (Role::Agent, _) => Ok(UserScope::Staff),
         (Role::Customer, _) => Err(RuleError::Forbidden("customers cannot list users")),
     }
@@ -184,7 +198,9 @@ pub fn authorize_user_edit(actor: &Actor, target: &User, edit: UserEdit) -> Resu
     }
     match (is_self, touches_access) {
         (true, false) => Ok(()),
-        (true, true) => Err(RuleError::Forbidden("only admins may change roles or deactivate users")),
+        (true, true) => Err(RuleError::Forbidden(
+            "only admins may change roles or deactivate users",
+        )),
         (false, _) => Err(RuleError::Forbidden("only admins may change other users")),
     }
 }
@@ -196,14 +212,32 @@ mod tests {
     use super::*;
     use crate::model::{Priority, Status, UserRef};
 
-    const CUSTOMER: Actor = Actor { id: Uuid::from_u128(1), role: Role::Customer };
-    const AGENT: Actor = Actor { id: Uuid::from_u128(2), role: Role::Agent };
-    const OTHER_AGENT: Actor = Actor { id: Uuid::from_u128(3), role: Role::Agent };
-    const ADMIN: Actor = Actor { id: Uuid::from_u128(4), role: Role::Admin };
-    const OTHER_CUSTOMER: Actor = Actor { id: Uuid::from_u128(5), role: Role::Customer };
+    const CUSTOMER: Actor = Actor {
+        id: Uuid::from_u128(1),
+        role: Role::Customer,
+    };
+    const AGENT: Actor = Actor {
+        id: Uuid::from_u128(2),
+        role: Role::Agent,
+    };
+    const OTHER_AGENT: Actor = Actor {
+        id: Uuid::from_u128(3),
+        role: Role::Agent,
+    };
+    const ADMIN: Actor = Actor {
+        id: Uuid::from_u128(4),
+        role: Role::Admin,
+    };
+    const OTHER_CUSTOMER: Actor = Actor {
+        id: Uuid::from_u128(5),
+        role: Role::Customer,
+    };
 
     fn ticket(requester: Actor, assignee: Option<Actor>) -> Ticket {
-        let user = |a: Actor| UserRef { id: a.id, name: format!("{:?}", a.role) };
+        let user = |a: Actor| UserRef {
+            id: a.id,
+            name: format!("{:?}", a.role),
+        };
         Ticket {
             id: Uuid::nil(),
             number: Some(1),
@@ -234,7 +268,14 @@ mod tests {
     fn the_permission_table() {
         use TicketAction::*;
         let t = ticket(CUSTOMER, Some(AGENT));
-        let actions = [Read, Comment { internal: false }, Comment { internal: true }, Edit, Assign, RotateEmbed];
+        let actions = [
+            Read,
+            Comment { internal: false },
+            Comment { internal: true },
+            Edit,
+            Assign,
+            RotateEmbed,
+        ];
         let table: [(Actor, [&str; 6]); 5] = [
             (CUSTOMER, ["ok", "ok", "403", "403", "403", "ok"]),
             (OTHER_CUSTOMER, ["404"; 6]),
@@ -260,8 +301,14 @@ mod tests {
     fn an_empty_patch_is_only_a_read() {
         let t = ticket(CUSTOMER, None);
         assert!(authorize_patch(&CUSTOMER, &t, &TicketPatch::default()).is_ok());
-        let edit = TicketPatch { priority: Some(Priority::High), ..Default::default() };
-        assert!(matches!(authorize_patch(&CUSTOMER, &t, &edit), Err(RuleError::Forbidden(_))));
+        let edit = TicketPatch {
+            priority: Some(Priority::High),
+            ..Default::default()
+        };
+        assert!(matches!(
+            authorize_patch(&CUSTOMER, &t, &edit),
+            Err(RuleError::Forbidden(_))
+        ));
     }
 
     #[test]
@@ -284,7 +331,10 @@ mod tests {
 
     #[test]
     fn user_rules() {
-        assert_eq!(authorize_user_list(&ADMIN, Some(Role::Customer)), Ok(UserScope::Everyone));
+        assert_eq!(
+            authorize_user_list(&ADMIN, Some(Role::Customer)),
+            Ok(UserScope::Everyone)
+        );
         assert_eq!(authorize_user_list(&AGENT, None), Ok(UserScope::Staff));
         assert!(authorize_user_list(&AGENT, Some(Role::Customer)).is_err());
         assert!(authorize_user_list(&CUSTOMER, None).is_err());
@@ -293,14 +343,35 @@ mod tests {
         assert!(!can_see_user(&AGENT, &user(CUSTOMER)));
         assert!(!can_see_user(&CUSTOMER, &user(OTHER_CUSTOMER)));
 
-        let rename = UserEdit { name: true, ..Default::default() };
-        let promote = UserEdit { role: Some(Role::Admin), ..Default::default() };
-        let deactivate = UserEdit { active: Some(false), ..Default::default() };
+        let rename = UserEdit {
+            name: true,
+            ..Default::default()
+        };
+        let promote = UserEdit {
+            role: Some(Role::Admin),
+            ..Default::default()
+        };
+        let deactivate = UserEdit {
+            active: Some(false),
+            ..Default::default()
+        };
         assert!(authorize_user_edit(&CUSTOMER, &user(CUSTOMER), rename).is_ok());
-        assert!(matches!(authorize_user_edit(&CUSTOMER, &user(CUSTOMER), promote), Err(RuleError::Forbidden(_))));
-        assert!(matches!(authorize_user_edit(&CUSTOMER, &user(OTHER_CUSTOMER), rename), Err(RuleError::NotFound(_))));
-        assert!(matches!(authorize_user_edit(&AGENT, &user(OTHER_AGENT), rename), Err(RuleError::Forbidden(_))));
+        assert!(matches!(
+            authorize_user_edit(&CUSTOMER, &user(CUSTOMER), promote),
+            Err(RuleError::Forbidden(_))
+        ));
+        assert!(matches!(
+            authorize_user_edit(&CUSTOMER, &user(OTHER_CUSTOMER), rename),
+            Err(RuleError::NotFound(_))
+        ));
+        assert!(matches!(
+            authorize_user_edit(&AGENT, &user(OTHER_AGENT), rename),
+            Err(RuleError::Forbidden(_))
+        ));
         assert!(authorize_user_edit(&ADMIN, &user(AGENT), deactivate).is_ok());
-        assert!(matches!(authorize_user_edit(&ADMIN, &user(ADMIN), deactivate), Err(RuleError::Forbidden(_))));
+        assert!(matches!(
+            authorize_user_edit(&ADMIN, &user(ADMIN), deactivate),
+            Err(RuleError::Forbidden(_))
+        ));
     }
 }

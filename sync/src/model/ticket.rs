@@ -72,12 +72,30 @@ pub struct TicketPatch {
 /// synced. `from` is what the writer saw, so a change explains itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    Status { from: Status, to: Status },
-    Priority { from: Priority, to: Priority },
-    Subject { from: String, to: String },
-    Description { from: String, to: String },
-    Tags { from: Vec<String>, to: Vec<String> },
-    Assignee { from: Option<UserRef>, to: Option<UserRef> },
+    Status {
+        from: Status,
+        to: Status,
+    },
+    Priority {
+        from: Priority,
+        to: Priority,
+    },
+    Subject {
+        from: String,
+        to: String,
+    },
+    Description {
+        from: String,
+        to: String,
+    },
+    Tags {
+        from: Vec<String>,
+        to: Vec<String>,
+    },
+    Assignee {
+        from: Option<UserRef>,
+        to: Option<UserRef>,
+    },
 }
 
 impl Change {
@@ -222,8 +240,10 @@ impl NewTicket {
     ) -> Result<NewTicket, RuleError> {
         let mut problems = Problems::default();
         let subject = problems.check("subject", validate::subject(subject));
-        let description =
-            problems.check("description", validate::description(description.unwrap_or("")));
+        let description = problems.check(
+            "description",
+            validate::description(description.unwrap_or("")),
+        );
         let tags = problems.check("tags", validate::tags(tags.unwrap_or(&[])));
         problems.finish()?;
         Ok(NewTicket {
@@ -332,7 +352,10 @@ mod tests {
         for change in t.plan_patch(&patch).unwrap_or_default() {
             t.apply(&change);
         }
-        assert_eq!((t.status, t.priority, t.description.as_str()), (Status::Closed, Priority::Urgent, "steps"));
+        assert_eq!(
+            (t.status, t.priority, t.description.as_str()),
+            (Status::Closed, Priority::Urgent, "steps")
+        );
     }
 
     #[test]

@@ -57,8 +57,13 @@ pub fn tags(values: &[String]) -> Check<Vec<String>> {
         if tag.is_empty() || tag.chars().count() > TAG_MAX {
             return Err(format!("each tag must be 1 to {TAG_MAX} characters"));
         }
-        if !tag.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_') {
-            return Err(format!("tag {raw:?} may hold only letters, digits, '-' and '_'"));
+        if !tag
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(format!(
+                "tag {raw:?} may hold only letters, digits, '-' and '_'"
+            ));
         }
         if !out.contains(&tag) {
             out.push(tag);
@@ -108,7 +113,9 @@ pub struct Problems(BTreeMap<String, String>);
 impl Problems {
     /// Records a failed check under `field`; passes a good value through.
     pub fn check<T>(&mut self, field: &str, result: Check<T>) -> Option<T> {
-        result.map_err(|reason| self.0.insert(field.to_string(), reason)).ok()
+        result
+            .map_err(|reason| self.0.insert(field.to_string(), reason))
+            .ok()
     }
 
     pub fn finish(self) -> Result<(), RuleError> {
@@ -130,13 +137,19 @@ mod tests {
         assert!(subject("   ").is_err());
         assert!(subject("two\nlines").is_err());
         assert!(subject(&"x".repeat(SUBJECT_MAX + 1)).is_err());
-        assert!(subject(&"é".repeat(SUBJECT_MAX)).is_ok(), "counted in characters");
+        assert!(
+            subject(&"é".repeat(SUBJECT_MAX)).is_ok(),
+            "counted in characters"
+        );
     }
 
     #[test]
     fn tags_are_normalised() {
         let input = vec!["Mobile".to_string(), " mobile".into(), "ios_17".into()];
-        assert_eq!(tags(&input), Ok(vec!["mobile".to_string(), "ios_17".into()]));
+        assert_eq!(
+            tags(&input),
+            Ok(vec!["mobile".to_string(), "ios_17".into()])
+        );
         assert!(tags(&["has space".to_string()]).is_err());
         assert!(tags(&[String::new()]).is_err());
         let many: Vec<String> = (0..=TAGS_MAX).map(|i| format!("t{i}")).collect();
@@ -146,7 +159,15 @@ mod tests {
     #[test]
     fn emails_are_plausible_and_lowercased() {
         assert_eq!(email(" Bob@Example.com ").as_deref(), Ok("bob@example.com"));
-        for bad in ["bob", "@example.com", "bob@", "bob@example", "a b@example.com", "a@b@c.com", "bob@.com"] {
+        for bad in [
+            "bob",
+            "@example.com",
+            "bob@",
+            "bob@example",
+            "a b@example.com",
+            "a@b@c.com",
+            "bob@.com",
+        ] {
             assert!(email(bad).is_err(), "{bad}");
         }
     }

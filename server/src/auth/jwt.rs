@@ -1,0 +1,136 @@
+//! Access tokens: HS256 JWTs with `sub`, `role`, `iat`, `exp`, `jti`.
+//!
+//! Only HS256 is accepted (no `none`, no algorithm confusion), `exp` is
+//! required and checked without leeway. The role in the token is informative:
+//! requests are authorized with the role the store holds now.
+
+use desk_sync::model::{Role, User};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: Uuid,
+    pub role: Role,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: Uuid,
+}
+
+pub struct Keys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    ttl_s: u64,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keys")
+            .field("ttl_s", &self.ttl_s)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Keys {
+    pub fn new(secret: &[u8], ttl_minutes: u32) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "iat", "sub"]);
+        Keys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            ttl_s: u64::from(ttl_minutes) * 60,
+        }
+    }
+
+    /// Lifetime of the tokens this issues, in seconds.
+    pub fn ttl_s(&self) -> u64 {
+        self.ttl_s
+    }
+
+    pub fn issue(&self, user: &User) -> Result<String, ApiError> {
+        let iat = OffsetDateTime::now_utc().unix_timestamp();
+        let claims = Claims {
+            sub: user.id,
+            role: user.role,
+            iat,
+            exp: iat + self.ttl_s as i64,
+            jti: Uuid::new_v4(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(ApiError::internal)
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|_| ApiError::Unauthorized("invalid or expired access token"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user() -> User {
+        User {
+            id: Uuid::now_v7(),
+            email: "bob@example.com".into(),
+            name: "Bob".into(),
+            role: Role::Agent,
+            active: true,
+            created_at: OffsetDateTime::now_utc(),
+        }
+    }
+
+    #[test]
+    fn issued_tokens_verify_with_the_same_key_only() {
+        let keys = Keys::new(&[7u8; 32], 15);
+        let u = user();
+        let token = keys.issue(&u).unwrap();
+        let claims = keys.verify(&token).unwrap();
+        assert_eq!((claims.sub, claims.role), (u.id, Role::Agent));
+        assert_eq!(claims.exp - claims.iat, 900);
+        assert!(Keys::new(&[8u8; 32], 15).verify(&token).is_err());
+    }
+
+    #[test]
+    fn unsigned_and_expired_tokens_are_refused() {
+        use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+        let keys = Keys::new(&[7u8; 32], 15);
+        let u = user();
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let body = |exp: i64| {
+            URL_SAFE_NO_PAD.encode(
+                serde_json::json!({"sub": u.id, "role": "admin", "iat": now - 100, "exp": exp, "jti": Uuid::nil()})
+                    .to_string(),
+            )
+        };
+        let none = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
+            body(now + 600)
+        );
+        assert!(keys.verify(&none).is_err());
+        let expired = Claims {
+            sub: u.id,
+            role: u.role,
+            iat: now - 100,
+            exp: now - 1,
+            jti: Uuid::nil(),
+        };
+        let token = jsonwebtoken::encode(
+            &Header::default(),
+            &expired,
+            &EncodingKey::from_secret(&[7u8; 32]),
+        )
+        .unwrap();
+        assert!(keys.verify(&token).is_err());
+    }
+}

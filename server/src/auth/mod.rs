@@ -1,0 +1,16 @@
+//! Authentication: who is calling, and proving it.
+//!
+//! - [`password`]: argon2id hashing and verification on the blocking pool,
+//!   with equal cost for unknown accounts.
+//! - [`jwt`]: short-lived access tokens (HS256).
+//! - [`tokens`]: opaque random tokens (refresh, embed) and their digests.
+//! - [`secret`]: the signing secret — configured, or created once (0600).
+//! - [`accounts`]: validating and hashing new accounts.
+//! - [`session`]: login, refresh with rotation and reuse detection, logout.
+
+pub mod accounts;
+pub mod jwt;
+pub mod password;
+pub mod secret;
+pub mod session;
+pub mod tokens;

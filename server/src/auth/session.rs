@@ -1,0 +1,127 @@
+//! Sessions: an access token plus a rotating refresh token.
+//!
+//! Refresh tokens live in families (one per login). Exchanging a token spends
+//! it and adds its successor to the family; presenting a spent token again
+//! means two parties hold it, so the whole family is revoked.
+
+use desk_sync::{
+    model::{Actor, User},
+    wire::Session,
+};
+use time::{Duration, OffsetDateTime};
+
+use super::{password, tokens};
+use crate::{
+    app::App,
+    error::ApiError,
+    store::{RefreshGrant, Rotation, Store},
+};
+
+const BAD_CREDENTIALS: &str = "invalid email or password";
+
+/// Checks an email and password; one answer for unknown email, wrong
+/// password and deactivated account, in the same time.
+pub async fn login<S: Store>(
+    app: &App<S>,
+    email: &str,
+    password: String,
+) -> Result<Session, ApiError> {
+    let email = email.trim().to_lowercase();
+    app.limits.check_login_email(&email)?;
+    let credentials = app.store.credentials(email).await?;
+    let hash = credentials.as_ref().map(|c| c.password_hash.clone());
+    let matches = password::verify(password, hash).await;
+    match credentials {
+        Some(c) if matches && c.user.active => start(app, c.user).await,
+        _ => Err(ApiError::Unauthorized(BAD_CREDENTIALS)),
+    }
+}
+
+/// Issues a session for `user` and starts a refresh family.
+pub async fn start<S: Store>(app: &App<S>, user: User) -> Result<Session, ApiError> {
+    let refresh_token = tokens::random_token()?;
+    let grant = RefreshGrant {
+        hash: tokens::digest(&refresh_token),
+        user_id: user.id,
+        expires_at: refresh_expiry(app),
+    };
+    app.store.issue_refresh(grant).await?;
+    session(app, user, refresh_token)
+}
+
+pub async fn refresh<S: Store>(app: &App<S>, presented: &str) -> Result<Session, ApiError> {
+    let next = tokens::random_token()?;
+    let rotation = app
+        .store
+        .rotate_refresh(
+            tokens::digest(presented),
+            tokens::digest(&next),
+            refresh_expiry(app),
+        )
+        .await?;
+    match rotation {
+        Rotation::Rotated { user_id } => match app.store.user(user_id).await? {
+            Some(user) if user.active => session(app, user, next),
+            _ => Err(ApiError::Unauthorized("invalid or expired refresh token")),
+        },
+        Rotation::Reused => {
+            tracing::warn!("a spent refresh token was presented again; its family is revoked");
+            Err(ApiError::Unauthorized(
+                "this refresh token was already used; the session is revoked, sign in again",
+            ))
+        }
+        Rotation::Invalid => Err(ApiError::Unauthorized("invalid or expired refresh token")),
+    }
+}
+
+pub async fn logout<S: Store>(app: &App<S>, presented: &str) -> Result<(), ApiError> {
+    Ok(app.store.revoke_refresh(tokens::digest(presented)).await?)
+}
+
+/// The caller behind an `Authorization: Bearer …` header, with the role the
+/// store holds now; a deactivated user's tokens stop working at once.
+pub async fn authenticate<S: Store>(app: &App<S>, header: Option<&str>) -> Result<Actor, ApiError> {
+    let token = header
+        .and_then(bearer)
+        .ok_or(ApiError::Unauthorized("missing bearer token"))?;
+    let claims = app.keys.verify(token)?;
+    match app.store.user(claims.sub).await? {
+        Some(user) if user.active => Ok(user.actor()),
+        _ => Err(ApiError::Unauthorized("invalid or expired access token")),
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+pub fn bearer(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+fn refresh_expiry<S>(app: &App<S>) -> OffsetDateTime {
+    OffsetDateTime::now_utc() + Duration::days(i64::from(app.settings.auth.refresh_ttl_days))
+}
+
+fn session<S>(app: &App<S>, user: User, refresh_token: String) -> Result<Session, ApiError> {
+    Ok(Session {
+        access_token: app.keys.issue(&user)?,
+        refresh_token,
+        token_type: "bearer".into(),
+        expires_in: app.keys.ttl_s(),
+        user,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer;
+
+    #[test]
+    fn bearer_headers_parse_strictly() {
+        assert_eq!(bearer("Bearer abc"), Some("abc"));
+        assert_eq!(bearer("bearer  abc "), Some("abc"));
+        assert_eq!(bearer("Basic abc"), None);
+        assert_eq!(bearer("Bearer"), None);
+        assert_eq!(bearer("Bearer "), None);
+    }
+}

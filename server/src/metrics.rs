@@ -1,0 +1,197 @@
+//! Prometheus metrics: requests by route and status, latency, write group
+//! sizes. Route labels are templates (`/api/v1/tickets/{id}`), never raw
+//! paths, so random URLs cannot grow the label set.
+
+use std::time::Duration;
+
+use prometheus_client::{
+    encoding::{EncodeLabelSet, text::encode},
+    metrics::{
+        counter::Counter,
+        family::Family,
+        gauge::Gauge,
+        histogram::{Histogram, exponential_buckets},
+    },
+    registry::Registry,
+};
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: &'static str,
+    route: &'static str,
+    status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: &'static str,
+}
+
+/// Every route template the server serves.
+pub const ROUTES: &[&str] = &[
+    "/health",
+    "/metrics",
+    "/api/v1/openapi.json",
+    "/api/v1/auth/register",
+    "/api/v1/auth/login",
+    "/api/v1/auth/token",
+    "/api/v1/auth/refresh",
+    "/api/v1/auth/logout",
+    "/api/v1/auth/me",
+    "/api/v1/users",
+    "/api/v1/users/{id}",
+    "/api/v1/tickets",
+    "/api/v1/tickets/my",
+    "/api/v1/tickets/{id}",
+    "/api/v1/tickets/{id}/assign",
+    "/api/v1/tickets/{id}/comments",
+    "/api/v1/tickets/{id}/history",
+    "/api/v1/tickets/{id}/embed-token",
+    "/api/v1/tickets/embed/{token}",
+];
+
+fn latency_histogram() -> Histogram {
+    // 0.25 ms … ~4 s
+    Histogram::new(exponential_buckets(0.000_25, 2.0, 15))
+}
+
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    write_batch: Histogram,
+    pub live_clients: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
+        let write_batch = Histogram::new(exponential_buckets(1.0, 2.0, 10));
+        let live_clients = Gauge::default();
+        registry.register(
+            "desk_http_requests",
+            "HTTP requests by route and status",
+            requests.clone(),
+        );
+        registry.register(
+            "desk_http_request_duration_seconds",
+            "HTTP request latency by route",
+            latency.clone(),
+        );
+        registry.register(
+            "desk_store_write_batch_size",
+            "Writes committed together in one transaction",
+            write_batch.clone(),
+        );
+        registry.register(
+            "desk_live_clients",
+            "Connected live (SSE) clients",
+            live_clients.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            write_batch,
+            live_clients,
+        }
+    }
+
+    pub fn observe_request(&self, method: &str, path: &str, status: u16, elapsed: Duration) {
+        let route = route_template(path);
+        let method = match method {
+            "GET" => "GET",
+            "POST" => "POST",
+            "PATCH" => "PATCH",
+            "PUT" => "PUT",
+            "DELETE" => "DELETE",
+            "OPTIONS" => "OPTIONS",
+            "HEAD" => "HEAD",
+            _ => "OTHER",
+        };
+        self.requests
+            .get_or_create(&RequestLabels {
+                method,
+                route,
+                status,
+            })
+            .inc();
+        self.latency
+            .get_or_create(&RouteLabels { route })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// A callback for the store's writer.
+    pub fn batch_observer(&self) -> Box<dyn Fn(usize) + Send> {
+        let histogram = self.write_batch.clone();
+        Box::new(move |size| histogram.observe(size as f64))
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+}
+
+/// The template `path` matches, or `other`.
+pub fn route_template(path: &str) -> &'static str {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    ROUTES
+        .iter()
+        .find(|template| {
+            let parts: Vec<&str> = template.split('/').collect();
+            parts.len() == segments.len()
+                && parts
+                    .iter()
+                    .zip(&segments)
+                    .all(|(p, s)| p == s || (p.starts_with('{') && !s.is_empty()))
+        })
+        .copied()
+        .unwrap_or("other")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_map_to_templates() {
+        assert_eq!(route_template("/api/v1/tickets/42"), "/api/v1/tickets/{id}");
+        assert_eq!(route_template("/api/v1/tickets/my"), "/api/v1/tickets/my");
+        assert_eq!(
+            route_template("/api/v1/tickets/embed/abc"),
+            "/api/v1/tickets/embed/{token}"
+        );
+        assert_eq!(
+            route_template("/api/v1/tickets/42/history"),
+            "/api/v1/tickets/{id}/history"
+        );
+        assert_eq!(route_template("/wp-admin/x.php"), "other");
+    }
+
+    #[test]
+    fn rendering_includes_observed_requests() {
+        let m = Metrics::new();
+        m.observe_request("GET", "/api/v1/tickets/7", 200, Duration::from_millis(3));
+        (m.batch_observer())(4);
+        let text = m.render();
+        assert!(text.contains(r#"desk_http_requests_total{method="GET",route="/api/v1/tickets/{id}",status="200"} 1"#), "{text}");
+        assert!(
+            text.contains("desk_store_write_batch_size_count 1"),
+            "{text}"
+        );
+    }
+}

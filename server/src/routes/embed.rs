@@ -1,0 +1,35 @@
+//! `GET /api/v1/tickets/embed/{token}`: the public, read-only view chatbots
+//! call. No auth; CORS for any origin; cacheable for a few seconds; its own
+//! rate limit (applied with the others, by path).
+
+use desk_sync::RuleError;
+use warp::{Filter, filters::BoxedFilter, http::StatusCode, reply::Response};
+
+use super::{filters::with_app, json};
+use crate::{app::App, auth::tokens, error::ApiError, store::Store};
+
+pub fn route<S: Store>(app: App<S>) -> BoxedFilter<(Response,)> {
+    let cors = warp::cors().allow_any_origin().allow_method("GET");
+    warp::path!("api" / "v1" / "tickets" / "embed" / String)
+        .and(warp::get())
+        .and(with_app(app))
+        .then(|token: String, app: App<S>| async move {
+            // Errors are answered here rather than rejected, so they carry
+            // the CORS header too.
+            match app.store.embed_view(tokens::digest(&token)).await {
+                Ok(Some(view)) => {
+                    let mut r = json(StatusCode::OK, &view);
+                    r.headers_mut().insert(
+                        "cache-control",
+                        warp::http::HeaderValue::from_static("public, max-age=5"),
+                    );
+                    r
+                }
+                Ok(None) => ApiError::from(RuleError::NotFound("ticket")).to_response(),
+                Err(err) => ApiError::from(err).to_response(),
+            }
+        })
+        .with(cors)
+        .map(warp::Reply::into_response)
+        .boxed()
+}

@@ -1,0 +1,132 @@
+//! The HTTP surface: every route of API.md, wrapped in what every response
+//! gets (request id, rate-limit headers, the error body, tracing, metrics).
+
+use std::convert::Infallible;
+
+use serde::Serialize;
+use tracing::field::Empty;
+use uuid::Uuid;
+use warp::{
+    Filter, Rejection, Reply,
+    http::{HeaderValue, StatusCode},
+    reply::Response,
+};
+
+use crate::{
+    app::App,
+    auth::session,
+    error,
+    limits::{Caller, RateInfo},
+    store::Store,
+};
+
+mod auth;
+mod embed;
+pub mod filters;
+mod ops;
+mod tickets;
+mod users;
+
+/// The whole server as one filter.
+pub fn routes<S: Store>(
+    app: App<S>,
+) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone {
+    let api = embed::route(app.clone())
+        .or(auth::routes(app.clone()))
+        .unify()
+        .or(users::routes(app.clone()))
+        .unify()
+        .or(tickets::routes(app.clone()))
+        .unify()
+        .or(ops::routes(app.clone()))
+        .unify()
+        .recover(error::recover)
+        .unify();
+
+    let metrics = app.metrics.clone();
+    request_id()
+        .and(
+            rate_limit(app)
+                .and(api)
+                .map(with_rate_headers)
+                .recover(error::recover)
+                .unify(),
+        )
+        .map(|id: Uuid, mut response: Response| {
+            if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
+                response.headers_mut().insert("x-request-id", value);
+            }
+            response
+        })
+        .with(warp::log::custom(move |info| {
+            metrics.observe_request(info.method().as_str(), info.path(), info.status().as_u16(), info.elapsed());
+        }))
+        .with(warp::trace(|info| {
+            tracing::info_span!("request", id = Empty, method = %info.method(), path = %info.path())
+        }))
+}
+
+/// A fresh id per request, recorded on the request's span so every log line
+/// of the request carries it.
+fn request_id() -> impl Filter<Extract = (Uuid,), Error = Infallible> + Clone {
+    warp::any().map(|| {
+        let id = Uuid::new_v4();
+        tracing::Span::current().record("id", tracing::field::display(id));
+        id
+    })
+}
+
+/// Picks the limit that applies to the path and checks it: embed and login
+/// per address, everything else under `/api` per signed-in user.
+fn rate_limit<S: Store>(
+    app: App<S>,
+) -> impl Filter<Extract = (Option<RateInfo>,), Error = Rejection> + Clone {
+    warp::path::full()
+        .and(filters::client_addr())
+        .and(warp::header::optional::<String>("authorization"))
+        .and_then(
+            move |path: warp::path::FullPath, addr, auth: Option<String>| {
+                let app = app.clone();
+                async move {
+                    let path = path.as_str();
+                    let verdict = if path.starts_with("/api/v1/tickets/embed/") {
+                        app.limits.check_embed(addr)
+                    } else if matches!(
+                        path,
+                        "/api/v1/auth/login" | "/api/v1/auth/token" | "/api/v1/auth/register"
+                    ) {
+                        app.limits.check_login(addr)
+                    } else if path.starts_with("/api/") {
+                        // Only the signature is checked here; the route itself
+                        // authenticates fully.
+                        let caller = auth
+                            .as_deref()
+                            .and_then(session::bearer)
+                            .and_then(|token| app.keys.verify(token).ok())
+                            .map_or(Caller::Anonymous(addr), |claims| Caller::User(claims.sub));
+                        app.limits.check_api(caller)
+                    } else {
+                        Ok(None)
+                    };
+                    verdict.map_err(Rejection::from)
+                }
+            },
+        )
+}
+
+fn with_rate_headers(rate: Option<RateInfo>, mut response: Response) -> Response {
+    if let Some(rate) = rate {
+        let headers = response.headers_mut();
+        headers.insert("ratelimit-limit", HeaderValue::from(rate.limit));
+        headers.insert("ratelimit-remaining", HeaderValue::from(rate.remaining));
+    }
+    response
+}
+
+pub(crate) fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
+    warp::reply::with_status(warp::reply::json(body), status).into_response()
+}
+
+pub(crate) fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}

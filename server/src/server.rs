@@ -1,0 +1,173 @@
+//! Starting and stopping a server: bind first (so tests and `desk demo` know
+//! the address before anything runs), then serve until told to stop, letting
+//! requests in flight finish.
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Instant};
+
+use desk_config::ServerSettings;
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+
+use crate::{
+    app::App,
+    auth::{jwt::Keys, password, secret},
+    limits::Limits,
+    metrics::Metrics,
+    routes,
+    store::{SqliteStore, Store, StoreError},
+};
+
+/// The database file inside the data folder.
+pub const DB_FILE: &str = "desk.db";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create the data folder {path}")]
+    DataDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Secret(#[from] secret::SecretError),
+    #[error("cannot listen on {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot open the store")]
+    Store(#[from] StoreError),
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct Server {
+    addr: SocketAddr,
+    url: String,
+    store: SqliteStore,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Server {
+    /// Prepares the data folder and secret, binds, opens the store, and
+    /// starts serving in the background.
+    pub async fn start(settings: ServerSettings) -> Result<Server, StartError> {
+        let data = settings.server.data_dir().to_path_buf();
+        create_private_dir(&data).map_err(|source| StartError::DataDir {
+            path: data.display().to_string(),
+            source,
+        })?;
+        let (secret, created) = secret::load_or_create(&settings)?;
+        if created {
+            tracing::info!(path = %settings.secret_file().display(), "created a new signing secret");
+        }
+        let bind = settings.server.bind;
+        let listener = TcpListener::bind(bind)
+            .await
+            .map_err(|source| StartError::Bind { addr: bind, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr: bind, source })?;
+        let url = format!("http://{addr}");
+        let public_url = settings
+            .server
+            .public_url
+            .clone()
+            .unwrap_or_else(|| url.clone());
+
+        let metrics = Arc::new(Metrics::new());
+        let store = SqliteStore::open(&data.join(DB_FILE), &public_url, metrics.batch_observer())?;
+        let app = App {
+            store: store.clone(),
+            keys: Arc::new(Keys::new(&secret, settings.auth.access_ttl_minutes)),
+            limits: Arc::new(Limits::new(&settings.limits)),
+            settings: Arc::new(settings),
+            metrics,
+            started: Instant::now(),
+        };
+        password::warm_up().await;
+
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(serve(listener, app, async {
+            let _ = stopped.await;
+        }));
+        tracing::info!("listening on {url}");
+        Ok(Server {
+            addr,
+            url,
+            store,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR` of the bound socket.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The store this server writes to (for seeding an embedded server).
+    pub fn store(&self) -> &SqliteStore {
+        &self.store
+    }
+
+    /// Stops accepting connections and waits for requests in flight.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+
+    /// Serves until `signal` resolves, then shuts down gracefully.
+    pub async fn run_until(self, signal: impl Future<Output = ()>) {
+        signal.await;
+        tracing::info!("shutting down");
+        self.shutdown().await;
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves.
+pub async fn serve<S: Store>(
+    listener: TcpListener,
+    app: App<S>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    // Forget idle rate-limit keys now and then so memory stays bounded.
+    let limits = app.limits.clone();
+    let sweeper = tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            limits.forget_idle();
+        }
+    });
+    warp::serve(routes::routes(app))
+        .incoming(listener)
+        .graceful(shutdown)
+        .run()
+        .await;
+    sweeper.abort();
+}
+
+fn create_private_dir(path: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path)
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Dropped without `shutdown`: stop serving anyway.
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! The canonical store: a trait the handlers talk to, and its SQLite
+//! implementation.
+//!
+//! Every ticket operation takes the acting user and applies the rules of
+//! `desk_sync::model` *inside* the store's transaction: the check and the
+//! write it guards see the same data, so a ticket reassigned a millisecond
+//! earlier can't be edited by its former agent. Writes also append to the
+//! change log and the history in that same transaction.
+
+use std::future::Future;
+
+use desk_sync::{
+    RuleError,
+    model::{
+        Actor, Comment, NewTicket, Priority, Role, Status, Ticket, TicketPatch, User,
+        kinds::EventKind,
+    },
+    wire::{AssigneeFilter, EmbedView, HistoryEvent, Page, TicketDetail, TicketSort, UserQuery},
+};
+use serde_json::Value;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The model refused: an expected outcome, mapped to a 4xx answer.
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    /// The storage engine failed; the message stays in the logs.
+    #[error("storage failure")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The store is shutting down (or its writer died).
+    #[error("the store is closed")]
+    Closed,
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A SHA-256 digest of a bearer secret (refresh or embed token): the store
+/// keeps and looks up digests, so a leaked database holds no usable tokens
+/// and lookups take the same path whatever the input.
+pub type TokenHash = [u8; 32];
+
+/// A ticket's embed token, in clear (for its URL) and digested (for lookups).
+#[derive(Clone)]
+pub struct EmbedToken {
+    pub token: String,
+    pub hash: TokenHash,
+}
+
+impl std::fmt::Debug for EmbedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EmbedToken([redacted])")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+/// What login needs: the user and their password hash.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+/// A user update, already validated and with any new password hashed.
+#[derive(Debug, Clone, Default)]
+pub struct UserUpdate {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+    pub password_hash: Option<String>,
+}
+
+/// A refresh token to record.
+#[derive(Debug, Clone)]
+pub struct RefreshGrant {
+    pub hash: TokenHash,
+    pub user_id: Uuid,
+    pub expires_at: OffsetDateTime,
+}
+
+/// What became of a presented refresh token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// Spent; its successor is recorded in the same family.
+    Rotated { user_id: Uuid },
+    /// It had been spent before: the whole family is now revoked.
+    Reused,
+    /// Unknown, expired or revoked.
+    Invalid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketKey {
+    Id(Uuid),
+    Number(u64),
+}
+
+/// A validated ticket listing request.
+#[derive(Debug, Clone, Default)]
+pub struct TicketFilter {
+    pub status: Option<Status>,
+    pub priority: Option<Priority>,
+    pub assignee: Option<AssigneeFilter>,
+    pub q: Option<String>,
+    pub page: u32,
+    pub per_page: u32,
+    pub sort: TicketSort,
+}
+
+/// One entry of the change log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeEntry {
+    pub seq: u64,
+    pub ticket_id: Uuid,
+    pub kind: EventKind,
+    pub at: OffsetDateTime,
+}
+
+/// A ticket with its past, for bulk loading (demo data, imports).
+#[derive(Debug, Clone)]
+pub struct ImportTicket {
+    pub id: Uuid,
+    pub subject: String,
+    pub description: String,
+    pub status: Status,
+    pub priority: Priority,
+    pub requester: Uuid,
+    pub assignee: Option<Uuid>,
+    pub tags: Vec<String>,
+    pub created_at: OffsetDateTime,
+    pub embed: EmbedToken,
+    pub comments: Vec<ImportComment>,
+    /// Events after creation, oldest first; each bumps the version.
+    pub events: Vec<ImportEvent>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportComment {
+    pub id: Uuid,
+    pub author: Uuid,
+    pub body: String,
+    pub internal: bool,
+    pub at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportEvent {
+    pub at: OffsetDateTime,
+    pub actor: Uuid,
+    pub kind: EventKind,
+    pub field: Option<String>,
+    pub from: Option<Value>,
+    pub to: Option<Value>,
+}
+
+/// The canonical store. Implementations must make every acknowledged write
+/// durable, number change-log entries in commit order, and authorize ticket
+/// operations in the same transaction that performs them.
+pub trait Store: Clone + Send + Sync + 'static {
+    // ----- users -----
+    fn create_user(&self, user: NewUser) -> impl Future<Output = Result<User>> + Send;
+    fn user(&self, id: Uuid) -> impl Future<Output = Result<Option<User>>> + Send;
+    fn credentials(
+        &self,
+        email: String,
+    ) -> impl Future<Output = Result<Option<Credentials>>> + Send;
+    fn list_users(
+        &self,
+        actor: Actor,
+        query: UserQuery,
+    ) -> impl Future<Output = Result<Vec<User>>> + Send;
+    /// Authorized against `actor`; deactivation and password changes revoke
+    /// the user's refresh tokens.
+    fn update_user(
+        &self,
+        actor: Actor,
+        id: Uuid,
+        update: UserUpdate,
+    ) -> impl Future<Output = Result<User>> + Send;
+
+    // ----- refresh tokens -----
+    /// Starts a new family (a login).
+    fn issue_refresh(&self, grant: RefreshGrant) -> impl Future<Output = Result<()>> + Send;
+    /// Spends `presented` and records its successor `next` (expiring at
+    /// `expires_at`) in the same family, atomically.
+    fn rotate_refresh(
+        &self,
+        presented: TokenHash,
+        next: TokenHash,
+        expires_at: OffsetDateTime,
+    ) -> impl Future<Output = Result<Rotation>> + Send;
+    /// Revokes the family of `presented` (logout). Unknown tokens are ignored.
+    fn revoke_refresh(&self, presented: TokenHash) -> impl Future<Output = Result<()>> + Send;
+
+    // ----- tickets -----
+    fn create_ticket(
+        &self,
+        actor: Actor,
+        new: NewTicket,
+        embed: EmbedToken,
+    ) -> impl Future<Output = Result<Ticket>> + Send;
+    fn ticket(
+        &self,
+        actor: Actor,
+        key: TicketKey,
+    ) -> impl Future<Output = Result<TicketDetail>> + Send;
+    fn list_tickets(
+        &self,
+        actor: Actor,
+        filter: TicketFilter,
+    ) -> impl Future<Output = Result<Page<Ticket>>> + Send;
+    fn update_ticket(
+        &self,
+        actor: Actor,
+        key: TicketKey,
+        patch: TicketPatch,
+        if_match: Option<u64>,
+    ) -> impl Future<Output = Result<Ticket>> + Send;
+    fn assign_ticket(
+        &self,
+        actor: Actor,
+        key: TicketKey,
+        assignee: Option<Uuid>,
+    ) -> impl Future<Output = Result<Ticket>> + Send;
+    /// `body` is already validated.
+    fn add_comment(
+        &self,
+        actor: Actor,
+        key: TicketKey,
+        body: String,
+        internal: bool,
+    ) -> impl Future<Output = Result<Comment>> + Send;
+    fn history(
+        &self,
+        actor: Actor,
+        key: TicketKey,
+    ) -> impl Future<Output = Result<Vec<HistoryEvent>>> + Send;
+    fn rotate_embed(
+        &self,
+        actor: Actor,
+        key: TicketKey,
+        embed: EmbedToken,
+    ) -> impl Future<Output = Result<Ticket>> + Send;
+    /// The public view of the ticket whose embed token digests to `hash`.
+    fn embed_view(&self, hash: TokenHash)
+    -> impl Future<Output = Result<Option<EmbedView>>> + Send;
+
+    // ----- change log, bulk, health -----
+    fn changes_since(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<ChangeEntry>>> + Send;
+    /// Loads tickets with their past in one transaction per call.
+    fn import(&self, tickets: Vec<ImportTicket>) -> impl Future<Output = Result<()>> + Send;
+    /// Can the store read and write right now?
+    fn check(&self) -> impl Future<Output = Result<()>> + Send;
+}

@@ -1,0 +1,73 @@
+//! How model values sit in SQLite columns.
+
+use std::str::FromStr;
+
+use rusqlite::{Row, types::Type};
+use time::OffsetDateTime;
+
+/// Timestamps are integer microseconds since the epoch: they sort, compare
+/// and index as numbers.
+pub fn to_micros(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000) as i64
+}
+
+pub fn from_micros(micros: i64) -> rusqlite::Result<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, Type::Integer, Box::new(e)))
+}
+
+/// Now, at the store's precision, so what a write returns equals what a
+/// later read returns.
+pub fn now() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    from_micros(to_micros(now)).unwrap_or(now)
+}
+
+pub fn time_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<OffsetDateTime> {
+    from_micros(row.get(idx)?)
+}
+
+/// A text column holding one of the model's wire names.
+pub fn parsed_col<T>(row: &Row<'_>, idx: usize) -> rusqlite::Result<T>
+where
+    T: FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    let text: String = row.get(idx)?;
+    text.parse()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e)))
+}
+
+/// A text column holding JSON.
+pub fn json_col<T: serde::de::DeserializeOwned>(row: &Row<'_>, idx: usize) -> rusqlite::Result<T> {
+    let text: String = row.get(idx)?;
+    serde_json::from_str(&text)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e)))
+}
+
+pub fn json_text<T: serde::Serialize>(value: &T) -> String {
+    // Serialising our own plain data types cannot fail.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// Builds the public links the store hands out.
+#[derive(Debug, Clone)]
+pub struct Links {
+    base: String,
+}
+
+impl Links {
+    pub fn new(public_url: &str) -> Self {
+        Links {
+            base: public_url.trim_end_matches('/').to_string(),
+        }
+    }
+
+    pub fn embed_url(&self, token: &str) -> String {
+        format!("{}/api/v1/tickets/embed/{token}", self.base)
+    }
+
+    pub fn ticket_link(&self, number: u64) -> String {
+        format!("{}/tickets/{number}", self.base)
+    }
+}

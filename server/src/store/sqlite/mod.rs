@@ -1,0 +1,248 @@
+//! The SQLite store: WAL journal, `synchronous = FULL` (an acknowledged write
+//! has reached the disk), one group-committing [`writer`], pooled [`readers`].
+
+use std::{path::Path, sync::Arc};
+
+use desk_sync::{
+    model::{Actor, Comment, NewTicket, Ticket, TicketPatch, User},
+    wire::{EmbedView, HistoryEvent, Page, TicketDetail, UserQuery},
+};
+use rusqlite::Connection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{
+    ChangeEntry, Credentials, EmbedToken, ImportTicket, NewUser, RefreshGrant, Result, Rotation,
+    Store, StoreError, TicketFilter, TicketKey, TokenHash, UserUpdate,
+};
+
+mod codec;
+mod readers;
+mod schema;
+mod tickets;
+mod users;
+mod writer;
+
+pub use codec::Links;
+use readers::Readers;
+use writer::Writer;
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        StoreError::Backend(Box::new(err))
+    }
+}
+
+/// Opens a connection with the settings every connection needs.
+fn open_connection(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.execute_batch(
+        "PRAGMA foreign_keys = ON;
+         PRAGMA synchronous = FULL;",
+    )?;
+    Ok(conn)
+}
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    writer: Writer,
+    readers: Readers,
+    links: Links,
+    epoch: String,
+}
+
+/// Called with the size of every committed group (for metrics).
+pub type BatchObserver = Box<dyn Fn(usize) + Send>;
+
+impl SqliteStore {
+    /// Opens (creating and migrating if needed) the database at `path`.
+    /// `public_url` is the base of the links the store hands out.
+    pub fn open(path: &Path, public_url: &str, on_batch: BatchObserver) -> Result<Self> {
+        let mut conn = open_connection(path)?;
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Backend(
+                format!("cannot enable WAL (journal mode is {mode})").into(),
+            ));
+        }
+        schema::migrate(&mut conn)?;
+        let epoch: String =
+            conn.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| {
+                r.get(0)
+            })?;
+        let (writer, _thread) =
+            Writer::start(conn, on_batch).map_err(|e| StoreError::Backend(Box::new(e)))?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                writer,
+                readers: Readers::new(path.to_path_buf()),
+                links: Links::new(public_url),
+                epoch,
+            }),
+        })
+    }
+
+    /// The lineage of this database (see SYNC.md).
+    pub fn epoch(&self) -> &str {
+        &self.inner.epoch
+    }
+
+    async fn write<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &Links) -> Result<T> + Send + 'static,
+    {
+        let links = self.inner.links.clone();
+        self.inner
+            .writer
+            .write(move |conn| work(conn, &links))
+            .await
+    }
+
+    async fn read<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &Links) -> Result<T> + Send + 'static,
+    {
+        let links = self.inner.links.clone();
+        self.inner
+            .readers
+            .read(move |conn| work(conn, &links))
+            .await
+    }
+}
+
+impl Store for SqliteStore {
+    async fn create_user(&self, user: NewUser) -> Result<User> {
+        self.write(move |c, _| users::insert(c, &user)).await
+    }
+
+    async fn user(&self, id: Uuid) -> Result<Option<User>> {
+        self.read(move |c, _| users::get(c, id)).await
+    }
+
+    async fn credentials(&self, email: String) -> Result<Option<Credentials>> {
+        self.read(move |c, _| users::credentials(c, &email)).await
+    }
+
+    async fn list_users(&self, actor: Actor, query: UserQuery) -> Result<Vec<User>> {
+        self.read(move |c, _| users::list(c, actor, &query)).await
+    }
+
+    async fn update_user(&self, actor: Actor, id: Uuid, update: UserUpdate) -> Result<User> {
+        self.write(move |c, _| users::update(c, actor, id, &update))
+            .await
+    }
+
+    async fn issue_refresh(&self, grant: RefreshGrant) -> Result<()> {
+        self.write(move |c, _| users::issue_refresh(c, &grant))
+            .await
+    }
+
+    async fn rotate_refresh(
+        &self,
+        presented: TokenHash,
+        next: TokenHash,
+        expires_at: OffsetDateTime,
+    ) -> Result<Rotation> {
+        self.write(move |c, _| users::rotate_refresh(c, &presented, &next, expires_at))
+            .await
+    }
+
+    async fn revoke_refresh(&self, presented: TokenHash) -> Result<()> {
+        self.write(move |c, _| users::revoke_refresh(c, &presented))
+            .await
+    }
+
+    async fn create_ticket(
+        &self,
+        actor: Actor,
+        new: NewTicket,
+        embed: EmbedToken,
+    ) -> Result<Ticket> {
+        self.write(move |c, links| tickets::create(c, actor, &new, &embed, links))
+            .await
+    }
+
+    async fn ticket(&self, actor: Actor, key: TicketKey) -> Result<TicketDetail> {
+        self.read(move |c, links| tickets::detail(c, actor, key, links))
+            .await
+    }
+
+    async fn list_tickets(&self, actor: Actor, filter: TicketFilter) -> Result<Page<Ticket>> {
+        self.read(move |c, links| tickets::list(c, actor, &filter, links))
+            .await
+    }
+
+    async fn update_ticket(
+        &self,
+        actor: Actor,
+        key: TicketKey,
+        patch: TicketPatch,
+        if_match: Option<u64>,
+    ) -> Result<Ticket> {
+        self.write(move |c, links| tickets::update(c, actor, key, &patch, if_match, links))
+            .await
+    }
+
+    async fn assign_ticket(
+        &self,
+        actor: Actor,
+        key: TicketKey,
+        assignee: Option<Uuid>,
+    ) -> Result<Ticket> {
+        self.write(move |c, links| tickets::assign(c, actor, key, assignee, links))
+            .await
+    }
+
+    async fn add_comment(
+        &self,
+        actor: Actor,
+        key: TicketKey,
+        body: String,
+        internal: bool,
+    ) -> Result<Comment> {
+        self.write(move |c, links| tickets::comment(c, actor, key, &body, internal, links))
+            .await
+    }
+
+    async fn history(&self, actor: Actor, key: TicketKey) -> Result<Vec<HistoryEvent>> {
+        self.read(move |c, links| tickets::history(c, actor, key, links))
+            .await
+    }
+
+    async fn rotate_embed(
+        &self,
+        actor: Actor,
+        key: TicketKey,
+        embed: EmbedToken,
+    ) -> Result<Ticket> {
+        self.write(move |c, links| tickets::rotate_embed(c, actor, key, &embed, links))
+            .await
+    }
+
+    async fn embed_view(&self, hash: TokenHash) -> Result<Option<EmbedView>> {
+        self.read(move |c, links| tickets::embed_view(c, &hash, links))
+            .await
+    }
+
+    async fn changes_since(&self, after: u64, limit: u32) -> Result<Vec<ChangeEntry>> {
+        self.read(move |c, _| tickets::changes_since(c, after, limit))
+            .await
+    }
+
+    async fn import(&self, batch: Vec<ImportTicket>) -> Result<()> {
+        self.write(move |c, _| tickets::import(c, &batch)).await
+    }
+
+    async fn check(&self) -> Result<()> {
+        self.read(|c, _| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
+            .await
+    }
+}

@@ -1,0 +1,118 @@
+//! The schema, as numbered migrations applied in order; `PRAGMA user_version`
+//! remembers how far a database has come.
+
+use rusqlite::Connection;
+
+use crate::store::Result;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: users, sessions, tickets, comments, history, change log.
+    r#"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) WITHOUT ROWID;
+    -- The lineage of this database: a restore from backup keeps it, a fresh
+    -- database gets a new one, and sync clients notice the difference.
+    INSERT INTO meta (key, value) VALUES ('epoch', lower(hex(randomblob(16))));
+
+    CREATE TABLE users (
+        id            BLOB PRIMARY KEY,
+        email         TEXT NOT NULL UNIQUE,
+        name          TEXT NOT NULL,
+        role          TEXT NOT NULL,
+        active        INTEGER NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at    INTEGER NOT NULL
+    );
+
+    CREATE TABLE refresh_families (
+        id      BLOB PRIMARY KEY,
+        user_id BLOB NOT NULL REFERENCES users(id),
+        revoked INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX refresh_families_by_user ON refresh_families(user_id);
+
+    CREATE TABLE refresh_tokens (
+        token_hash BLOB PRIMARY KEY,
+        family_id  BLOB NOT NULL REFERENCES refresh_families(id),
+        expires_at INTEGER NOT NULL,
+        spent      INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+
+    CREATE TABLE tickets (
+        id            BLOB PRIMARY KEY,
+        number        INTEGER NOT NULL UNIQUE,
+        subject       TEXT NOT NULL,
+        description   TEXT NOT NULL,
+        status        TEXT NOT NULL,
+        priority      INTEGER NOT NULL,
+        requester_id  BLOB NOT NULL REFERENCES users(id),
+        assignee_id   BLOB REFERENCES users(id),
+        tags          TEXT NOT NULL,
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL,
+        version       INTEGER NOT NULL,
+        embed_token   TEXT NOT NULL,
+        embed_hash    BLOB NOT NULL UNIQUE,
+        -- Digest of the create request, so a repeated create is recognised.
+        create_digest BLOB NOT NULL
+    );
+    CREATE INDEX tickets_by_updated ON tickets(updated_at);
+    CREATE INDEX tickets_by_assignee ON tickets(assignee_id, updated_at);
+    CREATE INDEX tickets_by_requester ON tickets(requester_id, updated_at);
+
+    CREATE TABLE comments (
+        id         BLOB PRIMARY KEY,
+        ticket_id  BLOB NOT NULL REFERENCES tickets(id),
+        author_id  BLOB NOT NULL REFERENCES users(id),
+        body       TEXT NOT NULL,
+        internal   INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE INDEX comments_by_ticket ON comments(ticket_id, created_at);
+
+    CREATE TABLE history (
+        id         INTEGER PRIMARY KEY,
+        ticket_id  BLOB NOT NULL REFERENCES tickets(id),
+        at         INTEGER NOT NULL,
+        actor_id   BLOB NOT NULL REFERENCES users(id),
+        kind       TEXT NOT NULL,
+        field      TEXT,
+        from_value TEXT,
+        to_value   TEXT,
+        internal   INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX history_by_ticket ON history(ticket_id, id);
+
+    -- The outbox sync clients read: one entry per write, numbered in commit
+    -- order. AUTOINCREMENT: a number is never reused, even after deletes.
+    CREATE TABLE changes (
+        seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+        ticket_id BLOB NOT NULL,
+        kind      TEXT NOT NULL,
+        at        INTEGER NOT NULL
+    );
+    "#,
+];
+
+/// Brings `conn`'s database up to the latest schema.
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > MIGRATIONS.len() {
+        return Err(crate::store::StoreError::Backend(
+            format!(
+                "the database is at schema {current}, newer than this deskd knows ({}); upgrade deskd",
+                MIGRATIONS.len()
+            )
+            .into(),
+        ));
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

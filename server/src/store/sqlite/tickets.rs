@@ -1,0 +1,654 @@
+//! Tickets, comments, history and the change log.
+
+use desk_sync::{
+    RuleError,
+    model::{
+        Actor, Change, Comment, NewTicket, Ticket, TicketPatch, UserRef,
+        kinds::EventKind,
+        policy::{self, Scope, TicketAction},
+    },
+    wire::{AssigneeFilter, EmbedView, HistoryEvent, Page, SortField, TicketDetail},
+};
+use rusqlite::{Connection, OptionalExtension, Row, ToSql, params, params_from_iter};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{
+    codec::{Links, from_micros, json_col, json_text, now, parsed_col, time_col, to_micros},
+    users,
+};
+use crate::store::{
+    ChangeEntry, EmbedToken, ImportTicket, Result, StoreError, TicketFilter, TicketKey, TokenHash,
+};
+
+const TICKET_SELECT: &str = "SELECT t.id, t.number, t.subject, t.description, t.status, t.priority,
+        t.requester_id, r.name, t.assignee_id, a.name, t.tags, t.created_at, t.updated_at,
+        t.version, t.embed_token
+    FROM tickets t
+    JOIN users r ON r.id = t.requester_id
+    LEFT JOIN users a ON a.id = t.assignee_id";
+
+fn ticket_from_row(row: &Row<'_>, links: &Links) -> rusqlite::Result<Ticket> {
+    let assignee = match row.get::<_, Option<Uuid>>(8)? {
+        Some(id) => Some(UserRef {
+            id,
+            name: row.get(9)?,
+        }),
+        None => None,
+    };
+    let priority: u8 = row.get(5)?;
+    Ok(Ticket {
+        id: row.get(0)?,
+        number: Some(row.get(1)?),
+        subject: row.get(2)?,
+        description: row.get(3)?,
+        status: parsed_col(row, 4)?,
+        priority: desk_sync::model::Priority::from_rank(priority)
+            .ok_or_else(|| rusqlite::Error::IntegralValueOutOfRange(5, i64::from(priority)))?,
+        requester: UserRef {
+            id: row.get(6)?,
+            name: row.get(7)?,
+        },
+        assignee,
+        tags: json_col(row, 10)?,
+        created_at: time_col(row, 11)?,
+        updated_at: time_col(row, 12)?,
+        version: row.get(13)?,
+        embed_url: Some(links.embed_url(&row.get::<_, String>(14)?)),
+    })
+}
+
+/// The ticket `key` names, whoever may see it: callers authorize.
+fn load(conn: &Connection, key: TicketKey, links: &Links) -> Result<Option<Ticket>> {
+    let (clause, value): (&str, &dyn ToSql) = match &key {
+        TicketKey::Id(id) => ("t.id = ?1", id),
+        TicketKey::Number(n) => ("t.number = ?1", n),
+    };
+    let sql = format!("{TICKET_SELECT} WHERE {clause}");
+    Ok(conn
+        .query_row(&sql, [value], |row| ticket_from_row(row, links))
+        .optional()?)
+}
+
+/// Loads `key` and checks that `actor` may do `action` to it.
+fn load_for(
+    conn: &Connection,
+    actor: &Actor,
+    key: TicketKey,
+    action: TicketAction,
+    links: &Links,
+) -> Result<Ticket> {
+    let ticket = load(conn, key, links)?.ok_or(RuleError::NotFound("ticket"))?;
+    policy::authorize(actor, &ticket, action)?;
+    Ok(ticket)
+}
+
+/// Writes every mutable field of `ticket`, bumping its version.
+fn save(conn: &Connection, ticket: &mut Ticket, at: OffsetDateTime) -> Result<()> {
+    ticket.version += 1;
+    ticket.updated_at = at;
+    conn.execute(
+        "UPDATE tickets SET subject = ?2, description = ?3, status = ?4, priority = ?5,
+            assignee_id = ?6, tags = ?7, updated_at = ?8, version = ?9
+         WHERE id = ?1",
+        params![
+            ticket.id,
+            ticket.subject,
+            ticket.description,
+            ticket.status.as_str(),
+            ticket.priority.rank(),
+            ticket.assignee.as_ref().map(|a| a.id),
+            json_text(&ticket.tags),
+            to_micros(at),
+            ticket.version,
+        ],
+    )?;
+    Ok(())
+}
+
+struct Event<'a> {
+    kind: EventKind,
+    field: Option<&'a str>,
+    from: Option<Value>,
+    to: Option<Value>,
+    internal: bool,
+}
+
+impl Event<'_> {
+    fn of(kind: EventKind) -> Self {
+        Event {
+            kind,
+            field: None,
+            from: None,
+            to: None,
+            internal: false,
+        }
+    }
+
+    fn change(kind: EventKind, change: &Change) -> Event<'static> {
+        let (from, to) = change.values();
+        Event {
+            kind,
+            field: Some(change.field()),
+            from: Some(from),
+            to: Some(to),
+            internal: false,
+        }
+    }
+}
+
+fn record(
+    conn: &Connection,
+    ticket: Uuid,
+    at: OffsetDateTime,
+    actor: Uuid,
+    event: Event<'_>,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO history (ticket_id, at, actor_id, kind, field, from_value, to_value, internal)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            ticket,
+            to_micros(at),
+            actor,
+            event.kind.as_str(),
+            event.field,
+            event.from.as_ref().map(json_text),
+            event.to.as_ref().map(json_text),
+            event.internal,
+        ],
+    )?;
+    Ok(())
+}
+
+/// Appends to the change log: every write to a ticket calls this once, in
+/// the same transaction as the write.
+fn log_change(conn: &Connection, ticket: Uuid, kind: EventKind, at: OffsetDateTime) -> Result<()> {
+    conn.execute(
+        "INSERT INTO changes (ticket_id, kind, at) VALUES (?1, ?2, ?3)",
+        params![ticket, kind.as_str(), to_micros(at)],
+    )?;
+    Ok(())
+}
+
+fn create_digest(actor: &Actor, new: &NewTicket) -> Vec<u8> {
+    Sha256::digest(json_text(&(actor.id, new)).as_bytes()).to_vec()
+}
+
+fn next_number(conn: &Connection) -> Result<u64> {
+    Ok(conn.query_row(
+        "SELECT COALESCE(MAX(number), 0) + 1 FROM tickets",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+pub fn create(
+    conn: &Connection,
+    actor: Actor,
+    new: &NewTicket,
+    embed: &EmbedToken,
+    links: &Links,
+) -> Result<Ticket> {
+    let digest = create_digest(&actor, new);
+    let existing: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT create_digest FROM tickets WHERE id = ?1",
+            [new.id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(existing) = existing {
+        // The same create again (a retry after a lost answer) gets the same
+        // ticket; anything else under that id is a conflict.
+        return match load(conn, TicketKey::Id(new.id), links)? {
+            Some(ticket) if existing == digest && actor.can_see(&ticket) => Ok(ticket),
+            _ => Err(RuleError::Conflict("a different ticket already has this id".into()).into()),
+        };
+    }
+    let at = now();
+    conn.execute(
+        "INSERT INTO tickets (id, number, subject, description, status, priority, requester_id,
+            assignee_id, tags, created_at, updated_at, version, embed_token, embed_hash, create_digest)
+         VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?9, ?9, 1, ?10, ?11, ?12)",
+        params![
+            new.id,
+            next_number(conn)?,
+            new.subject,
+            new.description,
+            new.priority.rank(),
+            actor.id,
+            policy::initial_assignee(&actor),
+            json_text(&new.tags),
+            to_micros(at),
+            embed.token,
+            embed.hash,
+            digest,
+        ],
+    )?;
+    record(conn, new.id, at, actor.id, Event::of(EventKind::Created))?;
+    log_change(conn, new.id, EventKind::Created, at)?;
+    load(conn, TicketKey::Id(new.id), links)?
+        .ok_or(StoreError::Backend("created ticket vanished".into()))
+}
+
+pub fn update(
+    conn: &Connection,
+    actor: Actor,
+    key: TicketKey,
+    patch: &TicketPatch,
+    if_match: Option<u64>,
+    links: &Links,
+) -> Result<Ticket> {
+    let mut ticket = load(conn, key, links)?.ok_or(RuleError::NotFound("ticket"))?;
+    policy::authorize_patch(&actor, &ticket, patch)?;
+    if let Some(expected) = if_match
+        && expected != ticket.version
+    {
+        return Err(RuleError::Conflict(format!(
+            "the ticket changed: it is at version {}, not {expected}",
+            ticket.version
+        ))
+        .into());
+    }
+    let changes = ticket.plan_patch(patch)?;
+    if changes.is_empty() {
+        return Ok(ticket);
+    }
+    let at = now();
+    for change in &changes {
+        ticket.apply(change);
+        record(
+            conn,
+            ticket.id,
+            at,
+            actor.id,
+            Event::change(EventKind::Changed, change),
+        )?;
+    }
+    save(conn, &mut ticket, at)?;
+    log_change(conn, ticket.id, EventKind::Changed, at)?;
+    Ok(ticket)
+}
+
+pub fn assign(
+    conn: &Connection,
+    actor: Actor,
+    key: TicketKey,
+    assignee: Option<Uuid>,
+    links: &Links,
+) -> Result<Ticket> {
+    let mut ticket = load_for(conn, &actor, key, TicketAction::Assign, links)?;
+    let to = match assignee {
+        None => None,
+        Some(id) => match users::get(conn, id)? {
+            Some(user) if user.active && user.role.is_staff() => Some(UserRef {
+                id,
+                name: user.name,
+            }),
+            _ => {
+                return Err(
+                    RuleError::invalid("assignee_id", "must be an active agent or admin").into(),
+                );
+            }
+        },
+    };
+    let Some(change) = ticket.plan_assign(to) else {
+        return Ok(ticket);
+    };
+    let at = now();
+    ticket.apply(&change);
+    record(
+        conn,
+        ticket.id,
+        at,
+        actor.id,
+        Event::change(EventKind::Assigned, &change),
+    )?;
+    save(conn, &mut ticket, at)?;
+    log_change(conn, ticket.id, EventKind::Assigned, at)?;
+    Ok(ticket)
+}
+
+pub fn comment(
+    conn: &Connection,
+    actor: Actor,
+    key: TicketKey,
+    body: &str,
+    internal: bool,
+    links: &Links,
+) -> Result<Comment> {
+    let mut ticket = load_for(conn, &actor, key, TicketAction::Comment { internal }, links)?;
+    let author = users::get(conn, actor.id)?.ok_or(RuleError::NotFound("user"))?;
+    let at = now();
+    let comment = Comment {
+        id: Uuid::now_v7(),
+        author: UserRef {
+            id: author.id,
+            name: author.name,
+        },
+        body: body.to_string(),
+        internal,
+        created_at: at,
+    };
+    conn.execute(
+        "INSERT INTO comments (id, ticket_id, author_id, body, internal, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            comment.id,
+            ticket.id,
+            actor.id,
+            comment.body,
+            internal,
+            to_micros(at)
+        ],
+    )?;
+    let event = Event {
+        to: Some(Value::String(comment.id.to_string())),
+        internal,
+        ..Event::of(EventKind::Commented)
+    };
+    record(conn, ticket.id, at, actor.id, event)?;
+    save(conn, &mut ticket, at)?;
+    log_change(conn, ticket.id, EventKind::Commented, at)?;
+    Ok(comment)
+}
+
+pub fn rotate_embed(
+    conn: &Connection,
+    actor: Actor,
+    key: TicketKey,
+    embed: &EmbedToken,
+    links: &Links,
+) -> Result<Ticket> {
+    let mut ticket = load_for(conn, &actor, key, TicketAction::RotateEmbed, links)?;
+    conn.execute(
+        "UPDATE tickets SET embed_token = ?2, embed_hash = ?3 WHERE id = ?1",
+        params![ticket.id, embed.token, embed.hash],
+    )?;
+    ticket.embed_url = Some(links.embed_url(&embed.token));
+    let at = now();
+    record(
+        conn,
+        ticket.id,
+        at,
+        actor.id,
+        Event::of(EventKind::EmbedRotated),
+    )?;
+    save(conn, &mut ticket, at)?;
+    log_change(conn, ticket.id, EventKind::EmbedRotated, at)?;
+    Ok(ticket)
+}
+
+pub fn detail(
+    conn: &Connection,
+    actor: Actor,
+    key: TicketKey,
+    links: &Links,
+) -> Result<TicketDetail> {
+    let ticket = load_for(conn, &actor, key, TicketAction::Read, links)?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.id, c.author_id, u.name, c.body, c.internal, c.created_at
+         FROM comments c JOIN users u ON u.id = c.author_id
+         WHERE c.ticket_id = ?1 AND (?2 OR c.internal = 0)
+         ORDER BY c.created_at, c.id",
+    )?;
+    let comments = stmt
+        .query_map(params![ticket.id, policy::can_read_internal(&actor)], |r| {
+            Ok(Comment {
+                id: r.get(0)?,
+                author: UserRef {
+                    id: r.get(1)?,
+                    name: r.get(2)?,
+                },
+                body: r.get(3)?,
+                internal: r.get(4)?,
+                created_at: time_col(r, 5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(TicketDetail { ticket, comments })
+}
+
+pub fn history(
+    conn: &Connection,
+    actor: Actor,
+    key: TicketKey,
+    links: &Links,
+) -> Result<Vec<HistoryEvent>> {
+    let ticket = load_for(conn, &actor, key, TicketAction::Read, links)?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT h.at, h.actor_id, u.name, h.kind, h.field, h.from_value, h.to_value
+         FROM history h JOIN users u ON u.id = h.actor_id
+         WHERE h.ticket_id = ?1 AND (?2 OR h.internal = 0)
+         ORDER BY h.id",
+    )?;
+    let json = |r: &Row<'_>, idx| -> rusqlite::Result<Option<Value>> {
+        match r.get::<_, Option<String>>(idx)? {
+            Some(_) => json_col(r, idx).map(Some),
+            None => Ok(None),
+        }
+    };
+    let events = stmt
+        .query_map(params![ticket.id, policy::can_read_internal(&actor)], |r| {
+            Ok(HistoryEvent {
+                at: time_col(r, 0)?,
+                actor: UserRef {
+                    id: r.get(1)?,
+                    name: r.get(2)?,
+                },
+                kind: parsed_col(r, 3)?,
+                field: r.get(4)?,
+                from: json(r, 5)?,
+                to: json(r, 6)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(events)
+}
+
+pub fn list(
+    conn: &Connection,
+    actor: Actor,
+    filter: &TicketFilter,
+    links: &Links,
+) -> Result<Page<Ticket>> {
+    let mut clauses: Vec<&str> = Vec::new();
+    let mut values: Vec<Box<dyn ToSql>> = Vec::new();
+    match actor.scope() {
+        Scope::All => {}
+        Scope::AssignedTo(id) => {
+            clauses.push("t.assignee_id = ?");
+            values.push(Box::new(id));
+        }
+        Scope::RequestedBy(id) => {
+            clauses.push("t.requester_id = ?");
+            values.push(Box::new(id));
+        }
+    }
+    if let Some(status) = filter.status {
+        clauses.push("t.status = ?");
+        values.push(Box::new(status.as_str()));
+    }
+    if let Some(priority) = filter.priority {
+        clauses.push("t.priority = ?");
+        values.push(Box::new(priority.rank()));
+    }
+    match filter.assignee {
+        None => {}
+        Some(AssigneeFilter::Unassigned) => clauses.push("t.assignee_id IS NULL"),
+        Some(AssigneeFilter::Me) => {
+            clauses.push("t.assignee_id = ?");
+            values.push(Box::new(actor.id));
+        }
+        Some(AssigneeFilter::User(id)) => {
+            clauses.push("t.assignee_id = ?");
+            values.push(Box::new(id));
+        }
+    }
+    if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
+        let escaped = q
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        clauses.push("(t.subject LIKE ? ESCAPE '\\' OR t.description LIKE ? ESCAPE '\\')");
+        values.push(Box::new(format!("%{escaped}%")));
+        values.push(Box::new(format!("%{escaped}%")));
+    }
+    let where_sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    let total: u64 = conn.query_row(
+        &format!("SELECT COUNT(*) FROM tickets t {where_sql}"),
+        params_from_iter(values.iter()),
+        |r| r.get(0),
+    )?;
+    let column = match filter.sort.field {
+        SortField::UpdatedAt => "t.updated_at",
+        SortField::CreatedAt => "t.created_at",
+        SortField::Priority => "t.priority",
+        SortField::Number => "t.number",
+        SortField::Status => "t.status",
+    };
+    let dir = if filter.sort.descending {
+        "DESC"
+    } else {
+        "ASC"
+    };
+    let offset = u64::from(filter.page.saturating_sub(1)) * u64::from(filter.per_page);
+    let sql = format!(
+        "{TICKET_SELECT} {where_sql} ORDER BY {column} {dir}, t.number {dir} LIMIT ? OFFSET ?"
+    );
+    values.push(Box::new(filter.per_page));
+    values.push(Box::new(offset));
+    let mut stmt = conn.prepare(&sql)?;
+    let items = stmt
+        .query_map(params_from_iter(values.iter()), |row| {
+            ticket_from_row(row, links)
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Page {
+        items,
+        page: filter.page,
+        per_page: filter.per_page,
+        total,
+    })
+}
+
+pub fn embed_view(conn: &Connection, hash: &TokenHash, links: &Links) -> Result<Option<EmbedView>> {
+    Ok(conn
+        .query_row(
+            "SELECT subject, status, updated_at, number FROM tickets WHERE embed_hash = ?1",
+            [hash],
+            |r| {
+                let status: desk_sync::model::Status = parsed_col(r, 1)?;
+                Ok(EmbedView {
+                    subject: r.get(0)?,
+                    status,
+                    status_label: status.label().to_string(),
+                    last_updated: time_col(r, 2)?,
+                    link: links.ticket_link(r.get(3)?),
+                })
+            },
+        )
+        .optional()?)
+}
+
+pub fn changes_since(conn: &Connection, after: u64, limit: u32) -> Result<Vec<ChangeEntry>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, ticket_id, kind, at FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    let entries = stmt
+        .query_map(params![after, limit], |r| {
+            Ok(ChangeEntry {
+                seq: r.get(0)?,
+                ticket_id: r.get(1)?,
+                kind: parsed_col(r, 2)?,
+                at: from_micros(r.get(3)?)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(entries)
+}
+
+/// Bulk load: every row a live write would make (ticket, comments, history,
+/// one change-log entry per event), with the timestamps given.
+pub fn import(conn: &Connection, tickets: &[ImportTicket]) -> Result<()> {
+    let mut number = next_number(conn)?;
+    for t in tickets {
+        let updated_at = t
+            .events
+            .iter()
+            .map(|e| e.at)
+            .chain(t.comments.iter().map(|c| c.at))
+            .fold(t.created_at, OffsetDateTime::max);
+        let version = 1 + t.events.len() + t.comments.len();
+        conn.prepare_cached(
+            "INSERT INTO tickets (id, number, subject, description, status, priority, requester_id,
+                assignee_id, tags, created_at, updated_at, version, embed_token, embed_hash, create_digest)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, x'')",
+        )?
+        .execute(params![
+            t.id,
+            number,
+            t.subject,
+            t.description,
+            t.status.as_str(),
+            t.priority.rank(),
+            t.requester,
+            t.assignee,
+            json_text(&t.tags),
+            to_micros(t.created_at),
+            to_micros(updated_at),
+            version,
+            t.embed.token,
+            t.embed.hash,
+        ])?;
+        number += 1;
+        record(
+            conn,
+            t.id,
+            t.created_at,
+            t.requester,
+            Event::of(EventKind::Created),
+        )?;
+        log_change(conn, t.id, EventKind::Created, t.created_at)?;
+        for c in &t.comments {
+            conn.prepare_cached(
+                "INSERT INTO comments (id, ticket_id, author_id, body, internal, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                c.id,
+                t.id,
+                c.author,
+                c.body,
+                c.internal,
+                to_micros(c.at)
+            ])?;
+            let event = Event {
+                to: Some(Value::String(c.id.to_string())),
+                internal: c.internal,
+                ..Event::of(EventKind::Commented)
+            };
+            record(conn, t.id, c.at, c.author, event)?;
+            log_change(conn, t.id, EventKind::Commented, c.at)?;
+        }
+        for e in &t.events {
+            let event = Event {
+                kind: e.kind,
+                field: e.field.as_deref(),
+                from: e.from.clone(),
+                to: e.to.clone(),
+                internal: false,
+            };
+            record(conn, t.id, e.at, e.actor, event)?;
+            log_change(conn, t.id, e.kind, e.at)?;
+        }
+    }
+    Ok(())
+}
