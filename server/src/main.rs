@@ -1,6 +1,10 @@
 //! `deskd`: serve, add users, seed demo data.
 
-use std::{io::BufRead, net::SocketAddr, path::PathBuf};
+use std::{
+    io::{BufRead, IsTerminal},
+    net::SocketAddr,
+    path::PathBuf,
+};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -104,7 +108,8 @@ fn init_logging(settings: &ServerSettings) -> anyhow::Result<()> {
         .with_context(|| format!("invalid log.level {:?}", settings.log.level))?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     match settings.log.format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),

@@ -1,0 +1,167 @@
+//! A real server on 127.0.0.1:0 with the demo accounts, and a small JSON
+//! client over real HTTP.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use desk_config::{LimitSettings, ServerSettings};
+use desk_server::{seed, server::Server, store::SqliteStore};
+use reqwest::{Method, StatusCode, header::HeaderMap};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+pub const ALICE: (&str, &str) = ("alice@example.com", "alice123"); // customer
+pub const BOB: (&str, &str) = ("bob@example.com", "bob123"); // agent
+pub const DAVE: (&str, &str) = ("dave@example.com", "dave123"); // agent
+pub const CAROL: (&str, &str) = ("carol@example.com", "carol123"); // admin
+
+pub struct TestServer {
+    server: Option<Server>,
+    pub url: String,
+    pub dir: TempDir,
+    pub http: reqwest::Client,
+}
+
+impl TestServer {
+    /// Demo accounts, no tickets, no rate limits.
+    pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(configure: impl FnOnce(&mut ServerSettings)) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Server::start(settings(dir.path(), configure)).await.unwrap();
+        seed::seed_demo(server.store(), 0).await.unwrap();
+        TestServer {
+            url: server.url().to_string(),
+            server: Some(server),
+            dir,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Shuts down gracefully and starts again on the same data folder (on a
+    /// new port).
+    pub async fn restart(mut self) -> TestServer {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+        let server = Server::start(settings(self.dir.path(), |_| {})).await.unwrap();
+        self.url = server.url().to_string();
+        self.server = Some(server);
+        self
+    }
+
+    pub fn store(&self) -> &SqliteStore {
+        self.server.as_ref().unwrap().store()
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+    }
+
+    /// Signs in and returns the access token.
+    pub async fn token(&self, (email, password): (&str, &str)) -> String {
+        let session = self.session(email, password).await;
+        session["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// The whole session body of a successful login.
+    pub async fn session(&self, email: &str, password: &str) -> Value {
+        let r = self
+            .call(Method::POST, "/api/v1/auth/login", None, Some(json!({"email": email, "password": password})))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "login {email}: {}", r.body);
+        r.body
+    }
+
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let mut req = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        Reply::from(req.send().await.unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::PATCH, path, Some(token), Some(body)).await
+    }
+
+    /// Creates a ticket as `token`'s user; returns it.
+    pub async fn ticket(&self, token: &str, subject: &str) -> Value {
+        let r = self.post("/api/v1/tickets", token, json!({"subject": subject})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body
+    }
+
+    /// Assigns ticket `id` to the user behind `agent_email`, as admin.
+    pub async fn assign(&self, admin: &str, id: &str, agent_email: &str) -> Value {
+        let users = self.get("/api/v1/users", admin).await.body;
+        let agent = users.as_array().unwrap().iter().find(|u| u["email"] == agent_email).unwrap()["id"].clone();
+        let r = self
+            .patch(&format!("/api/v1/tickets/{id}/assign"), admin, json!({"assignee_id": agent}))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.body
+    }
+
+    /// The change-log length: the number of writes the store has committed.
+    pub async fn change_count(&self) -> usize {
+        use desk_server::store::Store;
+        self.store().changes_since(0, u32::MAX).await.unwrap().len()
+    }
+}
+
+fn settings(dir: &std::path::Path, configure: impl FnOnce(&mut ServerSettings)) -> ServerSettings {
+    let mut settings = ServerSettings::for_data_dir(dir);
+    settings.server.bind = "127.0.0.1:0".parse().unwrap();
+    settings.limits = LimitSettings::unlimited();
+    configure(&mut settings);
+    settings
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        // `Server`'s own Drop signals shutdown.
+        self.server.take();
+    }
+}
+
+/// A response: status, headers, and the body as JSON (`Null` if empty or not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    pub async fn from(r: reqwest::Response) -> Reply {
+        let status = r.status();
+        let headers = r.headers().clone();
+        let text = r.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply { status, headers, body, text }
+    }
+
+    /// Asserts the contract's error body with `code`.
+    #[track_caller]
+    pub fn assert_error(&self, status: StatusCode, code: &str) {
+        assert_eq!(self.status, status, "{}", self.text);
+        assert_eq!(self.body["error"], code, "{}", self.text);
+        assert!(self.body["message"].is_string(), "{}", self.text);
+        assert!(self.body["details"].is_object(), "{}", self.text);
+    }
+}

@@ -1,0 +1,184 @@
+//! Operations and cross-cutting behaviour: health, metrics, the OpenAPI
+//! document against the live router, request ids, warp's own rejections in
+//! the contract's body, and rate limits.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+mod common;
+
+use common::*;
+use desk_config::LimitSettings;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+#[tokio::test]
+async fn health_reports_ok_version_and_uptime() {
+    let s = TestServer::start().await;
+    let r = s.call(Method::GET, "/health", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["status"], "ok");
+    assert_eq!(r.body["version"], env!("CARGO_PKG_VERSION"));
+    assert!(r.body["uptime_s"].is_u64());
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_and_status() {
+    let s = TestServer::start().await;
+    let alice = s.token(ALICE).await;
+    let t = s.ticket(&alice, "Metered").await;
+    s.get(&format!("/api/v1/tickets/{}", t["id"].as_str().unwrap()), &alice).await;
+    s.call(Method::GET, "/no/such/thing", None, None).await;
+    let r = s.call(Method::GET, "/metrics", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers["content-type"].to_str().unwrap().starts_with("text/plain"));
+    for needle in [
+        r#"desk_http_requests_total{method="GET",route="/api/v1/tickets/{id}",status="200"} 1"#,
+        r#"desk_http_requests_total{method="POST",route="/api/v1/tickets",status="201"} 1"#,
+        r#"desk_http_requests_total{method="GET",route="other",status="404"} 1"#,
+        "desk_http_request_duration_seconds_bucket",
+        "desk_store_write_batch_size_count",
+    ] {
+        assert!(r.text.contains(needle), "missing {needle} in\n{}", r.text);
+    }
+    assert!(!r.text.contains("/no/such/thing"), "raw paths never become labels");
+}
+
+#[tokio::test]
+async fn every_documented_operation_is_served() {
+    let s = TestServer::start().await;
+    let r = s.call(Method::GET, "/api/v1/openapi.json", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["openapi"], "3.1.0");
+    let paths = r.body["paths"].as_object().unwrap();
+    let mut operations = 0;
+    for (path, methods) in paths {
+        for (method, _) in methods.as_object().unwrap() {
+            operations += 1;
+            let concrete = path
+                .replace("{id}", "00000000-0000-0000-0000-000000000000")
+                .replace("{token}", "nothing");
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let reply = s.call(m, &concrete, None, Some(json!({}))).await;
+            let unrouted = reply.status == StatusCode::METHOD_NOT_ALLOWED || reply.body["message"] == "no such route";
+            assert!(!unrouted, "{method} {path} is documented but not served: {}", reply.text);
+        }
+    }
+    assert!(operations >= 24, "{operations} operations documented");
+    // Every error answer is described with the shared error body.
+    assert!(r.body["components"]["schemas"]["ErrorBody"].is_object());
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let s = TestServer::start().await;
+    let ok = s.call(Method::GET, "/health", None, None).await;
+    let missing = s.call(Method::GET, "/api/v1/nope", None, None).await;
+    let unauthorized = s.call(Method::GET, "/api/v1/tickets", None, None).await;
+    let ids: Vec<String> = [&ok, &missing, &unauthorized]
+        .iter()
+        .map(|r| r.headers["x-request-id"].to_str().unwrap().to_string())
+        .collect();
+    assert!(ids.iter().all(|id| uuid::Uuid::parse_str(id).is_ok()), "{ids:?}");
+    assert!(ids[0] != ids[1] && ids[1] != ids[2]);
+}
+
+#[tokio::test]
+async fn warps_own_rejections_use_the_contract_body() {
+    let s = TestServer::start().await;
+    s.call(Method::GET, "/api/v1/nope", None, None)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "E_NOT_FOUND");
+    s.call(Method::DELETE, "/api/v1/tickets", None, None)
+        .await
+        .assert_error(StatusCode::METHOD_NOT_ALLOWED, "E_METHOD_NOT_ALLOWED");
+    s.call(Method::PUT, "/health", None, None)
+        .await
+        .assert_error(StatusCode::METHOD_NOT_ALLOWED, "E_METHOD_NOT_ALLOWED");
+    let bad_header = s
+        .http
+        .get(format!("{}/api/v1/tickets", s.url))
+        .header("authorization", &b"Bearer \xff"[..])
+        .send()
+        .await
+        .unwrap();
+    Reply::from(bad_header).await.assert_error(StatusCode::BAD_REQUEST, "E_BAD_REQUEST");
+}
+
+#[tokio::test]
+async fn login_is_limited_per_address_with_retry_after() {
+    let s = TestServer::start_with(|c| {
+        c.limits = LimitSettings {
+            login_per_minute: 3,
+            ..LimitSettings::unlimited()
+        }
+    })
+    .await;
+    let attempt = || s.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"email": "x@example.com", "password": "wrongwrong"})));
+    let mut remaining = Vec::new();
+    for _ in 0..3 {
+        let r = attempt().await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(r.headers["ratelimit-limit"], "3");
+        remaining.push(r.headers["ratelimit-remaining"].to_str().unwrap().to_string());
+    }
+    assert_eq!(remaining, ["2", "1", "0"]);
+    let limited = attempt().await;
+    limited.assert_error(StatusCode::TOO_MANY_REQUESTS, "E_RATE_LIMITED");
+    let retry: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    // Even the right password waits: the limit is on attempts, not failures.
+    let right = s.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"email": ALICE.0, "password": ALICE.1}))).await;
+    assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn the_api_is_limited_per_user() {
+    let s = TestServer::start_with(|c| {
+        c.limits = LimitSettings {
+            api_per_minute: 3,
+            ..LimitSettings::unlimited()
+        }
+    })
+    .await;
+    let alice = s.token(ALICE).await;
+    let bob = s.token(BOB).await;
+    for _ in 0..3 {
+        assert_eq!(s.get("/api/v1/auth/me", &alice).await.status, StatusCode::OK);
+    }
+    s.get("/api/v1/auth/me", &alice)
+        .await
+        .assert_error(StatusCode::TOO_MANY_REQUESTS, "E_RATE_LIMITED");
+    assert_eq!(s.get("/api/v1/auth/me", &bob).await.status, StatusCode::OK, "another user is not affected");
+}
+
+#[tokio::test]
+async fn embed_has_its_own_limit_per_address() {
+    let s = TestServer::start_with(|c| {
+        c.limits = LimitSettings {
+            embed_per_minute: 2,
+            ..LimitSettings::unlimited()
+        }
+    })
+    .await;
+    let alice = s.token(ALICE).await;
+    let t = s.ticket(&alice, "Embedded").await;
+    let embed_path = t["embed_url"].as_str().unwrap().trim_start_matches(&s.url).to_string();
+    for _ in 0..2 {
+        assert_eq!(s.call(Method::GET, &embed_path, None, None).await.status, StatusCode::OK);
+    }
+    s.call(Method::GET, &embed_path, None, None)
+        .await
+        .assert_error(StatusCode::TOO_MANY_REQUESTS, "E_RATE_LIMITED");
+    assert_eq!(s.get("/api/v1/auth/me", &alice).await.status, StatusCode::OK, "the API limit is separate");
+}
+
+#[tokio::test]
+async fn a_graceful_restart_keeps_everything() {
+    let s = TestServer::start().await;
+    let alice = s.token(ALICE).await;
+    let t = s.ticket(&alice, "Survives a restart").await;
+    let s = s.restart().await;
+    let alice = s.token(ALICE).await;
+    let r = s.get(&format!("/api/v1/tickets/{}", t["id"].as_str().unwrap()), &alice).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["subject"], "Survives a restart");
+    assert_eq!(r.body["embed_url"].as_str().unwrap().split('/').next_back(), t["embed_url"].as_str().unwrap().split('/').next_back());
+}
