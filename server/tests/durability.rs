@@ -3,49 +3,20 @@
 //! hold every ticket it had answered 201 for. Several rounds.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::{process::Stdio, time::Duration};
+mod common;
 
+use std::time::Duration;
+
+use common::daemon;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    process::{Child, Command},
-    sync::mpsc,
-};
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
 const ROUNDS: usize = 4;
 const WRITERS: usize = 16;
 /// Kill after this many acknowledgements in a round.
 const KILL_AFTER: usize = 60;
-
-fn deskd() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_deskd"));
-    cmd.env("RUST_LOG", "info").env_remove("DESK_SERVER__BIND");
-    cmd
-}
-
-/// Starts `deskd serve` on a free port; returns it once it says it listens.
-async fn start(data: &std::path::Path) -> (Child, String) {
-    let mut child = deskd()
-        .args(["serve", "--bind", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = loop {
-        let line = lines.next_line().await.unwrap().expect("deskd exited before listening");
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            break rest.trim().to_string();
-        }
-    };
-    // Keep draining the log so the child never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, url)
-}
 
 async fn login(http: &reqwest::Client, url: &str) -> String {
     let r: Value = http
@@ -63,18 +34,12 @@ async fn login(http: &reqwest::Client, url: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_acknowledged_create_survives_sigkill() {
     let dir = tempfile::tempdir().unwrap();
-    let seeded = deskd()
-        .args(["seed-demo", "--tickets", "0", "--data"])
-        .arg(dir.path())
-        .output()
-        .await
-        .unwrap();
-    assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
+    daemon::seed(dir.path()).await;
 
     let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
     let mut acknowledged: Vec<Uuid> = Vec::new();
     for round in 0..ROUNDS {
-        let (mut child, url) = start(dir.path()).await;
+        let daemon::Daemon { mut child, url, .. } = daemon::start(dir.path(), "info").await;
         let token = login(&http, &url).await;
         let (acks, mut acked) = mpsc::unbounded_channel::<Uuid>();
         let writers: Vec<_> = (0..WRITERS)
@@ -115,7 +80,7 @@ async fn every_acknowledged_create_survives_sigkill() {
             acknowledged.push(id);
         }
 
-        let (mut child, url) = start(dir.path()).await;
+        let daemon::Daemon { mut child, url, .. } = daemon::start(dir.path(), "info").await;
         let token = login(&http, &url).await;
         for id in &acknowledged {
             let r = http

@@ -28,9 +28,9 @@ pub fn caller<S: Store>(app: App<S>) -> impl Filter<Extract = (Actor,), Error = 
     warp::header::optional::<String>("authorization")
         .and(with_app(app))
         .and_then(|header: Option<String>, app: App<S>| async move {
-            session::authenticate(&app, header.as_deref())
-                .await
-                .map_err(Rejection::from)
+            let actor = session::authenticate(&app, header.as_deref()).await?;
+            tracing::Span::current().record("user", tracing::field::display(actor.id));
+            Ok::<_, Rejection>(actor)
         })
 }
 

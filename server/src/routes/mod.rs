@@ -62,8 +62,19 @@ pub fn routes<S: Store>(
             metrics.observe_request(info.method().as_str(), info.path(), info.status().as_u16(), info.elapsed());
         }))
         .with(warp::trace(|info| {
-            tracing::info_span!("request", id = Empty, method = %info.method(), path = %info.path())
+            let path = loggable_path(info.path());
+            tracing::info_span!("request", id = Empty, user = Empty, method = %info.method(), %path)
         }))
+}
+
+/// The path as logs may show it: embed tokens are bearer secrets, so their
+/// route is logged as its template.
+fn loggable_path(path: &str) -> &str {
+    if path.starts_with("/api/v1/tickets/embed/") {
+        "/api/v1/tickets/embed/{token}"
+    } else {
+        path
+    }
 }
 
 /// A fresh id per request, recorded on the request's span so every log line

@@ -28,7 +28,9 @@ impl TestServer {
 
     pub async fn start_with(configure: impl FnOnce(&mut ServerSettings)) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let server = Server::start(settings(dir.path(), configure)).await.unwrap();
+        let server = Server::start(settings(dir.path(), configure))
+            .await
+            .unwrap();
         seed::seed_demo(server.store(), 0).await.unwrap();
         TestServer {
             url: server.url().to_string(),
@@ -44,7 +46,9 @@ impl TestServer {
         if let Some(server) = self.server.take() {
             server.shutdown().await;
         }
-        let server = Server::start(settings(self.dir.path(), |_| {})).await.unwrap();
+        let server = Server::start(settings(self.dir.path(), |_| {}))
+            .await
+            .unwrap();
         self.url = server.url().to_string();
         self.server = Some(server);
         self
@@ -69,13 +73,24 @@ impl TestServer {
     /// The whole session body of a successful login.
     pub async fn session(&self, email: &str, password: &str) -> Value {
         let r = self
-            .call(Method::POST, "/api/v1/auth/login", None, Some(json!({"email": email, "password": password})))
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"email": email, "password": password})),
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "login {email}: {}", r.body);
         r.body
     }
 
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
         let mut req = self.http.request(method, format!("{}{path}", self.url));
         if let Some(token) = token {
             req = req.bearer_auth(token);
@@ -95,12 +110,15 @@ impl TestServer {
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
-        self.call(Method::PATCH, path, Some(token), Some(body)).await
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
     }
 
     /// Creates a ticket as `token`'s user; returns it.
     pub async fn ticket(&self, token: &str, subject: &str) -> Value {
-        let r = self.post("/api/v1/tickets", token, json!({"subject": subject})).await;
+        let r = self
+            .post("/api/v1/tickets", token, json!({"subject": subject}))
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         r.body
     }
@@ -108,9 +126,19 @@ impl TestServer {
     /// Assigns ticket `id` to the user behind `agent_email`, as admin.
     pub async fn assign(&self, admin: &str, id: &str, agent_email: &str) -> Value {
         let users = self.get("/api/v1/users", admin).await.body;
-        let agent = users.as_array().unwrap().iter().find(|u| u["email"] == agent_email).unwrap()["id"].clone();
+        let agent = users
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == agent_email)
+            .unwrap()["id"]
+            .clone();
         let r = self
-            .patch(&format!("/api/v1/tickets/{id}/assign"), admin, json!({"assignee_id": agent}))
+            .patch(
+                &format!("/api/v1/tickets/{id}/assign"),
+                admin,
+                json!({"assignee_id": agent}),
+            )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         r.body
@@ -138,6 +166,70 @@ impl Drop for TestServer {
     }
 }
 
+/// The real `deskd` binary, for tests that kill processes or read logs.
+pub mod daemon {
+    use std::{path::Path, process::Stdio};
+
+    use tokio::{
+        io::{AsyncBufReadExt, BufReader},
+        process::{Child, Command},
+        sync::mpsc,
+    };
+
+    pub fn deskd(log_level: &str) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_deskd"));
+        cmd.env("RUST_LOG", log_level);
+        cmd
+    }
+
+    /// Runs `deskd seed-demo --tickets 0` on `data`.
+    pub async fn seed(data: &Path) {
+        let out = deskd("warn")
+            .args(["seed-demo", "--tickets", "0", "--data"])
+            .arg(data)
+            .output()
+            .await
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// A running `deskd serve` on a free port, and every log line it writes.
+    pub struct Daemon {
+        pub child: Child,
+        pub url: String,
+        pub log: mpsc::UnboundedReceiver<String>,
+    }
+
+    /// Starts `deskd serve`; returns once it logs that it listens.
+    pub async fn start(data: &Path, log_level: &str) -> Daemon {
+        let mut child = deskd(log_level)
+            .args(["serve", "--bind", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let (tx, log) = mpsc::unbounded_channel();
+        let url = loop {
+            let line = lines.next_line().await.unwrap().expect("deskd exited before listening");
+            let url = line.split("listening on ").nth(1).map(|rest| rest.trim().to_string());
+            let _ = tx.send(line);
+            if let Some(url) = url {
+                break url;
+            }
+        };
+        // Keep draining the log so the child never blocks on a full pipe.
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                let _ = tx.send(line);
+            }
+        });
+        Daemon { child, url, log }
+    }
+}
+
 /// A response: status, headers, and the body as JSON (`Null` if empty or not JSON).
 #[derive(Debug)]
 pub struct Reply {
@@ -153,7 +245,12 @@ impl Reply {
         let headers = r.headers().clone();
         let text = r.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply { status, headers, body, text }
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
     }
 
     /// Asserts the contract's error body with `code`.

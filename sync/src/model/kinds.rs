@@ -114,17 +114,13 @@ impl Status {
 
 wire_enum! {
     /// How urgent a ticket is; ordered from least to most.
+    #[derive(Default)]
     Priority {
         Low = "low",
+        #[default]
         Normal = "normal",
         High = "high",
         Urgent = "urgent",
-    }
-}
-
-impl Default for Priority {
-    fn default() -> Self {
-        Priority::Normal
     }
 }
 

@@ -578,8 +578,7 @@ pub fn changes_since(conn: &Connection, after: u64, limit: u32) -> Result<Vec<Ch
 /// Bulk load: every row a live write would make (ticket, comments, history,
 /// one change-log entry per event), with the timestamps given.
 pub fn import(conn: &Connection, tickets: &[ImportTicket]) -> Result<()> {
-    let mut number = next_number(conn)?;
-    for t in tickets {
+    for (number, t) in (next_number(conn)?..).zip(tickets) {
         let updated_at = t
             .events
             .iter()
@@ -608,7 +607,6 @@ pub fn import(conn: &Connection, tickets: &[ImportTicket]) -> Result<()> {
             t.embed.token,
             t.embed.hash,
         ])?;
-        number += 1;
         record(
             conn,
             t.id,

@@ -1,0 +1,59 @@
+//! Secrets never reach the logs, even at debug level: passwords, access and
+//! refresh tokens, embed tokens.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+mod common;
+
+use common::daemon;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn logs_hold_no_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    daemon::seed(dir.path()).await;
+    let mut d = daemon::start(dir.path(), "debug").await;
+    let http = reqwest::Client::new();
+    let password = "alice123";
+    let session: Value = http
+        .post(format!("{}/api/v1/auth/login", d.url))
+        .json(&json!({"email": "alice@example.com", "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = session["access_token"].as_str().unwrap().to_string();
+    let refresh = session["refresh_token"].as_str().unwrap().to_string();
+    let ticket: Value = http
+        .post(format!("{}/api/v1/tickets", d.url))
+        .bearer_auth(&access)
+        .json(&json!({"subject": "Secret-free logs"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let embed_url = ticket["embed_url"].as_str().unwrap().to_string();
+    let embed_token = embed_url.rsplit('/').next().unwrap().to_string();
+    assert_eq!(http.get(&embed_url).send().await.unwrap().status(), 200);
+    let refreshed = http
+        .post(format!("{}/api/v1/auth/refresh", d.url))
+        .json(&json!({"refresh_token": refresh}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refreshed.status(), 200);
+
+    // Every request above was logged before its answer was sent.
+    d.child.kill().await.unwrap();
+    let mut log = String::new();
+    while let Some(line) = d.log.recv().await {
+        log.push_str(&line);
+        log.push('\n');
+    }
+    assert!(log.contains("/api/v1/tickets/embed/{token}"), "the embed request is logged, by template:\n{log}");
+    for (what, secret) in [("password", password), ("access token", &access), ("refresh token", &refresh), ("embed token", &embed_token)] {
+        assert!(!log.contains(secret), "the {what} leaked into the log:\n{log}");
+    }
+}
