@@ -305,6 +305,8 @@ impl ServerSettings {
 mod tests {
     use super::*;
 
+    // figment::Jail's closures return figment::Error by design.
+    #[allow(clippy::result_large_err)]
     fn load_with(
         toml: &str,
         env: &[(&str, &str)],

@@ -26,7 +26,11 @@ async fn concurrent_writes_are_logged_once_each_in_commit_order() {
         loop {
             let done = stopped.try_recv().is_ok();
             for entry in store.changes_since(cursor, 1000).await.unwrap() {
-                assert!(entry.seq > cursor, "seq {} after cursor {cursor}", entry.seq);
+                assert!(
+                    entry.seq > cursor,
+                    "seq {} after cursor {cursor}",
+                    entry.seq
+                );
                 cursor = entry.seq;
                 seen.push(entry.seq);
             }
@@ -41,7 +45,8 @@ async fn concurrent_writes_are_logged_once_each_in_commit_order() {
     const TICKETS_EACH: usize = 5;
     let tasks: Vec<_> = (0..WRITERS)
         .map(|w| {
-            let (s_url, http, alice, carol) = (s.url.clone(), s.http.clone(), alice.clone(), carol.clone());
+            let (s_url, http, alice, carol) =
+                (s.url.clone(), s.http.clone(), alice.clone(), carol.clone());
             tokio::spawn(async move {
                 let mut writes: HashMap<String, usize> = HashMap::new();
                 for n in 0..TICKETS_EACH {
@@ -86,10 +91,24 @@ async fn concurrent_writes_are_logged_once_each_in_commit_order() {
     let followed = follower.await.unwrap();
 
     let log = s.store().changes_since(0, u32::MAX).await.unwrap();
-    assert_eq!(log.len(), WRITERS * TICKETS_EACH * 3, "one entry per acknowledged write");
-    assert!(log.windows(2).all(|w| w[0].seq < w[1].seq), "strictly increasing");
-    assert!(log.windows(2).all(|w| w[0].at <= w[1].at), "numbered in commit order");
-    assert_eq!(followed, log.iter().map(|e| e.seq).collect::<Vec<_>>(), "the live reader saw every entry once, in order");
+    assert_eq!(
+        log.len(),
+        WRITERS * TICKETS_EACH * 3,
+        "one entry per acknowledged write"
+    );
+    assert!(
+        log.windows(2).all(|w| w[0].seq < w[1].seq),
+        "strictly increasing"
+    );
+    assert!(
+        log.windows(2).all(|w| w[0].at <= w[1].at),
+        "numbered in commit order"
+    );
+    assert_eq!(
+        followed,
+        log.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        "the live reader saw every entry once, in order"
+    );
 
     let mut per_ticket: HashMap<String, usize> = HashMap::new();
     for e in &log {
@@ -99,7 +118,10 @@ async fn concurrent_writes_are_logged_once_each_in_commit_order() {
 
     // And the history of each ticket tells the same story.
     for id in expected.keys() {
-        let history = s.get(&format!("/api/v1/tickets/{id}/history"), &carol).await.body;
+        let history = s
+            .get(&format!("/api/v1/tickets/{id}/history"), &carol)
+            .await
+            .body;
         let kinds: Vec<(&str, Option<&str>)> = history
             .as_array()
             .unwrap()
@@ -108,7 +130,12 @@ async fn concurrent_writes_are_logged_once_each_in_commit_order() {
             .collect();
         assert_eq!(
             kinds,
-            vec![("created", None), ("changed", Some("status")), ("changed", Some("priority")), ("commented", None)]
+            vec![
+                ("created", None),
+                ("changed", Some("status")),
+                ("changed", Some("priority")),
+                ("commented", None)
+            ]
         );
     }
 }
@@ -121,14 +148,29 @@ async fn refused_writes_leave_no_trace() {
     let before = s.change_count().await;
     let id = t["id"].as_str().unwrap();
     // Forbidden, invalid and illegal writes.
-    s.patch(&format!("/api/v1/tickets/{id}"), &alice, json!({"priority": "high"}))
-        .await
-        .assert_error(StatusCode::FORBIDDEN, "E_FORBIDDEN");
+    s.patch(
+        &format!("/api/v1/tickets/{id}"),
+        &alice,
+        json!({"priority": "high"}),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "E_FORBIDDEN");
     let carol = s.token(CAROL).await;
-    s.patch(&format!("/api/v1/tickets/{id}"), &carol, json!({"status": "blocked"}))
-        .await
-        .assert_error(StatusCode::CONFLICT, "E_INVALID_TRANSITION");
+    s.patch(
+        &format!("/api/v1/tickets/{id}"),
+        &carol,
+        json!({"status": "blocked"}),
+    )
+    .await
+    .assert_error(StatusCode::CONFLICT, "E_INVALID_TRANSITION");
     assert_eq!(s.change_count().await, before);
-    let history = s.get(&format!("/api/v1/tickets/{id}/history"), &carol).await.body;
-    assert_eq!(history.as_array().unwrap().len(), 1, "only the creation: {history}");
+    let history = s
+        .get(&format!("/api/v1/tickets/{id}/history"), &carol)
+        .await
+        .body;
+    assert_eq!(
+        history.as_array().unwrap().len(),
+        1,
+        "only the creation: {history}"
+    );
 }

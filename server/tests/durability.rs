@@ -36,7 +36,10 @@ async fn every_acknowledged_create_survives_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     daemon::seed(dir.path()).await;
 
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
     let mut acknowledged: Vec<Uuid> = Vec::new();
     for round in 0..ROUNDS {
         let daemon::Daemon { mut child, url, .. } = daemon::start(dir.path(), "info").await;
@@ -89,7 +92,11 @@ async fn every_acknowledged_create_survives_sigkill() {
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(r.status(), StatusCode::OK, "round {round}: acknowledged ticket {id} was lost");
+            assert_eq!(
+                r.status(),
+                StatusCode::OK,
+                "round {round}: acknowledged ticket {id} was lost"
+            );
         }
         // Numbers stay gap-free across crashes: 1..=total with no holes.
         let page: Value = http
@@ -101,7 +108,10 @@ async fn every_acknowledged_create_survives_sigkill() {
             .json()
             .await
             .unwrap();
-        assert_eq!(page["items"][0]["number"], page["total"], "round {round}: numbering has gaps");
+        assert_eq!(
+            page["items"][0]["number"], page["total"],
+            "round {round}: numbering has gaps"
+        );
         child.kill().await.unwrap();
     }
     assert!(acknowledged.len() >= ROUNDS * KILL_AFTER);

@@ -52,8 +52,19 @@ async fn logs_hold_no_secrets() {
         log.push_str(&line);
         log.push('\n');
     }
-    assert!(log.contains("/api/v1/tickets/embed/{token}"), "the embed request is logged, by template:\n{log}");
-    for (what, secret) in [("password", password), ("access token", &access), ("refresh token", &refresh), ("embed token", &embed_token)] {
-        assert!(!log.contains(secret), "the {what} leaked into the log:\n{log}");
+    assert!(
+        log.contains("/api/v1/tickets/embed/{token}"),
+        "the embed request is logged, by template:\n{log}"
+    );
+    for (what, secret) in [
+        ("password", password),
+        ("access token", &access),
+        ("refresh token", &refresh),
+        ("embed token", &embed_token),
+    ] {
+        assert!(
+            !log.contains(secret),
+            "the {what} leaked into the log:\n{log}"
+        );
     }
 }

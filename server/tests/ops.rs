@@ -24,11 +24,20 @@ async fn metrics_count_requests_by_route_template_and_status() {
     let s = TestServer::start().await;
     let alice = s.token(ALICE).await;
     let t = s.ticket(&alice, "Metered").await;
-    s.get(&format!("/api/v1/tickets/{}", t["id"].as_str().unwrap()), &alice).await;
+    s.get(
+        &format!("/api/v1/tickets/{}", t["id"].as_str().unwrap()),
+        &alice,
+    )
+    .await;
     s.call(Method::GET, "/no/such/thing", None, None).await;
     let r = s.call(Method::GET, "/metrics", None, None).await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.headers["content-type"].to_str().unwrap().starts_with("text/plain"));
+    assert!(
+        r.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
     for needle in [
         r#"desk_http_requests_total{method="GET",route="/api/v1/tickets/{id}",status="200"} 1"#,
         r#"desk_http_requests_total{method="POST",route="/api/v1/tickets",status="201"} 1"#,
@@ -38,13 +47,18 @@ async fn metrics_count_requests_by_route_template_and_status() {
     ] {
         assert!(r.text.contains(needle), "missing {needle} in\n{}", r.text);
     }
-    assert!(!r.text.contains("/no/such/thing"), "raw paths never become labels");
+    assert!(
+        !r.text.contains("/no/such/thing"),
+        "raw paths never become labels"
+    );
 }
 
 #[tokio::test]
 async fn every_documented_operation_is_served() {
     let s = TestServer::start().await;
-    let r = s.call(Method::GET, "/api/v1/openapi.json", None, None).await;
+    let r = s
+        .call(Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["openapi"], "3.1.0");
     let paths = r.body["paths"].as_object().unwrap();
@@ -57,8 +71,13 @@ async fn every_documented_operation_is_served() {
                 .replace("{token}", "nothing");
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let reply = s.call(m, &concrete, None, Some(json!({}))).await;
-            let unrouted = reply.status == StatusCode::METHOD_NOT_ALLOWED || reply.body["message"] == "no such route";
-            assert!(!unrouted, "{method} {path} is documented but not served: {}", reply.text);
+            let unrouted = reply.status == StatusCode::METHOD_NOT_ALLOWED
+                || reply.body["message"] == "no such route";
+            assert!(
+                !unrouted,
+                "{method} {path} is documented but not served: {}",
+                reply.text
+            );
         }
     }
     assert!(operations >= 24, "{operations} operations documented");
@@ -76,7 +95,10 @@ async fn every_response_carries_a_request_id() {
         .iter()
         .map(|r| r.headers["x-request-id"].to_str().unwrap().to_string())
         .collect();
-    assert!(ids.iter().all(|id| uuid::Uuid::parse_str(id).is_ok()), "{ids:?}");
+    assert!(
+        ids.iter().all(|id| uuid::Uuid::parse_str(id).is_ok()),
+        "{ids:?}"
+    );
     assert!(ids[0] != ids[1] && ids[1] != ids[2]);
 }
 
@@ -99,7 +121,9 @@ async fn warps_own_rejections_use_the_contract_body() {
         .send()
         .await
         .unwrap();
-    Reply::from(bad_header).await.assert_error(StatusCode::BAD_REQUEST, "E_BAD_REQUEST");
+    Reply::from(bad_header)
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "E_BAD_REQUEST");
 }
 
 #[tokio::test]
@@ -111,21 +135,44 @@ async fn login_is_limited_per_address_with_retry_after() {
         }
     })
     .await;
-    let attempt = || s.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"email": "x@example.com", "password": "wrongwrong"})));
+    let attempt = || {
+        s.call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": "x@example.com", "password": "wrongwrong"})),
+        )
+    };
     let mut remaining = Vec::new();
     for _ in 0..3 {
         let r = attempt().await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
         assert_eq!(r.headers["ratelimit-limit"], "3");
-        remaining.push(r.headers["ratelimit-remaining"].to_str().unwrap().to_string());
+        remaining.push(
+            r.headers["ratelimit-remaining"]
+                .to_str()
+                .unwrap()
+                .to_string(),
+        );
     }
     assert_eq!(remaining, ["2", "1", "0"]);
     let limited = attempt().await;
     limited.assert_error(StatusCode::TOO_MANY_REQUESTS, "E_RATE_LIMITED");
-    let retry: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
     // Even the right password waits: the limit is on attempts, not failures.
-    let right = s.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"email": ALICE.0, "password": ALICE.1}))).await;
+    let right = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": ALICE.0, "password": ALICE.1})),
+        )
+        .await;
     assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
@@ -141,12 +188,19 @@ async fn the_api_is_limited_per_user() {
     let alice = s.token(ALICE).await;
     let bob = s.token(BOB).await;
     for _ in 0..3 {
-        assert_eq!(s.get("/api/v1/auth/me", &alice).await.status, StatusCode::OK);
+        assert_eq!(
+            s.get("/api/v1/auth/me", &alice).await.status,
+            StatusCode::OK
+        );
     }
     s.get("/api/v1/auth/me", &alice)
         .await
         .assert_error(StatusCode::TOO_MANY_REQUESTS, "E_RATE_LIMITED");
-    assert_eq!(s.get("/api/v1/auth/me", &bob).await.status, StatusCode::OK, "another user is not affected");
+    assert_eq!(
+        s.get("/api/v1/auth/me", &bob).await.status,
+        StatusCode::OK,
+        "another user is not affected"
+    );
 }
 
 #[tokio::test]
@@ -160,14 +214,25 @@ async fn embed_has_its_own_limit_per_address() {
     .await;
     let alice = s.token(ALICE).await;
     let t = s.ticket(&alice, "Embedded").await;
-    let embed_path = t["embed_url"].as_str().unwrap().trim_start_matches(&s.url).to_string();
+    let embed_path = t["embed_url"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches(&s.url)
+        .to_string();
     for _ in 0..2 {
-        assert_eq!(s.call(Method::GET, &embed_path, None, None).await.status, StatusCode::OK);
+        assert_eq!(
+            s.call(Method::GET, &embed_path, None, None).await.status,
+            StatusCode::OK
+        );
     }
     s.call(Method::GET, &embed_path, None, None)
         .await
         .assert_error(StatusCode::TOO_MANY_REQUESTS, "E_RATE_LIMITED");
-    assert_eq!(s.get("/api/v1/auth/me", &alice).await.status, StatusCode::OK, "the API limit is separate");
+    assert_eq!(
+        s.get("/api/v1/auth/me", &alice).await.status,
+        StatusCode::OK,
+        "the API limit is separate"
+    );
 }
 
 #[tokio::test]
@@ -177,8 +242,16 @@ async fn a_graceful_restart_keeps_everything() {
     let t = s.ticket(&alice, "Survives a restart").await;
     let s = s.restart().await;
     let alice = s.token(ALICE).await;
-    let r = s.get(&format!("/api/v1/tickets/{}", t["id"].as_str().unwrap()), &alice).await;
+    let r = s
+        .get(
+            &format!("/api/v1/tickets/{}", t["id"].as_str().unwrap()),
+            &alice,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["subject"], "Survives a restart");
-    assert_eq!(r.body["embed_url"].as_str().unwrap().split('/').next_back(), t["embed_url"].as_str().unwrap().split('/').next_back());
+    assert_eq!(
+        r.body["embed_url"].as_str().unwrap().split('/').next_back(),
+        t["embed_url"].as_str().unwrap().split('/').next_back()
+    );
 }

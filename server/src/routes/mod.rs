@@ -59,7 +59,12 @@ pub fn routes<S: Store>(
             response
         })
         .with(warp::log::custom(move |info| {
-            metrics.observe_request(info.method().as_str(), info.path(), info.status().as_u16(), info.elapsed());
+            metrics.observe_request(
+                info.method().as_str(),
+                info.path(),
+                info.status().as_u16(),
+                info.elapsed(),
+            );
         }))
         .with(warp::trace(|info| {
             let path = loggable_path(info.path());

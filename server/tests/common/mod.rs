@@ -190,7 +190,11 @@ pub mod daemon {
             .output()
             .await
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     /// A running `deskd serve` on a free port, and every log line it writes.
@@ -213,8 +217,15 @@ pub mod daemon {
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
         let (tx, log) = mpsc::unbounded_channel();
         let url = loop {
-            let line = lines.next_line().await.unwrap().expect("deskd exited before listening");
-            let url = line.split("listening on ").nth(1).map(|rest| rest.trim().to_string());
+            let line = lines
+                .next_line()
+                .await
+                .unwrap()
+                .expect("deskd exited before listening");
+            let url = line
+                .split("listening on ")
+                .nth(1)
+                .map(|rest| rest.trim().to_string());
             let _ = tx.send(line);
             if let Some(url) = url {
                 break url;

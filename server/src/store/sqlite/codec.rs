@@ -50,6 +50,12 @@ pub fn json_text<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
+/// What text search (`q`) matches against: subject and description,
+/// lower-cased with full Unicode rules.
+pub fn search_text(subject: &str, description: &str) -> String {
+    format!("{subject}\n{description}").to_lowercase()
+}
+
 /// Builds the public links the store hands out.
 #[derive(Debug, Clone)]
 pub struct Links {

@@ -55,6 +55,9 @@ const MIGRATIONS: &[&str] = &[
         version       INTEGER NOT NULL,
         embed_token   TEXT NOT NULL,
         embed_hash    BLOB NOT NULL UNIQUE,
+        -- Subject and description lower-cased with Unicode rules, for `q`:
+        -- SQLite's LIKE folds ASCII only ("Ü" would not match "ü").
+        search        TEXT NOT NULL,
         -- Digest of the create request, so a repeated create is recognised.
         create_digest BLOB NOT NULL
     );

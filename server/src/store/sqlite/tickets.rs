@@ -16,7 +16,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{
-    codec::{Links, from_micros, json_col, json_text, now, parsed_col, time_col, to_micros},
+    codec::{
+        Links, from_micros, json_col, json_text, now, parsed_col, search_text, time_col, to_micros,
+    },
     users,
 };
 use crate::store::{
@@ -91,7 +93,7 @@ fn save(conn: &Connection, ticket: &mut Ticket, at: OffsetDateTime) -> Result<()
     ticket.updated_at = at;
     conn.execute(
         "UPDATE tickets SET subject = ?2, description = ?3, status = ?4, priority = ?5,
-            assignee_id = ?6, tags = ?7, updated_at = ?8, version = ?9
+            assignee_id = ?6, tags = ?7, updated_at = ?8, version = ?9, search = ?10
          WHERE id = ?1",
         params![
             ticket.id,
@@ -103,6 +105,7 @@ fn save(conn: &Connection, ticket: &mut Ticket, at: OffsetDateTime) -> Result<()
             json_text(&ticket.tags),
             to_micros(at),
             ticket.version,
+            search_text(&ticket.subject, &ticket.description),
         ],
     )?;
     Ok(())
@@ -211,8 +214,8 @@ pub fn create(
     let at = now();
     conn.execute(
         "INSERT INTO tickets (id, number, subject, description, status, priority, requester_id,
-            assignee_id, tags, created_at, updated_at, version, embed_token, embed_hash, create_digest)
-         VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?9, ?9, 1, ?10, ?11, ?12)",
+            assignee_id, tags, created_at, updated_at, version, embed_token, embed_hash, create_digest, search)
+         VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?9, ?9, 1, ?10, ?11, ?12, ?13)",
         params![
             new.id,
             next_number(conn)?,
@@ -226,6 +229,7 @@ pub fn create(
             embed.token,
             embed.hash,
             digest,
+            search_text(&new.subject, &new.description),
         ],
     )?;
     record(conn, new.id, at, actor.id, Event::of(EventKind::Created))?;
@@ -490,11 +494,11 @@ pub fn list(
     }
     if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
         let escaped = q
+            .to_lowercase()
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
-        clauses.push("(t.subject LIKE ? ESCAPE '\\' OR t.description LIKE ? ESCAPE '\\')");
-        values.push(Box::new(format!("%{escaped}%")));
+        clauses.push("t.search LIKE ? ESCAPE '\\'");
         values.push(Box::new(format!("%{escaped}%")));
     }
     let where_sql = if clauses.is_empty() {
@@ -588,8 +592,8 @@ pub fn import(conn: &Connection, tickets: &[ImportTicket]) -> Result<()> {
         let version = 1 + t.events.len() + t.comments.len();
         conn.prepare_cached(
             "INSERT INTO tickets (id, number, subject, description, status, priority, requester_id,
-                assignee_id, tags, created_at, updated_at, version, embed_token, embed_hash, create_digest)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, x'')",
+                assignee_id, tags, created_at, updated_at, version, embed_token, embed_hash, create_digest, search)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, x'', ?15)",
         )?
         .execute(params![
             t.id,
@@ -606,6 +610,7 @@ pub fn import(conn: &Connection, tickets: &[ImportTicket]) -> Result<()> {
             version,
             t.embed.token,
             t.embed.hash,
+            search_text(&t.subject, &t.description),
         ])?;
         record(
             conn,
