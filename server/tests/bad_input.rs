@@ -83,18 +83,7 @@ impl Fixture {
     }
 
     async fn user_id(&self, email: &str) -> String {
-        let users = self.s.get("/api/v1/users", &self.carol).await;
-        assert_eq!(users.status, StatusCode::OK, "{}", users.text);
-        users
-            .body
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|u| u["email"] == email)
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
+        self.s.user_id(&self.carol, email).await
     }
 }
 

@@ -19,16 +19,8 @@ const WRITERS: usize = 16;
 const KILL_AFTER: usize = 60;
 
 async fn login(http: &reqwest::Client, url: &str) -> String {
-    let r: Value = http
-        .post(format!("{url}/api/v1/auth/login"))
-        .json(&json!({"email": "alice@example.com", "password": "alice123"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    r["access_token"].as_str().unwrap().to_string()
+    let session = daemon::login(http, url, "alice@example.com", "alice123").await;
+    session["access_token"].as_str().unwrap().to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

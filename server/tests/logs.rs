@@ -13,15 +13,7 @@ async fn logs_hold_no_secrets() {
     let mut d = daemon::start(dir.path(), "debug").await;
     let http = reqwest::Client::new();
     let password = "alice123";
-    let session: Value = http
-        .post(format!("{}/api/v1/auth/login", d.url))
-        .json(&json!({"email": "alice@example.com", "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let session = daemon::login(&http, &d.url, "alice@example.com", password).await;
     let access = session["access_token"].as_str().unwrap().to_string();
     let refresh = session["refresh_token"].as_str().unwrap().to_string();
     let ticket: Value = http

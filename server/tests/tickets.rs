@@ -21,21 +21,6 @@ fn path_of(t: &Value) -> String {
     format!("/api/v1/tickets/{}", id_of(t))
 }
 
-async fn user_id(s: &TestServer, admin: &str, email: &str) -> String {
-    let users = s.get("/api/v1/users", admin).await;
-    assert_eq!(users.status, StatusCode::OK, "{}", users.text);
-    users
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == email)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 /// Registers a second customer and returns their access token.
 async fn zoe(s: &TestServer) -> String {
     let r = s
@@ -257,7 +242,7 @@ async fn an_agents_ticket_is_theirs_and_an_admins_waits_for_triage() {
     let bob = s.token(BOB).await;
     let carol = s.token(CAROL).await;
     let dave = s.token(DAVE).await;
-    let bob_id = user_id(&s, &carol, BOB.0).await;
+    let bob_id = s.user_id(&carol, BOB.0).await;
     let t = s.ticket(&bob, "Filed by Bob").await;
     assert_eq!(t["assignee"]["id"], bob_id.as_str());
     assert_eq!(t["assignee"]["name"], "Bob Keller");
@@ -341,8 +326,8 @@ async fn listing_filters_by_status_priority_assignee_and_text() {
     let alice = s.token(ALICE).await;
     let bob = s.token(BOB).await;
     let carol = s.token(CAROL).await;
-    let bob_id = user_id(&s, &carol, BOB.0).await;
-    let dave_id = user_id(&s, &carol, DAVE.0).await;
+    let bob_id = s.user_id(&carol, BOB.0).await;
+    let dave_id = s.user_id(&carol, DAVE.0).await;
 
     let t1 = create(
         &s,
@@ -693,7 +678,7 @@ async fn customers_never_see_internal_comments_staff_do() {
     let alice = s.token(ALICE).await;
     let bob = s.token(BOB).await;
     let carol = s.token(CAROL).await;
-    let alice_id = user_id(&s, &carol, ALICE.0).await;
+    let alice_id = s.user_id(&carol, ALICE.0).await;
     let t = s.ticket(&alice, "Printer on fire").await;
     s.assign(&carol, &id_of(&t), BOB.0).await;
 
@@ -903,9 +888,9 @@ async fn history_lists_every_change_oldest_first() {
     let alice = s.token(ALICE).await;
     let bob = s.token(BOB).await;
     let carol = s.token(CAROL).await;
-    let alice_id = user_id(&s, &carol, ALICE.0).await;
-    let bob_id = user_id(&s, &carol, BOB.0).await;
-    let carol_id = user_id(&s, &carol, CAROL.0).await;
+    let alice_id = s.user_id(&carol, ALICE.0).await;
+    let bob_id = s.user_id(&carol, BOB.0).await;
+    let carol_id = s.user_id(&carol, CAROL.0).await;
     let t = s.ticket(&alice, "Printer on fire").await;
     s.assign(&carol, &id_of(&t), BOB.0).await;
     patch_ok(&s, &bob, &t, json!({"status": "in_progress"})).await;
@@ -1038,9 +1023,9 @@ async fn admins_assign_and_unassign() {
     let bob = s.token(BOB).await;
     let dave = s.token(DAVE).await;
     let carol = s.token(CAROL).await;
-    let bob_id = user_id(&s, &carol, BOB.0).await;
-    let dave_id = user_id(&s, &carol, DAVE.0).await;
-    let carol_id = user_id(&s, &carol, CAROL.0).await;
+    let bob_id = s.user_id(&carol, BOB.0).await;
+    let dave_id = s.user_id(&carol, DAVE.0).await;
+    let carol_id = s.user_id(&carol, CAROL.0).await;
     let t = s.ticket(&alice, "Printer on fire").await;
     let assign_path = format!("{}/assign", path_of(&t));
     s.get(&path_of(&t), &bob)

@@ -123,16 +123,22 @@ impl TestServer {
         r.body
     }
 
-    /// Assigns ticket `id` to the user behind `agent_email`, as admin.
-    pub async fn assign(&self, admin: &str, id: &str, agent_email: &str) -> Value {
-        let users = self.get("/api/v1/users", admin).await.body;
-        let agent = users
+    /// The id of the user with `email`, looked up as `admin`.
+    pub async fn user_id(&self, admin: &str, email: &str) -> String {
+        let users = self.get("/api/v1/users", admin).await;
+        assert_eq!(users.status, StatusCode::OK, "{}", users.text);
+        let user = users
+            .body
             .as_array()
             .unwrap()
             .iter()
-            .find(|u| u["email"] == agent_email)
-            .unwrap()["id"]
-            .clone();
+            .find(|u| u["email"] == email);
+        user.unwrap()["id"].as_str().unwrap().to_string()
+    }
+
+    /// Assigns ticket `id` to the user behind `agent_email`, as admin.
+    pub async fn assign(&self, admin: &str, id: &str, agent_email: &str) -> Value {
+        let agent = self.user_id(admin, agent_email).await;
         let r = self
             .patch(
                 &format!("/api/v1/tickets/{id}/assign"),
@@ -195,6 +201,23 @@ pub mod daemon {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+
+    /// Signs in over plain HTTP; returns the session body.
+    pub async fn login(
+        http: &reqwest::Client,
+        url: &str,
+        email: &str,
+        password: &str,
+    ) -> serde_json::Value {
+        let r = http
+            .post(format!("{url}/api/v1/auth/login"))
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::OK);
+        r.json().await.unwrap()
     }
 
     /// A running `deskd serve` on a free port, and every log line it writes.
