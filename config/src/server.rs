@@ -7,6 +7,7 @@
 //! public_url = "https://support.example.com"
 //! allow_registration = true
 //! body_limit_bytes = 65536
+//! trusted_proxies = ["127.0.0.1"]       # whose X-Forwarded-For to believe
 //!
 //! [auth]
 //! secret_file = "/var/lib/desk/secret"   # or `secret` (env DESK_AUTH__SECRET)
@@ -64,6 +65,9 @@ pub struct ServerSection {
     pub public_url: Option<String>,
     pub allow_registration: bool,
     pub body_limit_bytes: u64,
+    /// Proxies (e.g. the TLS terminator) whose `X-Forwarded-For` is believed
+    /// when deciding which client a rate limit counts against.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for ServerSection {
@@ -74,6 +78,7 @@ impl Default for ServerSection {
             public_url: None,
             allow_registration: true,
             body_limit_bytes: 64 * 1024,
+            trusted_proxies: Vec::new(),
         }
     }
 }

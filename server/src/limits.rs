@@ -72,7 +72,8 @@ fn check<K: std::hash::Hash + Eq + Clone>(
 #[derive(Debug)]
 pub struct Limits {
     login_by_addr: Option<Limiter<IpAddr>>,
-    login_by_email: Option<Limiter<String>>,
+    /// Keyed by the email's digest: fixed-size keys whatever a client sends.
+    login_by_email: Option<Limiter<[u8; 32]>>,
     embed: Option<Limiter<IpAddr>>,
     api: Option<Limiter<Caller>>,
 }
@@ -94,7 +95,7 @@ impl Limits {
 
     /// Login attempts per account, whatever address they come from.
     pub fn check_login_email(&self, email: &str) -> Result<Option<RateInfo>, ApiError> {
-        check(&self.login_by_email, &email.to_string())
+        check(&self.login_by_email, &crate::auth::tokens::digest(email))
     }
 
     pub fn check_embed(&self, addr: IpAddr) -> Result<Option<RateInfo>, ApiError> {

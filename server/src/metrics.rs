@@ -27,29 +27,6 @@ struct RouteLabels {
     route: &'static str,
 }
 
-/// Every route template the server serves.
-pub const ROUTES: &[&str] = &[
-    "/health",
-    "/metrics",
-    "/api/v1/openapi.json",
-    "/api/v1/auth/register",
-    "/api/v1/auth/login",
-    "/api/v1/auth/token",
-    "/api/v1/auth/refresh",
-    "/api/v1/auth/logout",
-    "/api/v1/auth/me",
-    "/api/v1/users",
-    "/api/v1/users/{id}",
-    "/api/v1/tickets",
-    "/api/v1/tickets/my",
-    "/api/v1/tickets/{id}",
-    "/api/v1/tickets/{id}/assign",
-    "/api/v1/tickets/{id}/comments",
-    "/api/v1/tickets/{id}/history",
-    "/api/v1/tickets/{id}/embed-token",
-    "/api/v1/tickets/embed/{token}",
-];
-
 fn latency_histogram() -> Histogram {
     // 0.25 ms … ~4 s
     Histogram::new(exponential_buckets(0.000_25, 2.0, 15))
@@ -146,21 +123,27 @@ impl Metrics {
     }
 }
 
-/// The template `path` matches, or `other`.
+/// The documented route template `path` matches (the most specific one when
+/// several do), or `other`.
 pub fn route_template(path: &str) -> &'static str {
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    ROUTES
+    let path = path.trim_end_matches('/');
+    crate::openapi::OPERATIONS
         .iter()
-        .find(|template| {
-            let parts: Vec<&str> = template.split('/').collect();
-            parts.len() == segments.len()
-                && parts
-                    .iter()
-                    .zip(&segments)
-                    .all(|(p, s)| p == s || (p.starts_with('{') && !s.is_empty()))
+        .map(|op| op.path)
+        .filter_map(|template| {
+            let (mut parts, mut segments) = (template.split('/'), path.split('/'));
+            let mut literals = 0;
+            loop {
+                match (parts.next(), segments.next()) {
+                    (None, None) => return Some((literals, template)),
+                    (Some(p), Some(s)) if p == s => literals += 1,
+                    (Some(p), Some(s)) if p.starts_with('{') && !s.is_empty() => {}
+                    _ => return None,
+                }
+            }
         })
-        .copied()
-        .unwrap_or("other")
+        .max_by_key(|(literals, _)| *literals)
+        .map_or("other", |(_, template)| template)
 }
 
 #[cfg(test)]
@@ -178,6 +161,10 @@ mod tests {
         assert_eq!(
             route_template("/api/v1/tickets/42/history"),
             "/api/v1/tickets/{id}/history"
+        );
+        assert_eq!(
+            route_template("/api/v1/tickets/embed/history"),
+            "/api/v1/tickets/embed/{token}"
         );
         assert_eq!(route_template("/wp-admin/x.php"), "other");
     }

@@ -431,14 +431,4 @@ mod tests {
             assert!(schemas.contains_key(&name), "missing schema {name}");
         }
     }
-
-    #[test]
-    fn every_route_template_is_documented() {
-        for route in crate::metrics::ROUTES {
-            assert!(
-                OPERATIONS.iter().any(|op| op.path == *route),
-                "{route} is not in the OpenAPI document"
-            );
-        }
-    }
 }

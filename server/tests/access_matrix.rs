@@ -188,7 +188,7 @@ fn user_table() -> Vec<Row<13>> {
     vec![
         //      anon  customer                   agent                      admin
         //            self customer agent admin  self customer agent admin  self customer agent admin
-        expect([401,  200, 404,     404,  404,   200, 404,     200,  200,   200, 200,     200,  200], GET,    "/api/v1/users/{user}", NO_BODY),
+        expect([401,  200, 404,     404,  404,   200, 404,     403,  403,   200, 200,     200,  200], GET,    "/api/v1/users/{user}", NO_BODY),
         expect([401,  200, 404,     404,  404,   200, 404,     403,  403,   200, 200,     200,  200], PATCH,  "/api/v1/users/{user}", j!({"name": "Renamed Person"})),
         expect([401,  200, 404,     404,  404,   200, 404,     403,  403,   200, 200,     200,  200], PATCH,  "/api/v1/users/{user}", j!({"password": "another-password-9"})),
         // Promoting to admin: no change for an admin themselves, so allowed.

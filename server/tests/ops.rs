@@ -127,6 +127,28 @@ async fn warps_own_rejections_use_the_contract_body() {
 }
 
 #[tokio::test]
+async fn cors_preflights_are_not_answered_outside_the_embed_route() {
+    let s = TestServer::start().await;
+    let preflight = |path: &str, method: &str| {
+        s.http
+            .request(Method::OPTIONS, format!("{}{path}", s.url))
+            .header("origin", "https://evil.example")
+            .header("access-control-request-method", method)
+            .send()
+    };
+    let users = Reply::from(preflight("/api/v1/users", "GET").await.unwrap()).await;
+    users.assert_error(StatusCode::METHOD_NOT_ALLOWED, "E_METHOD_NOT_ALLOWED");
+    assert!(!users.headers.contains_key("access-control-allow-origin"));
+    let embed = Reply::from(
+        preflight("/api/v1/tickets/embed/x", "DELETE")
+            .await
+            .unwrap(),
+    )
+    .await;
+    embed.assert_error(StatusCode::METHOD_NOT_ALLOWED, "E_METHOD_NOT_ALLOWED");
+}
+
+#[tokio::test]
 async fn login_is_limited_per_address_with_retry_after() {
     let s = TestServer::start_with(|c| {
         c.limits = LimitSettings {
@@ -254,4 +276,111 @@ async fn a_graceful_restart_keeps_everything() {
         r.body["embed_url"].as_str().unwrap().split('/').next_back(),
         t["embed_url"].as_str().unwrap().split('/').next_back()
     );
+}
+
+#[tokio::test]
+async fn the_login_limit_cannot_be_dodged_by_spelling_the_path_differently() {
+    let s = TestServer::start_with(|c| {
+        c.limits = LimitSettings {
+            login_per_minute: 2,
+            ..LimitSettings::unlimited()
+        }
+    })
+    .await;
+    let body = json!({"email": ALICE.0, "password": "wrong-password"});
+    let first = s
+        .call(Method::POST, "/api/v1/auth/login", None, Some(body.clone()))
+        .await;
+    assert_eq!(first.status, StatusCode::UNAUTHORIZED);
+    let slash = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/login/",
+            None,
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(
+        slash.status,
+        StatusCode::UNAUTHORIZED,
+        "the router accepts the trailing slash"
+    );
+    for path in [
+        "/api/v1/auth/login/",
+        "//api/v1/auth/login",
+        "/api/v1/auth/token/",
+    ] {
+        let r = s.call(Method::POST, path, None, Some(body.clone())).await;
+        assert_eq!(
+            r.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{path}: {}",
+            r.text
+        );
+    }
+}
+
+/// A failed login from `forwarded_for`, each for a new email so that only
+/// the per-address limit is in play.
+async fn login_from(s: &TestServer, forwarded_for: &str) -> StatusCode {
+    let email = format!("{}@example.com", uuid::Uuid::new_v4());
+    s.http
+        .post(format!("{}/api/v1/auth/login", s.url))
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({"email": email, "password": "wrong-password"}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn limits_count_the_client_behind_a_trusted_proxy_and_ignore_spoofed_headers() {
+    let limited = |trusted: bool| {
+        move |c: &mut desk_config::ServerSettings| {
+            c.limits = LimitSettings {
+                login_per_minute: 1,
+                ..LimitSettings::unlimited()
+            };
+            if trusted {
+                c.server.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+            }
+        }
+    };
+    // Behind a trusted proxy (the test client plays it): each client counts alone.
+    let s = TestServer::start_with(limited(true)).await;
+    assert_eq!(
+        login_from(&s, "198.51.100.1").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login_from(&s, "198.51.100.2").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login_from(&s, "198.51.100.1").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Directly exposed: the header is the caller's own claim and changes nothing.
+    let s = TestServer::start_with(limited(false)).await;
+    assert_eq!(
+        login_from(&s, "198.51.100.1").await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login_from(&s, "198.51.100.2").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn a_ticket_number_beyond_what_the_store_holds_is_simply_not_found() {
+    let s = TestServer::start().await;
+    let carol = s.token(CAROL).await;
+    s.get("/api/v1/tickets/18446744073709551615", &carol)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "E_NOT_FOUND");
+    s.get("/api/v1/tickets/184467440737095516150", &carol)
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "E_BAD_REQUEST");
 }

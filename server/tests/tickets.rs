@@ -1153,7 +1153,9 @@ async fn the_embed_view_shows_five_fields_and_nothing_else() {
         .headers
         .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
         .unwrap_or_else(|| panic!("no Access-Control-Allow-Origin: {:?}", r.headers));
-    assert!(allow == "*" || allow == origin, "{allow:?}");
+    // Not the origin echoed back: the answer is publicly cached, so it must
+    // hold for every site.
+    assert_eq!(allow, "*");
 }
 
 #[tokio::test]

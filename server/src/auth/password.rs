@@ -4,24 +4,36 @@
 use std::sync::OnceLock;
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
 
+/// Runs `work` on the blocking pool, at most one hash per core at a time:
+/// each needs 19 MiB, and a burst of logins must queue, not exhaust memory.
+async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
+    let slots = SLOTS.get_or_init(|| {
+        Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    });
+    let _slot = slots.acquire().await.ok()?;
+    tokio::task::spawn_blocking(work).await.ok()
+}
+
 pub async fn hash(password: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
             .map(|h| h.to_string())
             .map_err(|e| ApiError::internal(format!("hashing failed: {e}")))
     })
     .await
-    .map_err(ApiError::internal)?
+    .unwrap_or_else(|| Err(ApiError::internal("the hashing task failed")))
 }
 
 /// Does `password` match `hash`? With no hash (unknown account) the same
 /// work is done against a stand-in, so the answer takes as long either way.
 pub async fn verify(password: String, hash: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         let Some(target) = hash.as_deref().or_else(|| stand_in()) else {
             return false;
         };

@@ -4,7 +4,7 @@
 use std::{convert::Infallible, net::IpAddr};
 
 use bytes::Buf;
-use desk_sync::model::Actor;
+use desk_sync::{RuleError, model::Actor};
 use futures_util::{Stream, StreamExt};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -34,11 +34,39 @@ pub fn caller<S: Store>(app: App<S>) -> impl Filter<Extract = (Actor,), Error = 
         })
 }
 
-/// The client's address (loopback when the transport has none).
-pub fn client_addr() -> impl Filter<Extract = (IpAddr,), Error = Infallible> + Clone {
-    warp::addr::remote().map(|addr: Option<std::net::SocketAddr>| {
-        addr.map(|a| a.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]))
-    })
+/// The client's address: the peer, or — when the peer is a trusted proxy —
+/// the address it forwarded for.
+pub fn client_addr(
+    trusted: Vec<IpAddr>,
+) -> impl Filter<Extract = (IpAddr,), Error = Rejection> + Clone {
+    warp::addr::remote()
+        .and(warp::header::optional::<String>("x-forwarded-for"))
+        .map(
+            move |peer: Option<std::net::SocketAddr>, forwarded: Option<String>| {
+                let peer = peer.map_or(IpAddr::from([127, 0, 0, 1]), |a| a.ip());
+                client_ip(peer, forwarded.as_deref(), &trusted)
+            },
+        )
+}
+
+/// Walks `X-Forwarded-For` from the right (the hop nearest us) past trusted
+/// proxies; the first untrusted hop is the client. Hops left of it are the
+/// client's own claims and are never believed.
+pub fn client_ip(peer: IpAddr, forwarded: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
+    let mut client = peer;
+    if !trusted.contains(&peer) {
+        return client;
+    }
+    for hop in forwarded.unwrap_or_default().rsplit(',') {
+        let Ok(ip) = hop.trim().parse::<IpAddr>() else {
+            break;
+        };
+        client = ip;
+        if !trusted.contains(&ip) {
+            break;
+        }
+    }
+    client
 }
 
 /// Reads the body, refusing more than `limit` bytes — whether or not the
@@ -114,6 +142,8 @@ pub fn parse_ticket_key(segment: &str) -> Result<TicketKey, ApiError> {
         return Ok(TicketKey::Id(id));
     }
     match segment.parse::<u64>() {
+        // Numbers the store cannot hold name no ticket.
+        Ok(n) if i64::try_from(n).is_err() => Err(RuleError::NotFound("ticket").into()),
         Ok(n) => Ok(TicketKey::Number(n)),
         Err(_) => Err(ApiError::BadRequest(format!(
             "{segment:?} is neither a ticket id (UUID) nor a ticket number"
@@ -125,4 +155,47 @@ pub fn parse_user_id(segment: &str) -> Result<Uuid, ApiError> {
     segment
         .parse()
         .map_err(|_| ApiError::BadRequest(format!("{segment:?} is not a user id (UUID)")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let proxy = ip("10.0.0.1");
+        let trusted = [proxy, ip("10.0.0.2")];
+        // Not through a trusted proxy: the header is the client's own claim.
+        assert_eq!(
+            client_ip(ip("203.0.113.9"), Some("1.2.3.4"), &trusted),
+            ip("203.0.113.9")
+        );
+        // Through the proxy: the hop it saw.
+        assert_eq!(
+            client_ip(proxy, Some("198.51.100.7"), &trusted),
+            ip("198.51.100.7")
+        );
+        // A spoofed leftmost entry is ignored; two trusted hops are skipped.
+        assert_eq!(
+            client_ip(proxy, Some("6.6.6.6, 198.51.100.7, 10.0.0.2"), &trusted),
+            ip("198.51.100.7")
+        );
+        // Garbage stops the walk at the last good hop.
+        assert_eq!(client_ip(proxy, Some("nonsense"), &trusted), proxy);
+        assert_eq!(client_ip(proxy, None, &trusted), proxy);
+    }
+
+    #[test]
+    fn ticket_keys() {
+        assert!(matches!(parse_ticket_key("42"), Ok(TicketKey::Number(42))));
+        assert!(matches!(
+            parse_ticket_key("18446744073709551615"),
+            Err(ApiError::Rule(RuleError::NotFound(_)))
+        ));
+        assert!(matches!(
+            parse_ticket_key("abc"),
+            Err(ApiError::BadRequest(_))
+        ));
+    }
 }

@@ -98,36 +98,43 @@ fn rate_limit<S: Store>(
     app: App<S>,
 ) -> impl Filter<Extract = (Option<RateInfo>,), Error = Rejection> + Clone {
     warp::path::full()
-        .and(filters::client_addr())
+        .and(filters::client_addr(
+            app.settings.server.trusted_proxies.clone(),
+        ))
         .and(warp::header::optional::<String>("authorization"))
         .and_then(
             move |path: warp::path::FullPath, addr, auth: Option<String>| {
                 let app = app.clone();
                 async move {
-                    let path = path.as_str();
-                    let verdict = if path.starts_with("/api/v1/tickets/embed/") {
-                        app.limits.check_embed(addr)
-                    } else if matches!(
-                        path,
-                        "/api/v1/auth/login" | "/api/v1/auth/token" | "/api/v1/auth/register"
-                    ) {
-                        app.limits.check_login(addr)
-                    } else if path.starts_with("/api/") {
-                        // Only the signature is checked here; the route itself
-                        // authenticates fully.
-                        let caller = auth
-                            .as_deref()
-                            .and_then(session::bearer)
-                            .and_then(|token| app.keys.verify(token).ok())
-                            .map_or(Caller::Anonymous(addr), |claims| Caller::User(claims.sub));
-                        app.limits.check_api(caller)
-                    } else {
-                        Ok(None)
-                    };
-                    verdict.map_err(Rejection::from)
+                    limit_for(&app, path.as_str(), addr, auth.as_deref()).map_err(Rejection::from)
                 }
             },
         )
+}
+
+fn limit_for<S>(
+    app: &App<S>,
+    path: &str,
+    addr: std::net::IpAddr,
+    auth: Option<&str>,
+) -> Result<Option<RateInfo>, crate::error::ApiError> {
+    // By segments, as the router matches them: `/login/` and `//login` reach
+    // the login route too, so they must count against its limit.
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match segments.as_slice() {
+        ["api", "v1", "tickets", "embed", ..] => app.limits.check_embed(addr),
+        ["api", "v1", "auth", "login" | "token" | "register", ..] => app.limits.check_login(addr),
+        ["api", ..] => {
+            // Only the signature is checked here; the route itself
+            // authenticates fully.
+            let caller = auth
+                .and_then(session::bearer)
+                .and_then(|token| app.keys.verify(token).ok())
+                .map_or(Caller::Anonymous(addr), |claims| Caller::User(claims.sub));
+            app.limits.check_api(caller)
+        }
+        _ => Ok(None),
+    }
 }
 
 fn with_rate_headers(rate: Option<RateInfo>, mut response: Response) -> Response {

@@ -61,8 +61,8 @@ pub fn routes<S: Store>(app: App<S>) -> BoxedFilter<(Response,)> {
                 .store
                 .user(id)
                 .await?
-                .filter(|u| policy::can_see_user(&actor, u))
                 .ok_or(ApiError::from(RuleError::NotFound("user")))?;
+            policy::authorize_user_read(&actor, &user).map_err(ApiError::from)?;
             Ok::<_, Rejection>(json(StatusCode::OK, &user))
         });
     // PATCH /api/v1/users/{id}

@@ -40,9 +40,10 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// A SHA-256 digest of a bearer secret (refresh or embed token): the store
-/// keeps and looks up digests, so a leaked database holds no usable tokens
-/// and lookups take the same path whatever the input.
+/// A SHA-256 digest of a bearer secret (refresh or embed token). Lookups go
+/// by digest, so their path does not depend on how much of a guess matches.
+/// Refresh tokens are stored only as digests; embed tokens are also kept in
+/// clear, because every viewer of a ticket is shown its embed URL.
 pub type TokenHash = [u8; 32];
 
 /// A ticket's embed token, in clear (for its URL) and digested (for lookups).

@@ -40,6 +40,16 @@ impl TestServer {
         }
     }
 
+    /// Wraps a server started (and seeded) elsewhere.
+    pub async fn attach(server: Server, dir: TempDir) -> TestServer {
+        TestServer {
+            url: server.url().to_string(),
+            server: Some(server),
+            dir,
+            http: reqwest::Client::new(),
+        }
+    }
+
     /// Shuts down gracefully and starts again on the same data folder (on a
     /// new port).
     pub async fn restart(mut self) -> TestServer {

@@ -162,6 +162,20 @@ pub fn can_see_user(actor: &Actor, target: &User) -> bool {
     actor.is_admin() || actor.id == target.id || (actor.role.is_staff() && target.role.is_staff())
 }
 
+/// `GET /api/v1/users/{id}`: self or admin. Colleagues an agent can list
+/// are visible, so reading their record is forbidden rather than not found.
+pub fn authorize_user_read(actor: &Actor, target: &User) -> Result<(), RuleError> {
+    if !can_see_user(actor, target) {
+        Err(RuleError::NotFound("user"))
+    } else if actor.is_admin() || actor.id == target.id {
+        Ok(())
+    } else {
+        Err(RuleError::Forbidden(
+            "only admins may read other users; list agents instead",
+        ))
+    }
+}
+
 pub fn authorize_user_create(actor: &Actor) -> Result<(), RuleError> {
     if actor.is_admin() {
         Ok(())
@@ -340,6 +354,16 @@ mod tests {
         assert!(authorize_user_list(&CUSTOMER, None).is_err());
 
         assert!(can_see_user(&AGENT, &user(OTHER_AGENT)));
+        assert!(authorize_user_read(&AGENT, &user(AGENT)).is_ok());
+        assert!(authorize_user_read(&ADMIN, &user(CUSTOMER)).is_ok());
+        assert!(matches!(
+            authorize_user_read(&AGENT, &user(OTHER_AGENT)),
+            Err(RuleError::Forbidden(_))
+        ));
+        assert!(matches!(
+            authorize_user_read(&CUSTOMER, &user(OTHER_CUSTOMER)),
+            Err(RuleError::NotFound(_))
+        ));
         assert!(!can_see_user(&AGENT, &user(CUSTOMER)));
         assert!(!can_see_user(&CUSTOMER, &user(OTHER_CUSTOMER)));
 

@@ -242,7 +242,9 @@ impl Store for SqliteStore {
     }
 
     async fn check(&self) -> Result<()> {
-        self.read(|c, _| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
+        // Through the writer: a server that can read but not write is not
+        // healthy. An empty transaction writes nothing to disk.
+        self.write(|c, _| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
             .await
     }
 }

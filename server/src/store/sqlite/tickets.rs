@@ -633,15 +633,18 @@ pub fn import(conn: &Connection, tickets: &[ImportTicket]) -> Result<()> {
                 c.internal,
                 to_micros(c.at)
             ])?;
+        }
+        // History and change log in the order things happened, as live
+        // writes would have made them.
+        let comments = t.comments.iter().map(|c| {
             let event = Event {
                 to: Some(Value::String(c.id.to_string())),
                 internal: c.internal,
                 ..Event::of(EventKind::Commented)
             };
-            record(conn, t.id, c.at, c.author, event)?;
-            log_change(conn, t.id, EventKind::Commented, c.at)?;
-        }
-        for e in &t.events {
+            (c.at, c.author, event)
+        });
+        let events = t.events.iter().map(|e| {
             let event = Event {
                 kind: e.kind,
                 field: e.field.as_deref(),
@@ -649,8 +652,14 @@ pub fn import(conn: &Connection, tickets: &[ImportTicket]) -> Result<()> {
                 to: e.to.clone(),
                 internal: false,
             };
-            record(conn, t.id, e.at, e.actor, event)?;
-            log_change(conn, t.id, e.kind, e.at)?;
+            (e.at, e.actor, event)
+        });
+        let mut past: Vec<_> = comments.chain(events).collect();
+        past.sort_by_key(|(at, ..)| *at);
+        for (at, actor, event) in past {
+            let kind = event.kind;
+            record(conn, t.id, at, actor, event)?;
+            log_change(conn, t.id, kind, at)?;
         }
     }
     Ok(())

@@ -7,8 +7,16 @@
 //! job. A job that fails rolls back its savepoint alone; a failed commit fails
 //! them all. Because there is one writer, change-log sequence numbers are
 //! handed out in commit order.
+//!
+//! No job ever runs outside the group's transaction: some errors (disk full,
+//! I/O) make SQLite roll the whole transaction back, and a job run after that
+//! would commit on its own while the group is reported as failed — a client
+//! would retry a write that had in fact landed.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::{
+    panic::{AssertUnwindSafe, catch_unwind},
+    sync::Arc,
+};
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
@@ -20,10 +28,16 @@ pub const MAX_BATCH: usize = 512;
 /// Jobs waiting beyond this make writers wait (backpressure, bounded memory).
 const QUEUE: usize = 4096;
 
+/// Why a group did not commit, shared by every job in it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the write transaction failed")]
+pub struct GroupFailed(#[source] Arc<rusqlite::Error>);
+
 /// Sends a job's outcome once the group's commit is known.
-type Reply = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
-/// Runs against the connection, or against `None` when no transaction could
-/// be opened; returns how to answer once the commit is known.
+type Reply = Box<dyn FnOnce(std::result::Result<(), GroupFailed>) + Send>;
+/// Runs against the connection inside the group's transaction, or against
+/// `None` when there is no transaction to run in; returns how to answer once
+/// the commit is known.
 type Job = Box<dyn FnOnce(Option<&Connection>) -> Reply + Send>;
 
 #[derive(Debug, Clone)]
@@ -52,23 +66,35 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |conn| {
-            let outcome = match conn {
-                Some(conn) => in_savepoint(conn, work),
-                None => Err(StoreError::Closed),
-            };
-            Box::new(move |committed| {
-                let answer = committed
-                    .map_err(|msg| StoreError::Backend(msg.into()))
-                    .and(outcome);
-                // The requester may have gone away; the write stands regardless.
-                let _ = tx.send(answer);
-            })
-        });
+        let (job, rx) = job(work);
         self.jobs.send(job).await.map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
+}
+
+/// Wraps `work` as a job, with the receiver of its eventual answer.
+fn job<T, F>(work: F) -> (Job, oneshot::Receiver<Result<T>>)
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+{
+    let (tx, rx) = oneshot::channel();
+    let job: Job = Box::new(move |conn| {
+        let outcome = match conn {
+            Some(conn) => in_savepoint(conn, work),
+            None => Err(StoreError::Backend(
+                "no write transaction could be opened".into(),
+            )),
+        };
+        Box::new(move |committed| {
+            let answer = committed
+                .map_err(|failed| StoreError::Backend(Box::new(failed)))
+                .and(outcome);
+            // The requester may have gone away; the write stands regardless.
+            let _ = tx.send(answer);
+        })
+    });
+    (job, rx)
 }
 
 fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, on_batch: Box<dyn Fn(usize) + Send>) {
@@ -81,8 +107,9 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, on_batch: Box<dyn Fn(usize
                 Err(_) => break,
             }
         }
-        on_batch(batch.len());
+        let size = batch.len();
         commit_group(&conn, &mut batch);
+        on_batch(size);
     }
     // Every sender is gone: fold the WAL back so the next open is quick.
     if let Err(err) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
@@ -97,15 +124,26 @@ fn commit_group(conn: &Connection, batch: &mut Vec<Job>) {
     }
     let replies: Vec<Reply> = batch
         .drain(..)
-        .map(|job| job(began.as_ref().ok().map(|_| conn)))
+        .map(|job| {
+            // `is_autocommit` turns true when SQLite has aborted the
+            // transaction: the rest of the group must not run at all.
+            let in_transaction = began.is_ok() && !conn.is_autocommit();
+            job(in_transaction.then_some(conn))
+        })
         .collect();
     let committed = match began {
+        Ok(()) if conn.is_autocommit() => {
+            Err(GroupFailed(Arc::new(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+                Some("the transaction was rolled back by SQLite".into()),
+            ))))
+        }
         Ok(()) => conn.execute_batch("COMMIT").map_err(|err| {
             tracing::error!(%err, "commit failed; the group is rolled back");
             let _ = conn.execute_batch("ROLLBACK");
-            err.to_string()
+            GroupFailed(Arc::new(err))
         }),
-        Err(err) => Err(err.to_string()),
+        Err(err) => Err(GroupFailed(Arc::new(err))),
     };
     for reply in replies {
         reply(committed.clone());
@@ -127,4 +165,78 @@ fn in_savepoint<T>(conn: &Connection, work: impl FnOnce(&Connection) -> Result<T
     };
     conn.execute_batch(end)?;
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+
+    fn rows(conn: &Connection) -> Vec<i64> {
+        let mut stmt = conn.prepare("SELECT x FROM t ORDER BY x").unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    }
+
+    fn table() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
+        conn
+    }
+
+    fn insert(x: i64) -> impl FnOnce(&Connection) -> Result<()> + Send + 'static {
+        move |c| {
+            c.execute("INSERT INTO t VALUES (?1)", [x])?;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_failing_job_rolls_back_alone() {
+        let conn = table();
+        let (a, ra) = job(insert(1));
+        let (b, rb) = job(|c: &Connection| -> Result<()> {
+            insert(2)(c)?;
+            Err(StoreError::Backend("refused".into()))
+        });
+        let (c, rc) = job(insert(3));
+        commit_group(&conn, &mut vec![a, b, c]);
+        assert!(ra.blocking_recv().unwrap().is_ok());
+        assert!(rb.blocking_recv().unwrap().is_err());
+        assert!(rc.blocking_recv().unwrap().is_ok());
+        assert_eq!(rows(&conn), vec![1, 3]);
+    }
+
+    #[test]
+    fn after_sqlite_aborts_the_transaction_no_job_runs_and_none_succeeds() {
+        let conn = table();
+        let (a, ra) = job(insert(1));
+        // Stands in for an I/O or disk-full error that makes SQLite roll back
+        // the whole transaction.
+        let (b, rb) = job(|c: &Connection| -> Result<()> {
+            c.execute_batch("ROLLBACK")?;
+            Ok(())
+        });
+        let ran = Arc::new(AtomicBool::new(false));
+        let flag = ran.clone();
+        let (c, rc) = job(move |conn: &Connection| -> Result<()> {
+            flag.store(true, Ordering::SeqCst);
+            insert(3)(conn)
+        });
+        commit_group(&conn, &mut vec![a, b, c]);
+        assert!(
+            !ran.load(Ordering::SeqCst),
+            "a job ran outside the transaction"
+        );
+        for r in [ra, rb, rc] {
+            assert!(
+                r.blocking_recv().unwrap().is_err(),
+                "nothing was committed, so nothing may succeed"
+            );
+        }
+        assert_eq!(rows(&conn), Vec::<i64>::new());
+    }
 }
