@@ -482,40 +482,23 @@ async fn listing_sorts() {
     patch_ok(&s, &carol, &ts[0], json!({"subject": "a, edited"})).await;
     comment(&s, &alice, &ts[2], "bump", false).await;
     assert_eq!(listed(&s, &carol, &[]).await, vec![2, 4, 1, 3]);
-    assert_eq!(
-        listed(&s, &carol, &[("sort", "updated_at")]).await,
-        vec![2, 4, 1, 3]
-    );
-    assert_eq!(
-        listed(&s, &carol, &[("sort", "-updated_at")]).await,
-        vec![3, 1, 4, 2]
-    );
-
-    assert_eq!(
-        listed(&s, &carol, &[("sort", "number")]).await,
-        vec![1, 2, 3, 4]
-    );
-    assert_eq!(
-        listed(&s, &carol, &[("sort", "-number")]).await,
-        vec![4, 3, 2, 1]
-    );
-    assert_eq!(
-        listed(&s, &carol, &[("sort", "created_at")]).await,
-        vec![1, 2, 3, 4]
-    );
-    assert_eq!(
-        listed(&s, &carol, &[("sort", "-created_at")]).await,
-        vec![4, 3, 2, 1]
-    );
-    // low < normal < high < urgent (not alphabetical).
-    assert_eq!(
-        listed(&s, &carol, &[("sort", "priority")]).await,
-        vec![2, 4, 1, 3]
-    );
-    assert_eq!(
-        listed(&s, &carol, &[("sort", "-priority")]).await,
-        vec![3, 1, 4, 2]
-    );
+    // Priority sorts low < normal < high < urgent, not alphabetically.
+    for (sort, expected) in [
+        ("updated_at", [2, 4, 1, 3]),
+        ("-updated_at", [3, 1, 4, 2]),
+        ("number", [1, 2, 3, 4]),
+        ("-number", [4, 3, 2, 1]),
+        ("created_at", [1, 2, 3, 4]),
+        ("-created_at", [4, 3, 2, 1]),
+        ("priority", [2, 4, 1, 3]),
+        ("-priority", [3, 1, 4, 2]),
+    ] {
+        assert_eq!(
+            listed(&s, &carol, &[("sort", sort)]).await,
+            expected,
+            "sort={sort}"
+        );
+    }
     // The updated_at the default sort uses is the one tickets show.
     let items = list(&s, &carol, &[]).await.body["items"].clone();
     let times: Vec<OffsetDateTime> = items
