@@ -86,7 +86,8 @@ impl Server {
             metrics,
             started: Instant::now(),
         };
-        password::warm_up().await;
+        // In the background: the first failed login waits for it if needed.
+        tokio::spawn(password::warm_up());
 
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(serve(listener, app, async {

@@ -98,10 +98,10 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection, &Links) -> Result<T> + Send + 'static,
     {
-        let links = self.inner.links.clone();
+        let inner = self.inner.clone();
         self.inner
             .writer
-            .write(move |conn| work(conn, &links))
+            .write(move |conn| work(conn, &inner.links))
             .await
     }
 
@@ -110,10 +110,10 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection, &Links) -> Result<T> + Send + 'static,
     {
-        let links = self.inner.links.clone();
+        let inner = self.inner.clone();
         self.inner
             .readers
-            .read(move |conn| work(conn, &links))
+            .read(move |conn| work(conn, &inner.links))
             .await
     }
 }

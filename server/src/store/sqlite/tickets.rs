@@ -70,7 +70,8 @@ fn load(conn: &Connection, key: TicketKey, links: &Links) -> Result<Option<Ticke
     };
     let sql = format!("{TICKET_SELECT} WHERE {clause}");
     Ok(conn
-        .query_row(&sql, [value], |row| ticket_from_row(row, links))
+        .prepare_cached(&sql)?
+        .query_row([value], |row| ticket_from_row(row, links))
         .optional()?)
 }
 
@@ -529,7 +530,7 @@ pub fn list(
     );
     values.push(Box::new(filter.per_page));
     values.push(Box::new(offset));
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let items = stmt
         .query_map(params_from_iter(values.iter()), |row| {
             ticket_from_row(row, links)

@@ -62,13 +62,18 @@ pub fn insert(conn: &Connection, new: &NewUser) -> Result<User> {
 
 pub fn get(conn: &Connection, id: Uuid) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
-    Ok(conn.query_row(&sql, [id], user_from_row).optional()?)
+    // Runs for every authenticated request: keep it prepared.
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id], user_from_row)
+        .optional()?)
 }
 
 pub fn credentials(conn: &Connection, email: &str) -> Result<Option<Credentials>> {
     let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = ?1");
     Ok(conn
-        .query_row(&sql, [email], |row| {
+        .prepare_cached(&sql)?
+        .query_row([email], |row| {
             Ok(Credentials {
                 user: user_from_row(row)?,
                 password_hash: row.get(6)?,
@@ -84,7 +89,7 @@ pub fn list(conn: &Connection, actor: Actor, query: &UserQuery) -> Result<Vec<Us
          WHERE (?1 IS NULL OR role = ?1) AND (?2 IS NULL OR active = ?2)
          ORDER BY name, email"
     );
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let users = stmt
         .query_map(
             params![query.role.map(|r| r.as_str()), query.active],
