@@ -1,7 +1,5 @@
 //! The small closed sets of the model, each with its wire spelling.
 
-use std::{fmt, str::FromStr};
-
 use serde::{Deserialize, Serialize};
 
 /// Declares a fieldless enum with its snake_case wire names, `as_str`,
@@ -23,13 +21,13 @@ macro_rules! wire_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
 
-        impl FromStr for $name {
+        impl ::std::str::FromStr for $name {
             type Err = $crate::model::kinds::UnknownValue;
 
             fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -5,15 +5,21 @@
 //!   [`Change`]s.
 //! - [`user`]: users as everyone but the store sees them.
 //! - [`policy`]: who may see what and do what — the permission table of API.md.
+//! - [`op`]: offline edits as clients queue and push them.
+//! - [`rules`]: the field rules that decide an op against the current ticket.
 //! - [`validate`]: the shape of acceptable values (lengths, formats).
 
 pub mod kinds;
+pub mod op;
 pub mod policy;
+pub mod rules;
 pub mod ticket;
 pub mod user;
 pub mod validate;
 
 pub use kinds::{Priority, Role, Status};
+pub use op::{Op, OpKind};
+pub use rules::Verdict;
 pub use policy::{Actor, Scope, TicketAction};
 pub use ticket::{Change, Comment, NewTicket, Ticket, TicketPatch, UserRef};
 pub use user::User;

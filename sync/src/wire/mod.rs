@@ -1,5 +1,6 @@
-//! The JSON bodies of the HTTP contract (`shared/design/API.md`). Requests
-//! refuse unknown fields, so a typo is an error rather than a silent no-op.
+//! The JSON bodies of the HTTP contract (`shared/design/API.md`), and in
+//! [`sync`] those of the sync protocol (`SYNC.md`). Requests refuse unknown
+//! fields, so a typo is an error rather than a silent no-op.
 
 use std::{fmt, str::FromStr};
 
@@ -7,6 +8,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+pub mod sync;
 
 use crate::model::{
     Comment, Priority, Role, Status, Ticket, User, UserRef,
