@@ -7,6 +7,7 @@
 //! public_url = "https://support.example.com"
 //! allow_registration = true
 //! body_limit_bytes = 65536
+//! push_limit_bytes = 4194304            # a sync push: up to 500 queued ops
 //! trusted_proxies = ["127.0.0.1"]       # whose X-Forwarded-For to believe
 //!
 //! [auth]
@@ -65,6 +66,9 @@ pub struct ServerSection {
     pub public_url: Option<String>,
     pub allow_registration: bool,
     pub body_limit_bytes: u64,
+    /// The body of a sync push, which carries up to 500 ops (comments
+    /// included) that piled up offline; clients batch to stay under it.
+    pub push_limit_bytes: u64,
     /// Proxies (e.g. the TLS terminator) whose `X-Forwarded-For` is believed
     /// when deciding which client a rate limit counts against.
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -78,6 +82,7 @@ impl Default for ServerSection {
             public_url: None,
             allow_registration: true,
             body_limit_bytes: 64 * 1024,
+            push_limit_bytes: 4 * 1024 * 1024,
             trusted_proxies: Vec::new(),
         }
     }
@@ -262,6 +267,14 @@ impl ServerSettings {
                 key: "server.body_limit_bytes",
                 value: limit.to_string(),
                 expected: "a size from 1024 to 16777216 bytes",
+            });
+        }
+        let push = self.server.push_limit_bytes;
+        if !(64 * 1024..=64 * 1024 * 1024).contains(&push) {
+            return Err(ConfigError::Invalid {
+                key: "server.push_limit_bytes",
+                value: push.to_string(),
+                expected: "a size from 65536 to 67108864 bytes",
             });
         }
         if self.auth.access_ttl_minutes == 0 || self.auth.access_ttl_minutes > 24 * 60 {

@@ -31,6 +31,12 @@ pub enum ApiError {
     PayloadTooLarge { limit: u64 },
     #[error("the service is shutting down or its store is unavailable")]
     Unavailable,
+    /// The sync cursor or epoch belongs to another lineage of the database.
+    #[error("{0}; download the tickets again (bootstrap)")]
+    Resync(&'static str),
+    /// A push skipped client_seq numbers.
+    #[error("ops must continue from client_seq {}, consecutively", .last_client_seq + 1)]
+    Gap { last_client_seq: u64 },
     /// Details go to the log, never to the client.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -74,6 +80,12 @@ impl ApiError {
                 json!({"limit_bytes": limit}),
             ),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Internal, none),
+            ApiError::Resync(_) => (StatusCode::GONE, ErrorCode::Resync, none),
+            ApiError::Gap { last_client_seq } => (
+                StatusCode::CONFLICT,
+                ErrorCode::Conflict,
+                json!({"last_client_seq": last_client_seq}),
+            ),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, none),
         }
     }

@@ -38,7 +38,17 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     write_batch: Histogram,
-    pub live_clients: Gauge,
+    live_clients: Gauge,
+}
+
+/// One connected live (SSE) client, counted while it lives.
+#[derive(Debug)]
+pub struct LiveClient(Gauge);
+
+impl Drop for LiveClient {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 impl Default for Metrics {
@@ -107,6 +117,12 @@ impl Metrics {
         self.latency
             .get_or_create(&RouteLabels { route })
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts a connected live client until the guard is dropped.
+    pub fn live_client(&self) -> LiveClient {
+        self.live_clients.inc();
+        LiveClient(self.live_clients.clone())
     }
 
     /// A callback for the store's writer.

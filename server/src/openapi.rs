@@ -8,12 +8,17 @@ use std::sync::OnceLock;
 
 use desk_sync::{
     model::{
-        Comment, Priority, Role, Status, Ticket, TicketPatch, User, UserRef, kinds::EventKind,
+        Comment, Op, OpKind, Priority, Role, Status, Ticket, TicketPatch, User, UserRef,
+        kinds::EventKind,
     },
     wire::{
         AssignRequest, CommentRequest, CreateTicketRequest, CreateUserRequest, EmbedLink,
         EmbedView, ErrorBody, ErrorCode, Health, HistoryEvent, LoginRequest, RefreshRequest,
         RegisterRequest, Session, TicketDetail, TokenForm, UpdateUserRequest,
+        sync::{
+            BootstrapMeta, ConflictInfo, OpResult, Outcome, Poke, PullResponse, PushRequest,
+            PushResponse, SyncUser,
+        },
     },
 };
 use serde_json::{Map, Value, json};
@@ -22,9 +27,11 @@ use utoipa::OpenApi;
 #[derive(OpenApi)]
 #[openapi(components(schemas(
     AssignRequest,
+    BootstrapMeta,
     Comment,
     CommentRequest,
     CreateTicketRequest,
+    ConflictInfo,
     CreateUserRequest,
     EmbedLink,
     EmbedView,
@@ -34,12 +41,21 @@ use utoipa::OpenApi;
     Health,
     HistoryEvent,
     LoginRequest,
+    Op,
+    OpKind,
+    OpResult,
+    Outcome,
+    Poke,
     Priority,
+    PullResponse,
+    PushRequest,
+    PushResponse,
     RefreshRequest,
     RegisterRequest,
     Role,
     Session,
     Status,
+    SyncUser,
     Ticket,
     TicketDetail,
     TicketPatch,
@@ -131,6 +147,10 @@ pub const OPERATIONS: &[Operation] = &[
     op("get", "/api/v1/tickets/{id}/history", "Every change, oldest first", true, None, 200, Some("[HistoryEvent]")),
     op("post", "/api/v1/tickets/{id}/embed-token", "Rotate the embed link (requester or admin)", true, None, 200, Some("EmbedLink")),
     op("get", "/api/v1/tickets/embed/{token}", "Public read-only view for chatbots (CORS, cacheable)", false, None, 200, Some("EmbedView")),
+    op("get", "/api/v1/sync/bootstrap", "NDJSON (gzip if accepted): every ticket in view, then {\"_meta\": BootstrapMeta}", true, None, 200, None),
+    op("get", "/api/v1/sync/pull", "Changes after a cursor; 410 E_RESYNC for another epoch", true, None, 200, Some("PullResponse")).query(&[("since", "cursor (seq)"), ("epoch", "the server's epoch"), ("limit", "1 to 5000 change entries, default 1000"), ("client_id", "whose last_client_seq to report")]),
+    op("post", "/api/v1/sync/push", "Apply queued ops (at most 500; gap-free client_seq)", true, Some("PushRequest"), 200, Some("PushResponse")),
+    op("get", "/api/v1/sync/events", "Server-sent events: id = seq, data = Poke", true, None, 200, None),
     op("get", "/health", "Liveness and store health (503 when unusable)", false, None, 200, Some("Health")),
     op("get", "/metrics", "Prometheus metrics (text)", false, None, 200, None),
     op("get", "/api/v1/openapi.json", "This document", false, None, 200, None),

@@ -148,7 +148,13 @@ pub async fn serve<S: Store>(
             limits.forget_idle();
         }
     });
-    warp::serve(routes::routes(app))
+    let (closing_tx, closing) = tokio::sync::watch::channel(false);
+    let shutdown = async move {
+        shutdown.await;
+        // Live streams end now, or the graceful shutdown would wait on them.
+        let _ = closing_tx.send(true);
+    };
+    warp::serve(routes::routes(app, closing))
         .incoming(listener)
         .graceful(shutdown)
         .run()

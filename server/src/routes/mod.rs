@@ -24,12 +24,14 @@ mod auth;
 mod embed;
 pub mod filters;
 mod ops;
+mod sync;
 mod tickets;
 mod users;
 
-/// The whole server as one filter.
+/// The whole server as one filter. `closing` turns true at shutdown.
 pub fn routes<S: Store>(
     app: App<S>,
+    closing: tokio::sync::watch::Receiver<bool>,
 ) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone {
     let api = embed::route(app.clone())
         .or(auth::routes(app.clone()))
@@ -37,6 +39,8 @@ pub fn routes<S: Store>(
         .or(users::routes(app.clone()))
         .unify()
         .or(tickets::routes(app.clone()))
+        .unify()
+        .or(sync::routes(app.clone(), closing))
         .unify()
         .or(ops::routes(app.clone()))
         .unify()

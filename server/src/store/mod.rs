@@ -15,10 +15,14 @@ use desk_sync::{
         Actor, Comment, NewTicket, Priority, Role, Status, Ticket, TicketPatch, User,
         kinds::EventKind,
     },
-    wire::{AssigneeFilter, EmbedView, HistoryEvent, Page, TicketDetail, TicketSort, UserQuery},
+    wire::{
+        AssigneeFilter, EmbedView, HistoryEvent, Page, TicketDetail, TicketSort, UserQuery,
+        sync::{BootstrapMeta, PullResponse, PushRequest, PushResponse},
+    },
 };
 use serde_json::Value;
 use time::OffsetDateTime;
+use tokio::sync::broadcast;
 use uuid::Uuid;
 
 pub mod sqlite;
@@ -167,6 +171,58 @@ pub struct ImportEvent {
     pub to: Option<Value>,
 }
 
+/// What a push came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PushReply {
+    Done(PushResponse),
+    /// The first op skips numbers after `last_client_seq`, or the batch is
+    /// not consecutive: nothing was applied.
+    Gap { last_client_seq: u64 },
+}
+
+/// What a pull came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PullReply {
+    Page(PullResponse),
+    /// The cursor is ahead of this database's log (it was restored from an
+    /// older copy): the client must bootstrap again.
+    Resync,
+}
+
+/// One item of a bootstrap, as the store reads it.
+#[derive(Debug, Clone, Copy)]
+pub enum BootstrapItem<'a> {
+    Ticket(&'a TicketDetail),
+    /// Last, after every ticket.
+    Meta(&'a BootstrapMeta),
+}
+
+/// Receives a bootstrap item by item; answers `false` to stop early (the
+/// client went away).
+pub type BootstrapSink = Box<dyn FnMut(BootstrapItem<'_>) -> bool + Send>;
+
+/// A committed change-log entry and whom it concerns, for live (SSE) clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChangeNotice {
+    pub seq: u64,
+    pub requester: Uuid,
+    pub assignee: Option<Uuid>,
+    /// Whoever stopped seeing the ticket with this change.
+    pub left_user: Option<Uuid>,
+    /// Too many changes at once to describe one by one (a bulk import):
+    /// every live client is told.
+    pub everyone: bool,
+}
+
+impl ChangeNotice {
+    /// Should `actor` hear about it?
+    pub fn concerns(&self, actor: &Actor) -> bool {
+        self.everyone
+            || self.left_user == Some(actor.id)
+            || actor.scope().contains(self.requester, self.assignee)
+    }
+}
+
 /// The canonical store. Implementations must make every acknowledged write
 /// durable, number change-log entries in commit order, and authorize ticket
 /// operations in the same transaction that performs them.
@@ -258,6 +314,36 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// The public view of the ticket whose embed token digests to `hash`.
     fn embed_view(&self, hash: TokenHash)
     -> impl Future<Output = Result<Option<EmbedView>>> + Send;
+
+    // ----- sync (SYNC.md) -----
+    /// The lineage of this database; changes when it is restored from an
+    /// older copy.
+    fn epoch(&self) -> &str;
+    /// Streams every ticket `actor` sees, with the comments they may read,
+    /// then the meta item — one consistent snapshot.
+    fn bootstrap(
+        &self,
+        actor: Actor,
+        sink: BootstrapSink,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Changes after `since`: at most `limit` change-log entries.
+    fn pull(
+        &self,
+        actor: Actor,
+        since: u64,
+        limit: u32,
+        client_id: Option<Uuid>,
+    ) -> impl Future<Output = Result<PullReply>> + Send;
+    /// Applies a client's ops in one transaction, each authorized and decided
+    /// by the field rules; `embeds` holds one fresh token per `create` op.
+    fn push(
+        &self,
+        actor: Actor,
+        push: PushRequest,
+        embeds: Vec<EmbedToken>,
+    ) -> impl Future<Output = Result<PushReply>> + Send;
+    /// Committed changes, as they commit.
+    fn subscribe(&self) -> broadcast::Receiver<ChangeNotice>;
 
     // ----- change log, bulk, health -----
     fn changes_since(

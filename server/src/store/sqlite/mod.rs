@@ -7,25 +7,31 @@ use desk_sync::{
     model::{Actor, Comment, NewTicket, Ticket, TicketPatch, User},
     wire::{EmbedView, HistoryEvent, Page, TicketDetail, UserQuery},
 };
+use desk_sync::wire::sync::PushRequest;
 use rusqlite::Connection;
 use time::OffsetDateTime;
+use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use super::{
-    ChangeEntry, Credentials, EmbedToken, ImportTicket, NewUser, RefreshGrant, Result, Rotation,
-    Store, StoreError, TicketFilter, TicketKey, TokenHash, UserUpdate,
+    BootstrapSink, ChangeEntry, ChangeNotice, Credentials, EmbedToken, ImportTicket, NewUser,
+    PullReply, PushReply, RefreshGrant, Result, Rotation, Store, StoreError, TicketFilter,
+    TicketKey, TokenHash, UserUpdate,
 };
 
 mod codec;
+mod notices;
 mod readers;
 mod schema;
+mod sync;
 mod tickets;
 mod users;
 mod writer;
 
 pub use codec::Links;
+use notices::{Lineage, Publisher};
 use readers::Readers;
-use writer::Writer;
+use writer::{AfterGroup, Writer};
 
 impl From<rusqlite::Error> for StoreError {
     fn from(err: rusqlite::Error) -> Self {
@@ -55,10 +61,31 @@ struct Inner {
     readers: Readers,
     links: Links,
     epoch: String,
+    notices: broadcast::Sender<ChangeNotice>,
 }
 
 /// Called with the size of every committed group (for metrics).
 pub type BatchObserver = Box<dyn Fn(usize) + Send>;
+
+/// What runs after each group: metrics, then live-client notices.
+struct AfterCommit {
+    on_batch: BatchObserver,
+    publisher: Publisher,
+}
+
+impl AfterGroup for AfterCommit {
+    fn group(&mut self, conn: &Connection, size: usize) {
+        (self.on_batch)(size);
+        self.publisher.after_commit(conn);
+    }
+
+    fn closing(&mut self) {
+        self.publisher.finish();
+    }
+}
+
+/// Live clients that fall this far behind skip to the newest poke.
+const NOTICE_BUFFER: usize = 1024;
 
 impl SqliteStore {
     /// Opens (creating and migrating if needed) the database at `path`.
@@ -72,25 +99,24 @@ impl SqliteStore {
             ));
         }
         schema::migrate(&mut conn)?;
-        let epoch: String =
-            conn.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| {
-                r.get(0)
-            })?;
+        let lineage = Lineage::check(path, &conn)?;
+        let epoch = lineage.epoch().to_string();
+        let (notices, _) = broadcast::channel(NOTICE_BUFFER);
+        let after = AfterCommit {
+            on_batch,
+            publisher: Publisher::new(&conn, notices.clone(), lineage)?,
+        };
         let (writer, _thread) =
-            Writer::start(conn, on_batch).map_err(|e| StoreError::Backend(Box::new(e)))?;
+            Writer::start(conn, after).map_err(|e| StoreError::Backend(Box::new(e)))?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 writer,
                 readers: Readers::new(path.to_path_buf()),
                 links: Links::new(public_url),
                 epoch,
+                notices,
             }),
         })
-    }
-
-    /// The lineage of this database (see SYNC.md).
-    pub fn epoch(&self) -> &str {
-        &self.inner.epoch
     }
 
     async fn write<T, F>(&self, work: F) -> Result<T>
@@ -230,6 +256,42 @@ impl Store for SqliteStore {
     async fn embed_view(&self, hash: TokenHash) -> Result<Option<EmbedView>> {
         self.read(move |c, links| tickets::embed_view(c, &hash, links))
             .await
+    }
+
+    fn epoch(&self) -> &str {
+        &self.inner.epoch
+    }
+
+    async fn bootstrap(&self, actor: Actor, mut sink: BootstrapSink) -> Result<()> {
+        let epoch = self.inner.epoch.clone();
+        self.read(move |c, links| sync::bootstrap(c, actor, &epoch, links, &mut sink))
+            .await
+    }
+
+    async fn pull(
+        &self,
+        actor: Actor,
+        since: u64,
+        limit: u32,
+        client_id: Option<Uuid>,
+    ) -> Result<PullReply> {
+        let epoch = self.inner.epoch.clone();
+        self.read(move |c, links| sync::pull(c, actor, &epoch, since, limit, client_id, links))
+            .await
+    }
+
+    async fn push(
+        &self,
+        actor: Actor,
+        push: PushRequest,
+        embeds: Vec<EmbedToken>,
+    ) -> Result<PushReply> {
+        self.write(move |c, links| sync::push(c, actor, &push, embeds, links))
+            .await
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<ChangeNotice> {
+        self.inner.notices.subscribe()
     }
 
     async fn changes_since(&self, after: u64, limit: u32) -> Result<Vec<ChangeEntry>> {

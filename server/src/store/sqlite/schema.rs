@@ -97,6 +97,31 @@ const MIGRATIONS: &[&str] = &[
         at        INTEGER NOT NULL
     );
     "#,
+    // 2: sync — who lost sight of a ticket, clients and their op results.
+    r#"
+    -- The user who stopped seeing the ticket with this change (the former
+    -- assignee of a reassignment): their pull reports it as removed.
+    ALTER TABLE changes ADD COLUMN left_user BLOB;
+
+    -- A sync client (one replica) and the last op the server consumed from
+    -- it; advanced in the same transaction as the op's effect.
+    CREATE TABLE sync_clients (
+        client_id       BLOB PRIMARY KEY,
+        user_id         BLOB NOT NULL REFERENCES users(id),
+        last_client_seq INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    -- What each op came to, so a repeated push gets the same answer.
+    CREATE TABLE sync_results (
+        client_id  BLOB NOT NULL,
+        client_seq INTEGER NOT NULL,
+        result     TEXT NOT NULL,
+        PRIMARY KEY (client_id, client_seq)
+    ) WITHOUT ROWID;
+
+    -- Conflicts name who last changed a field, and when.
+    CREATE INDEX history_by_field ON history(ticket_id, field, id);
+    "#,
 ];
 
 /// Brings `conn`'s database up to the latest schema.

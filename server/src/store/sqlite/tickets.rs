@@ -25,14 +25,14 @@ use crate::store::{
     ChangeEntry, EmbedToken, ImportTicket, Result, StoreError, TicketFilter, TicketKey, TokenHash,
 };
 
-const TICKET_SELECT: &str = "SELECT t.id, t.number, t.subject, t.description, t.status, t.priority,
+pub(super) const TICKET_SELECT: &str = "SELECT t.id, t.number, t.subject, t.description, t.status, t.priority,
         t.requester_id, r.name, t.assignee_id, a.name, t.tags, t.created_at, t.updated_at,
         t.version, t.embed_token
     FROM tickets t
     JOIN users r ON r.id = t.requester_id
     LEFT JOIN users a ON a.id = t.assignee_id";
 
-fn ticket_from_row(row: &Row<'_>, links: &Links) -> rusqlite::Result<Ticket> {
+pub(super) fn ticket_from_row(row: &Row<'_>, links: &Links) -> rusqlite::Result<Ticket> {
     let assignee = match row.get::<_, Option<Uuid>>(8)? {
         Some(id) => Some(UserRef {
             id,
@@ -63,7 +63,7 @@ fn ticket_from_row(row: &Row<'_>, links: &Links) -> rusqlite::Result<Ticket> {
 }
 
 /// The ticket `key` names, whoever may see it: callers authorize.
-fn load(conn: &Connection, key: TicketKey, links: &Links) -> Result<Option<Ticket>> {
+pub(super) fn load(conn: &Connection, key: TicketKey, links: &Links) -> Result<Option<Ticket>> {
     let (clause, value): (&str, &dyn ToSql) = match &key {
         TicketKey::Id(id) => ("t.id = ?1", id),
         TicketKey::Number(n) => ("t.number = ?1", n),
@@ -168,13 +168,43 @@ fn record(
 }
 
 /// Appends to the change log: every write to a ticket calls this once, in
-/// the same transaction as the write.
-fn log_change(conn: &Connection, ticket: Uuid, kind: EventKind, at: OffsetDateTime) -> Result<()> {
-    conn.execute(
-        "INSERT INTO changes (ticket_id, kind, at) VALUES (?1, ?2, ?3)",
-        params![ticket, kind.as_str(), to_micros(at)],
-    )?;
+/// the same transaction as the write. `left_user` is whoever stops seeing
+/// the ticket because of it (a former assignee).
+fn log_change(
+    conn: &Connection,
+    ticket: Uuid,
+    kind: EventKind,
+    at: OffsetDateTime,
+    left_user: Option<Uuid>,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO changes (ticket_id, kind, at, left_user) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![ticket, kind.as_str(), to_micros(at), left_user])?;
     Ok(())
+}
+
+/// Applies `changes` to `ticket` as one write: history for each, a new
+/// version, one change-log entry.
+pub(super) fn apply_changes(
+    conn: &Connection,
+    actor: Uuid,
+    ticket: &mut Ticket,
+    changes: &[Change],
+) -> Result<()> {
+    let at = now();
+    let mut kind = EventKind::Changed;
+    let mut left_user = None;
+    for change in changes {
+        if let Change::Assignee { from, to } = change {
+            kind = EventKind::Assigned;
+            left_user = from.as_ref().map(|u| u.id).filter(|&id| Some(id) != to.as_ref().map(|u| u.id));
+        }
+        ticket.apply(change);
+        record(conn, ticket.id, at, actor, Event::change(kind, change))?;
+    }
+    save(conn, ticket, at)?;
+    log_change(conn, ticket.id, kind, at, left_user)
 }
 
 fn create_digest(actor: &Actor, new: &NewTicket) -> Vec<u8> {
@@ -234,7 +264,7 @@ pub fn create(
         ],
     )?;
     record(conn, new.id, at, actor.id, Event::of(EventKind::Created))?;
-    log_change(conn, new.id, EventKind::Created, at)?;
+    log_change(conn, new.id, EventKind::Created, at, None)?;
     load(conn, TicketKey::Id(new.id), links)?
         .ok_or(StoreError::Backend("created ticket vanished".into()))
 }
@@ -259,22 +289,9 @@ pub fn update(
         .into());
     }
     let changes = ticket.plan_patch(patch)?;
-    if changes.is_empty() {
-        return Ok(ticket);
+    if !changes.is_empty() {
+        apply_changes(conn, actor.id, &mut ticket, &changes)?;
     }
-    let at = now();
-    for change in &changes {
-        ticket.apply(change);
-        record(
-            conn,
-            ticket.id,
-            at,
-            actor.id,
-            Event::change(EventKind::Changed, change),
-        )?;
-    }
-    save(conn, &mut ticket, at)?;
-    log_change(conn, ticket.id, EventKind::Changed, at)?;
     Ok(ticket)
 }
 
@@ -288,33 +305,24 @@ pub fn assign(
     let mut ticket = load_for(conn, &actor, key, TicketAction::Assign, links)?;
     let to = match assignee {
         None => None,
-        Some(id) => match users::get(conn, id)? {
-            Some(user) if user.active && user.role.is_staff() => Some(UserRef {
-                id,
-                name: user.name,
-            }),
-            _ => {
-                return Err(
-                    RuleError::invalid("assignee_id", "must be an active agent or admin").into(),
-                );
-            }
-        },
+        Some(id) => Some(staff(conn, id)?.ok_or_else(|| {
+            RuleError::invalid("assignee_id", "must be an active agent or admin")
+        })?),
     };
-    let Some(change) = ticket.plan_assign(to) else {
-        return Ok(ticket);
-    };
-    let at = now();
-    ticket.apply(&change);
-    record(
-        conn,
-        ticket.id,
-        at,
-        actor.id,
-        Event::change(EventKind::Assigned, &change),
-    )?;
-    save(conn, &mut ticket, at)?;
-    log_change(conn, ticket.id, EventKind::Assigned, at)?;
+    if let Some(change) = ticket.plan_assign(to) {
+        apply_changes(conn, actor.id, &mut ticket, &[change])?;
+    }
     Ok(ticket)
+}
+
+/// `id` as an assignee: an active agent or admin, or `None`.
+pub(super) fn staff(conn: &Connection, id: Uuid) -> Result<Option<UserRef>> {
+    Ok(users::get(conn, id)?
+        .filter(|user| user.active && user.role.is_staff())
+        .map(|user| UserRef {
+            id,
+            name: user.name,
+        }))
 }
 
 pub fn comment(
@@ -326,10 +334,22 @@ pub fn comment(
     links: &Links,
 ) -> Result<Comment> {
     let mut ticket = load_for(conn, &actor, key, TicketAction::Comment { internal }, links)?;
+    append_comment(conn, actor, &mut ticket, Uuid::now_v7(), body, internal)
+}
+
+/// Adds a comment under `id` (authorized and validated by the caller).
+pub(super) fn append_comment(
+    conn: &Connection,
+    actor: Actor,
+    ticket: &mut Ticket,
+    id: Uuid,
+    body: &str,
+    internal: bool,
+) -> Result<Comment> {
     let author = users::get(conn, actor.id)?.ok_or(RuleError::NotFound("user"))?;
     let at = now();
     let comment = Comment {
-        id: Uuid::now_v7(),
+        id,
         author: UserRef {
             id: author.id,
             name: author.name,
@@ -356,8 +376,8 @@ pub fn comment(
         ..Event::of(EventKind::Commented)
     };
     record(conn, ticket.id, at, actor.id, event)?;
-    save(conn, &mut ticket, at)?;
-    log_change(conn, ticket.id, EventKind::Commented, at)?;
+    save(conn, ticket, at)?;
+    log_change(conn, ticket.id, EventKind::Commented, at, None)?;
     Ok(comment)
 }
 
@@ -383,7 +403,7 @@ pub fn rotate_embed(
         Event::of(EventKind::EmbedRotated),
     )?;
     save(conn, &mut ticket, at)?;
-    log_change(conn, ticket.id, EventKind::EmbedRotated, at)?;
+    log_change(conn, ticket.id, EventKind::EmbedRotated, at, None)?;
     Ok(ticket)
 }
 
@@ -394,6 +414,12 @@ pub fn detail(
     links: &Links,
 ) -> Result<TicketDetail> {
     let ticket = load_for(conn, &actor, key, TicketAction::Read, links)?;
+    let comments = comments_of(conn, ticket.id, policy::can_read_internal(&actor))?;
+    Ok(TicketDetail { ticket, comments })
+}
+
+/// A ticket's comments, oldest first; internal notes only if `internal`.
+pub(super) fn comments_of(conn: &Connection, ticket: Uuid, internal: bool) -> Result<Vec<Comment>> {
     let mut stmt = conn.prepare_cached(
         "SELECT c.id, c.author_id, u.name, c.body, c.internal, c.created_at
          FROM comments c JOIN users u ON u.id = c.author_id
@@ -401,7 +427,7 @@ pub fn detail(
          ORDER BY c.created_at, c.id",
     )?;
     let comments = stmt
-        .query_map(params![ticket.id, policy::can_read_internal(&actor)], |r| {
+        .query_map(params![ticket, internal], |r| {
             Ok(Comment {
                 id: r.get(0)?,
                 author: UserRef {
@@ -414,7 +440,7 @@ pub fn detail(
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(TicketDetail { ticket, comments })
+    Ok(comments)
 }
 
 pub fn history(
@@ -620,7 +646,7 @@ pub fn import(conn: &Connection, tickets: &[ImportTicket]) -> Result<()> {
             t.requester,
             Event::of(EventKind::Created),
         )?;
-        log_change(conn, t.id, EventKind::Created, t.created_at)?;
+        log_change(conn, t.id, EventKind::Created, t.created_at, None)?;
         for c in &t.comments {
             conn.prepare_cached(
                 "INSERT INTO comments (id, ticket_id, author_id, body, internal, created_at)
@@ -660,7 +686,7 @@ pub fn import(conn: &Connection, tickets: &[ImportTicket]) -> Result<()> {
         for (at, actor, event) in past {
             let kind = event.kind;
             record(conn, t.id, at, actor, event)?;
-            log_change(conn, t.id, kind, at)?;
+            log_change(conn, t.id, kind, at, None)?;
         }
     }
     Ok(())

@@ -40,6 +40,13 @@ type Reply = Box<dyn FnOnce(std::result::Result<(), GroupFailed>) + Send>;
 /// the commit is known.
 type Job = Box<dyn FnOnce(Option<&Connection>) -> Reply + Send>;
 
+/// Told about every group the writer has committed (or failed to), and
+/// when it stops.
+pub trait AfterGroup: Send + 'static {
+    fn group(&mut self, conn: &Connection, size: usize);
+    fn closing(&mut self);
+}
+
 #[derive(Debug, Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
@@ -50,12 +57,12 @@ impl Writer {
     /// after finishing what was queued.
     pub fn start(
         conn: Connection,
-        on_batch: Box<dyn Fn(usize) + Send>,
+        after: impl AfterGroup,
     ) -> std::io::Result<(Writer, std::thread::JoinHandle<()>)> {
         let (tx, rx) = mpsc::channel(QUEUE);
         let handle = std::thread::Builder::new()
             .name("desk-writer".into())
-            .spawn(move || run(conn, rx, on_batch))?;
+            .spawn(move || run(conn, rx, after))?;
         Ok((Writer { jobs: tx }, handle))
     }
 
@@ -97,7 +104,7 @@ where
     (job, rx)
 }
 
-fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, on_batch: Box<dyn Fn(usize) + Send>) {
+fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, mut after: impl AfterGroup) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
@@ -109,12 +116,13 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, on_batch: Box<dyn Fn(usize
         }
         let size = batch.len();
         commit_group(&conn, &mut batch);
-        on_batch(size);
+        after.group(&conn, size);
     }
     // Every sender is gone: fold the WAL back so the next open is quick.
     if let Err(err) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
         tracing::warn!(%err, "final checkpoint failed");
     }
+    after.closing();
 }
 
 fn commit_group(conn: &Connection, batch: &mut Vec<Job>) {

@@ -1,0 +1,301 @@
+//! `/api/v1/sync/*`: bootstrap, pull, push and the live channel (SYNC.md).
+
+use std::{convert::Infallible, io::Write, time::Duration};
+
+use bytes::Bytes;
+use desk_sync::{
+    RuleError,
+    model::{Actor, OpKind},
+    wire::sync::{
+        PULL_LIMIT_DEFAULT, PULL_LIMIT_MAX, PUSH_MAX_OPS, Poke, PullQuery, PushRequest,
+    },
+};
+use flate2::{Compression, write::GzEncoder};
+use futures_util::stream;
+use serde_json::json;
+use tokio::sync::{broadcast::error::RecvError, mpsc, watch};
+use warp::{
+    Filter, Rejection, Reply,
+    filters::BoxedFilter,
+    http::{HeaderValue, StatusCode, header},
+    reply::Response,
+    sse::Event,
+};
+
+use super::{
+    filters::{caller, json_body, query, with_app},
+    json,
+};
+use crate::{
+    app::App,
+    auth::tokens,
+    error::ApiError,
+    metrics::LiveClient,
+    store::{BootstrapItem, BootstrapSink, PullReply, PushReply, Store},
+};
+
+/// `closing` turns true when the server shuts down: live streams end then,
+/// so the graceful shutdown does not wait on them forever.
+pub fn routes<S: Store>(app: App<S>, closing: watch::Receiver<bool>) -> BoxedFilter<(Response,)> {
+    let push_limit = app.settings.server.push_limit_bytes;
+    let authed = with_app(app.clone()).and(caller(app.clone()));
+
+    // GET /api/v1/sync/bootstrap
+    let bootstrap = warp::path!("api" / "v1" / "sync" / "bootstrap")
+        .and(warp::get())
+        .and(authed.clone())
+        .and(warp::header::optional::<String>("accept-encoding"))
+        .map(|app: App<S>, actor: Actor, accept: Option<String>| {
+            bootstrap_reply(app, actor, accepts_gzip(accept.as_deref()))
+        });
+    // GET /api/v1/sync/pull
+    let pull = warp::path!("api" / "v1" / "sync" / "pull")
+        .and(warp::get())
+        .and(authed.clone())
+        .and(query::<PullQuery>())
+        .and_then(|app: App<S>, actor: Actor, q: PullQuery| async move {
+            check_epoch(&app, &q.epoch)?;
+            let limit = q.limit.unwrap_or(PULL_LIMIT_DEFAULT);
+            if !(1..=PULL_LIMIT_MAX).contains(&limit) {
+                return Err(Rejection::from(ApiError::from(RuleError::invalid(
+                    "limit",
+                    format!("must be from 1 to {PULL_LIMIT_MAX}"),
+                ))));
+            }
+            match app.store.pull(actor, q.since, limit, q.client_id).await? {
+                PullReply::Page(page) => Ok(json(StatusCode::OK, &page)),
+                PullReply::Resync => Err(ApiError::Resync("the cursor is ahead of this server's log").into()),
+            }
+        });
+    // POST /api/v1/sync/push
+    let push = warp::path!("api" / "v1" / "sync" / "push")
+        .and(warp::post())
+        .and(authed.clone())
+        .and(json_body(push_limit))
+        .and_then(|app: App<S>, actor: Actor, push: PushRequest| async move {
+            check_epoch(&app, &push.epoch)?;
+            if push.ops.len() > PUSH_MAX_OPS {
+                return Err(Rejection::from(ApiError::from(RuleError::invalid(
+                    "ops",
+                    format!("at most {PUSH_MAX_OPS} ops per push"),
+                ))));
+            }
+            let creates = push
+                .ops
+                .iter()
+                .filter(|op| matches!(op.kind, OpKind::Create { .. }))
+                .count();
+            let embeds = (0..creates)
+                .map(|_| tokens::new_embed_token())
+                .collect::<Result<Vec<_>, _>>()?;
+            match app.store.push(actor, push, embeds).await? {
+                PushReply::Done(answer) => Ok(json(StatusCode::OK, &answer)),
+                PushReply::Gap { last_client_seq } => {
+                    Err(ApiError::Gap { last_client_seq }.into())
+                }
+            }
+        });
+    // GET /api/v1/sync/events
+    let events = warp::path!("api" / "v1" / "sync" / "events")
+        .and(warp::get())
+        .and(authed)
+        .map(move |app: App<S>, actor: Actor| live(app, actor, closing.clone()));
+
+    bootstrap
+        .or(pull)
+        .unify()
+        .or(push)
+        .unify()
+        .or(events)
+        .unify()
+        .boxed()
+}
+
+fn check_epoch<S: Store>(app: &App<S>, epoch: &str) -> Result<(), ApiError> {
+    if epoch == app.store.epoch() {
+        Ok(())
+    } else {
+        Err(ApiError::Resync("the epoch is not this server's"))
+    }
+}
+
+/// `gzip` listed in `Accept-Encoding` and not refused with `q=0`.
+fn accepts_gzip(accept: Option<&str>) -> bool {
+    accept.unwrap_or_default().split(',').any(|part| {
+        let mut pieces = part.split(';').map(str::trim);
+        let coding = pieces.next().unwrap_or_default();
+        let refused = pieces.any(|p| p.replace(' ', "") == "q=0" || p == "q=0.0");
+        (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+    })
+}
+
+/// Streams the bootstrap as NDJSON. The store reads on a blocking thread and
+/// hands over chunks through a small channel, so memory stays flat however
+/// many tickets there are; a client that goes away stops the read.
+fn bootstrap_reply<S: Store>(app: App<S>, actor: Actor, gzip: bool) -> Response {
+    let (tx, mut rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let failed = tx.clone();
+    let sink = ndjson_sink(Chunks::new(tx), gzip);
+    tokio::spawn(async move {
+        if let Err(err) = app.store.bootstrap(actor, sink).await {
+            tracing::error!(%err, "bootstrap failed");
+            // Breaks the stream: the client sees it end without `_meta`.
+            let _ = failed.send(Err(std::io::Error::other("bootstrap failed"))).await;
+        }
+    });
+    let body = stream::poll_fn(move |cx| rx.poll_recv(cx));
+    let mut response = warp::reply::stream(body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-ndjson"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if gzip {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    response
+}
+
+/// Writes items as lines into `out`, gzipped or not; the meta line ends it.
+fn ndjson_sink(out: Chunks, gzip: bool) -> BootstrapSink {
+    let mut encoder = Some(if gzip {
+        Encoder::Gzip(GzEncoder::new(out, Compression::fast()))
+    } else {
+        Encoder::Plain(out)
+    });
+    Box::new(move |item| {
+        let Some(enc) = encoder.as_mut() else {
+            return false;
+        };
+        let written = match item {
+            BootstrapItem::Ticket(ticket) => serde_json::to_writer(&mut *enc, ticket)
+                .map_err(std::io::Error::from)
+                .and_then(|()| enc.write_all(b"\n")),
+            BootstrapItem::Meta(meta) => serde_json::to_writer(&mut *enc, &json!({ "_meta": meta }))
+                .map_err(std::io::Error::from)
+                .and_then(|()| enc.write_all(b"\n"))
+                .and_then(|()| encoder.take().map_or(Ok(()), Encoder::finish)),
+        };
+        written.is_ok()
+    })
+}
+
+enum Encoder {
+    Plain(Chunks),
+    Gzip(GzEncoder<Chunks>),
+}
+
+impl Encoder {
+    fn finish(self) -> std::io::Result<()> {
+        match self {
+            Encoder::Plain(mut chunks) => chunks.send(),
+            Encoder::Gzip(gz) => gz.finish()?.send(),
+        }
+    }
+}
+
+impl Write for Encoder {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Encoder::Plain(chunks) => chunks.write(buf),
+            Encoder::Gzip(gz) => gz.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Collects bytes into chunks of about [`Chunks::SIZE`] and sends each to the
+/// response body, waiting while the client is slow.
+struct Chunks {
+    buf: Vec<u8>,
+    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+}
+
+impl Chunks {
+    const SIZE: usize = 64 * 1024;
+
+    fn new(tx: mpsc::Sender<Result<Bytes, std::io::Error>>) -> Self {
+        Chunks {
+            buf: Vec::with_capacity(Self::SIZE),
+            tx,
+        }
+    }
+
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(Self::SIZE));
+        self.tx
+            .blocking_send(Ok(Bytes::from(chunk)))
+            .map_err(|_| std::io::ErrorKind::BrokenPipe.into())
+    }
+}
+
+impl Write for Chunks {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(buf);
+        if self.buf.len() >= Self::SIZE {
+            self.send()?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The live channel: a poke for every committed change the caller can see.
+fn live<S: Store>(app: App<S>, actor: Actor, closing: watch::Receiver<bool>) -> Response {
+    let state = Live {
+        notices: app.store.subscribe(),
+        closing,
+        missed: false,
+        _counted: app.metrics.live_client(),
+    };
+    let pokes = stream::unfold(state, move |mut live| async move {
+        let seq = live.next_seq(&actor).await?;
+        let event = Event::default()
+            .id(seq.to_string())
+            .json_data(Poke { seq })
+            .unwrap_or_else(|_| Event::default().id(seq.to_string()));
+        Some((Ok::<_, Infallible>(event), live))
+    });
+    let keep_alive = warp::sse::keep_alive().interval(Duration::from_secs(15));
+    warp::sse::reply(keep_alive.stream(pokes)).into_response()
+}
+
+struct Live {
+    notices: tokio::sync::broadcast::Receiver<crate::store::ChangeNotice>,
+    closing: watch::Receiver<bool>,
+    /// Some notices were skipped (the client was slow): the next one is
+    /// passed on whatever it concerns, so the client pulls.
+    missed: bool,
+    _counted: LiveClient,
+}
+
+impl Live {
+    /// The next change to tell `actor` about; `None` ends the stream.
+    async fn next_seq(&mut self, actor: &Actor) -> Option<u64> {
+        loop {
+            tokio::select! {
+                _ = self.closing.wait_for(|closing| *closing) => return None,
+                received = self.notices.recv() => match received {
+                    Ok(notice) if self.missed || notice.concerns(actor) => {
+                        self.missed = false;
+                        return Some(notice.seq);
+                    }
+                    Ok(_) => {}
+                    Err(RecvError::Lagged(_)) => self.missed = true,
+                    Err(RecvError::Closed) => return None,
+                },
+            }
+        }
+    }
+}

@@ -1,0 +1,422 @@
+//! The sync protocol's side of the store (SYNC.md): bootstrap snapshots,
+//! pulls from the change log, and pushes of offline ops decided by the field
+//! rules of `desk_sync::model::rules`.
+
+use desk_sync::{
+    RuleError,
+    model::{
+        Actor, NewTicket, Op, OpKind, Scope, Ticket, UserRef, Verdict, policy, rules,
+    },
+    wire::{
+        TicketDetail,
+        sync::{
+            BootstrapMeta, ConflictInfo, OpResult, Outcome, PullResponse, PushRequest,
+            PushResponse, SyncUser,
+        },
+    },
+};
+use rusqlite::{Connection, OptionalExtension, ToSql, params, params_from_iter};
+use serde_json::{Value, json};
+
+use super::{
+    codec::{Links, json_col, json_text, parsed_col, time_col},
+    tickets::{self, TICKET_SELECT, ticket_from_row},
+};
+use crate::store::{
+    BootstrapItem, BootstrapSink, EmbedToken, PullReply, PushReply, Result, StoreError, TicketKey,
+};
+
+/// The last change-log entry's number (0 for an empty log).
+pub fn head(conn: &Connection) -> Result<u64> {
+    Ok(conn
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM changes")?
+        .query_row([], |r| r.get(0))?)
+}
+
+pub fn bootstrap(
+    conn: &Connection,
+    actor: Actor,
+    epoch: &str,
+    links: &Links,
+    sink: &mut BootstrapSink,
+) -> Result<()> {
+    // The first read fixes the snapshot: everything below agrees with `seq`.
+    let seq = head(conn)?;
+    let internal = policy::can_read_internal(&actor);
+    let (clause, values) = match actor.scope() {
+        Scope::All => ("1 = 1", vec![]),
+        Scope::AssignedTo(id) => ("t.assignee_id = ?", vec![id]),
+        Scope::RequestedBy(id) => ("t.requester_id = ?", vec![id]),
+    };
+    let mut stmt = conn.prepare(&format!("{TICKET_SELECT} WHERE {clause} ORDER BY t.number"))?;
+    let mut rows = stmt.query(params_from_iter(values))?;
+    let mut count = 0;
+    while let Some(row) = rows.next()? {
+        let ticket = ticket_from_row(row, links)?;
+        let comments = tickets::comments_of(conn, ticket.id, internal)?;
+        count += 1;
+        if !sink(BootstrapItem::Ticket(&TicketDetail { ticket, comments })) {
+            return Ok(());
+        }
+    }
+    let meta = BootstrapMeta {
+        seq,
+        epoch: epoch.to_string(),
+        count,
+        users: sync_users(conn, &actor)?,
+    };
+    sink(BootstrapItem::Meta(&meta));
+    Ok(())
+}
+
+/// The caller, and for staff every agent and admin (names for ids, and
+/// whom an admin can assign to).
+fn sync_users(conn: &Connection, actor: &Actor) -> Result<Vec<SyncUser>> {
+    let staff = actor.role.is_staff();
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, name, role, active FROM users
+         WHERE id = ?1 OR (?2 AND role IN ('agent', 'admin'))
+         ORDER BY name, id",
+    )?;
+    let users = stmt
+        .query_map(params![actor.id, staff], |r| {
+            Ok(SyncUser {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                role: parsed_col(r, 2)?,
+                active: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(users)
+}
+
+pub fn pull(
+    conn: &Connection,
+    actor: Actor,
+    epoch: &str,
+    since: u64,
+    limit: u32,
+    client_id: Option<uuid::Uuid>,
+    links: &Links,
+) -> Result<PullReply> {
+    let head = head(conn)?;
+    if since > head {
+        return Ok(PullReply::Resync);
+    }
+    // Entries for tickets the caller sees now, and for those that left their
+    // view within the range (reported as removed).
+    let mut values: Vec<Box<dyn ToSql>> = vec![Box::new(since), Box::new(limit)];
+    let clause = match actor.scope() {
+        Scope::All => "1 = 1",
+        Scope::AssignedTo(id) => {
+            values.push(Box::new(id));
+            "(t.assignee_id = ?3 OR c.left_user = ?3)"
+        }
+        Scope::RequestedBy(id) => {
+            values.push(Box::new(id));
+            "t.requester_id = ?3"
+        }
+    };
+    let sql = format!(
+        "SELECT c.seq, c.ticket_id FROM changes c JOIN tickets t ON t.id = c.ticket_id
+         WHERE c.seq > ?1 AND {clause} ORDER BY c.seq LIMIT ?2"
+    );
+    let entries = conn
+        .prepare_cached(&sql)?
+        .query_map(params_from_iter(values.iter()), |r| {
+            Ok((r.get::<_, u64>(0)?, r.get::<_, uuid::Uuid>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let (next, has_more) = match entries.last() {
+        Some(&(seq, _)) if entries.len() >= limit as usize => (seq, true),
+        _ => (head, false),
+    };
+
+    let internal = policy::can_read_internal(&actor);
+    let mut seen = std::collections::HashSet::new();
+    let (mut changed, mut removed) = (Vec::new(), Vec::new());
+    for (_, id) in entries {
+        if !seen.insert(id) {
+            continue;
+        }
+        match tickets::load(conn, TicketKey::Id(id), links)? {
+            Some(ticket) if actor.can_see(&ticket) => {
+                let comments = tickets::comments_of(conn, id, internal)?;
+                changed.push(TicketDetail { ticket, comments });
+            }
+            _ => removed.push(id),
+        }
+    }
+    let last_client_seq = match client_id {
+        Some(client) => conn
+            .prepare_cached(
+                "SELECT last_client_seq FROM sync_clients WHERE client_id = ?1 AND user_id = ?2",
+            )?
+            .query_row(params![client, actor.id], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0),
+        None => 0,
+    };
+    Ok(PullReply::Page(PullResponse {
+        epoch: epoch.to_string(),
+        next,
+        has_more,
+        last_client_seq,
+        tickets: changed,
+        removed,
+    }))
+}
+
+pub fn push(
+    conn: &Connection,
+    actor: Actor,
+    push: &PushRequest,
+    embeds: Vec<EmbedToken>,
+    links: &Links,
+) -> Result<PushReply> {
+    let known: Option<(uuid::Uuid, u64)> = conn
+        .prepare_cached("SELECT user_id, last_client_seq FROM sync_clients WHERE client_id = ?1")?
+        .query_row([push.client_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let mut last = match known {
+        Some((owner, _)) if owner != actor.id => {
+            return Err(RuleError::Forbidden("this client id belongs to another user").into());
+        }
+        Some((_, last)) => last,
+        None => 0,
+    };
+    if let Some(first) = push.ops.first() {
+        if first.client_seq == 0 {
+            return Err(RuleError::invalid("ops", "client_seq starts at 1").into());
+        }
+        let consecutive = push
+            .ops
+            .windows(2)
+            .all(|w| w[1].client_seq == w[0].client_seq + 1);
+        if !consecutive || first.client_seq > last + 1 {
+            return Ok(PushReply::Gap {
+                last_client_seq: last,
+            });
+        }
+    }
+
+    let mut embeds = embeds.into_iter();
+    let mut results = Vec::with_capacity(push.ops.len());
+    for op in &push.ops {
+        if op.client_seq <= last {
+            results.push(stored_result(conn, push, op)?);
+            continue;
+        }
+        let result = apply(conn, actor, op, &mut embeds, links)?;
+        conn.prepare_cached(
+            "INSERT INTO sync_results (client_id, client_seq, result) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![push.client_id, op.client_seq, json_text(&result)])?;
+        last = op.client_seq;
+        results.push(result);
+    }
+    conn.prepare_cached(
+        "INSERT INTO sync_clients (client_id, user_id, last_client_seq) VALUES (?1, ?2, ?3)
+         ON CONFLICT (client_id) DO UPDATE SET last_client_seq = excluded.last_client_seq",
+    )?
+    .execute(params![push.client_id, actor.id, last])?;
+    Ok(PushReply::Done(PushResponse {
+        last_client_seq: last,
+        results,
+    }))
+}
+
+/// The answer an op got the first time, marked as a duplicate.
+fn stored_result(conn: &Connection, push: &PushRequest, op: &Op) -> Result<OpResult> {
+    let stored: Option<OpResult> = conn
+        .prepare_cached(
+            "SELECT result FROM sync_results WHERE client_id = ?1 AND client_seq = ?2",
+        )?
+        .query_row(params![push.client_id, op.client_seq], |r| json_col(r, 0))
+        .optional()?;
+    Ok(match stored {
+        Some(first) => OpResult {
+            outcome: Outcome::Duplicate,
+            first_outcome: Some(first.outcome),
+            ..first
+        },
+        None => OpResult {
+            client_seq: op.client_seq,
+            op_id: op.op_id,
+            outcome: Outcome::Duplicate,
+            first_outcome: None,
+            reason: None,
+            conflict: None,
+            ticket: None,
+        },
+    })
+}
+
+/// What an op did, when it was not refused.
+enum Decided {
+    Applied(Ticket),
+    Conflict(ConflictInfo, Ticket),
+}
+
+/// Runs one op in its own savepoint: a refused op leaves no trace but its
+/// result.
+fn apply(
+    conn: &Connection,
+    actor: Actor,
+    op: &Op,
+    embeds: &mut impl Iterator<Item = EmbedToken>,
+    links: &Links,
+) -> Result<OpResult> {
+    conn.execute_batch("SAVEPOINT op")?;
+    let decided = decide(conn, actor, op, embeds, links);
+    conn.execute_batch(if decided.is_ok() {
+        "RELEASE op"
+    } else {
+        "ROLLBACK TO op; RELEASE op"
+    })?;
+    let result = OpResult {
+        client_seq: op.client_seq,
+        op_id: op.op_id,
+        outcome: Outcome::Applied,
+        first_outcome: None,
+        reason: None,
+        conflict: None,
+        ticket: None,
+    };
+    Ok(match decided {
+        Ok(Decided::Applied(ticket)) => OpResult {
+            ticket: actor.can_see(&ticket).then_some(ticket),
+            ..result
+        },
+        Ok(Decided::Conflict(info, ticket)) => OpResult {
+            outcome: Outcome::Conflict,
+            reason: Some(info.to_string()),
+            conflict: Some(info),
+            ticket: Some(ticket),
+            ..result
+        },
+        Err(StoreError::Rule(rule)) => OpResult {
+            outcome: Outcome::Rejected,
+            reason: Some(explain(&rule)),
+            ..result
+        },
+        Err(other) => return Err(other),
+    })
+}
+
+fn decide(
+    conn: &Connection,
+    actor: Actor,
+    op: &Op,
+    embeds: &mut impl Iterator<Item = EmbedToken>,
+    links: &Links,
+) -> Result<Decided> {
+    if let OpKind::Create {
+        subject,
+        description,
+        priority,
+        tags,
+    } = &op.kind
+    {
+        let new = NewTicket::new(
+            Some(op.ticket_id),
+            subject,
+            Some(description),
+            Some(*priority),
+            Some(tags),
+        )?;
+        let embed = embeds
+            .next()
+            .ok_or_else(|| StoreError::Backend("no embed token for a create op".into()))?;
+        return Ok(Decided::Applied(tickets::create(
+            conn, actor, &new, &embed, links,
+        )?));
+    }
+
+    let mut ticket = tickets::load(conn, TicketKey::Id(op.ticket_id), links)?
+        .ok_or(RuleError::NotFound("ticket"))?;
+    let assignee = match op.kind {
+        OpKind::Assign { to: Some(id), .. } => tickets::staff(conn, id)?,
+        _ => None,
+    };
+    let verdict = rules::decide(&actor, &ticket, &op.kind, |id| {
+        assignee.clone().filter(|u| u.id == id)
+    })?;
+    match verdict {
+        Verdict::Change(change) => tickets::apply_changes(conn, actor.id, &mut ticket, &[change])?,
+        Verdict::Comment { id, body, internal } => {
+            let owner: Option<(uuid::Uuid, uuid::Uuid)> = conn
+                .prepare_cached("SELECT ticket_id, author_id FROM comments WHERE id = ?1")?
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            match owner {
+                None => {
+                    tickets::append_comment(conn, actor, &mut ticket, id, &body, internal)?;
+                }
+                // Delivered before (under another client id, after a
+                // re-bootstrap): append-only means once.
+                Some(owner) if owner == (ticket.id, actor.id) => {}
+                Some(_) => {
+                    return Err(
+                        RuleError::Conflict("a different comment already has this id".into())
+                            .into(),
+                    );
+                }
+            }
+        }
+        Verdict::Noop => {}
+        Verdict::Conflict { field } => {
+            return Ok(Decided::Conflict(conflict_info(conn, &ticket, field)?, ticket));
+        }
+    }
+    Ok(Decided::Applied(ticket))
+}
+
+/// The value a conflicting field holds, and who set it when.
+fn conflict_info(conn: &Connection, ticket: &Ticket, field: &'static str) -> Result<ConflictInfo> {
+    let value = match field {
+        "status" => json!(ticket.status),
+        "priority" => json!(ticket.priority),
+        "subject" => json!(ticket.subject),
+        "assignee" => json!(ticket.assignee),
+        _ => Value::Null,
+    };
+    let last = conn
+        .prepare_cached(
+            "SELECT h.at, h.actor_id, u.name FROM history h JOIN users u ON u.id = h.actor_id
+             WHERE h.ticket_id = ?1 AND h.field = ?2 ORDER BY h.id DESC LIMIT 1",
+        )?
+        .query_row(params![ticket.id, field], |r| {
+            Ok((
+                time_col(r, 0)?,
+                UserRef {
+                    id: r.get(1)?,
+                    name: r.get(2)?,
+                },
+            ))
+        })
+        .optional()?;
+    Ok(ConflictInfo {
+        field: field.to_string(),
+        value,
+        at: last.as_ref().map(|(at, _)| *at),
+        by: last.map(|(_, by)| by),
+    })
+}
+
+/// Why an op was rejected, for the person who made it.
+fn explain(rule: &RuleError) -> String {
+    match rule {
+        RuleError::Validation(fields) => fields
+            .iter()
+            .map(|(field, why)| format!("{field}: {why}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+        RuleError::InvalidTransition { allowed, .. } => {
+            let allowed: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
+            format!("{rule} (allowed: {})", allowed.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
