@@ -95,10 +95,10 @@ impl fmt::Display for ConflictInfo {
                 .map_or_else(|| self.value.to_string(), str::to_string),
             other => other.to_string(),
         };
-        write!(f, "{} was changed to {value}", self.field)?;
-        if let Some(by) = &self.by {
-            write!(f, " by {}", by.name)?;
-        }
+        let Some(by) = &self.by else {
+            return write!(f, "{} is {value} on the server", self.field);
+        };
+        write!(f, "{} was changed to {value} by {}", self.field, by.name)?;
         if let Some(at) = self.at
             && let Ok(at) = at.format(&time::format_description::well_known::Rfc3339)
         {
@@ -219,6 +219,12 @@ mod tests {
             info.to_string(),
             "status was changed to blocked by Dave at 1970-01-01T00:00:00Z"
         );
+        let unrecorded = ConflictInfo {
+            by: None,
+            at: None,
+            ..info
+        };
+        assert_eq!(unrecorded.to_string(), "status is blocked on the server");
     }
 
     #[test]
