@@ -1,4 +1,4 @@
-//! Desk's shared language, used by the server and (later) the console.
+//! Desk's shared language, used by the server and the console.
 //!
 //! - [`model`]: tickets, users, roles, the status machine, and the rules of who
 //!   may see and do what — pure functions, no I/O. The server calls them to
@@ -6,7 +6,13 @@
 //! - [`wire`]: the JSON bodies of the HTTP contract (`shared/design/API.md`),
 //!   including the one error body every failure uses.
 //! - [`error`]: [`RuleError`], why the model refused something.
+//! - `client` (feature `client`): the console's half of sync — a sled
+//!   replica that works offline, the engine that converges it with the
+//!   server, and the HTTP and in-memory remotes. Without the feature this
+//!   crate pulls in no storage, HTTP or async runtime.
 
+#[cfg(feature = "client")]
+pub mod client;
 pub mod error;
 pub mod model;
 pub mod wire;

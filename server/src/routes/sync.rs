@@ -6,9 +6,7 @@ use bytes::Bytes;
 use desk_sync::{
     RuleError,
     model::{Actor, OpKind},
-    wire::sync::{
-        PULL_LIMIT_DEFAULT, PULL_LIMIT_MAX, PUSH_MAX_OPS, Poke, PullQuery, PushRequest,
-    },
+    wire::sync::{PULL_LIMIT_DEFAULT, PULL_LIMIT_MAX, PUSH_MAX_OPS, Poke, PullQuery, PushRequest},
 };
 use flate2::{Compression, write::GzEncoder};
 use futures_util::stream;
@@ -64,7 +62,9 @@ pub fn routes<S: Store>(app: App<S>, closing: watch::Receiver<bool>) -> BoxedFil
             }
             match app.store.pull(actor, q.since, limit, q.client_id).await? {
                 PullReply::Page(page) => Ok(json(StatusCode::OK, &page)),
-                PullReply::Resync => Err(ApiError::Resync("the cursor is ahead of this server's log").into()),
+                PullReply::Resync => {
+                    Err(ApiError::Resync("the cursor is ahead of this server's log").into())
+                }
             }
         });
     // POST /api/v1/sync/push
@@ -90,9 +90,7 @@ pub fn routes<S: Store>(app: App<S>, closing: watch::Receiver<bool>) -> BoxedFil
                 .collect::<Result<Vec<_>, _>>()?;
             match app.store.push(actor, push, embeds).await? {
                 PushReply::Done(answer) => Ok(json(StatusCode::OK, &answer)),
-                PushReply::Gap { last_client_seq } => {
-                    Err(ApiError::Gap { last_client_seq }.into())
-                }
+                PushReply::Gap { last_client_seq } => Err(ApiError::Gap { last_client_seq }.into()),
             }
         });
     // GET /api/v1/sync/events
@@ -140,7 +138,9 @@ fn bootstrap_reply<S: Store>(app: App<S>, actor: Actor, gzip: bool) -> Response 
         if let Err(err) = app.store.bootstrap(actor, sink).await {
             tracing::error!(%err, "bootstrap failed");
             // Breaks the stream: the client sees it end without `_meta`.
-            let _ = failed.send(Err(std::io::Error::other("bootstrap failed"))).await;
+            let _ = failed
+                .send(Err(std::io::Error::other("bootstrap failed")))
+                .await;
         }
     });
     let body = stream::poll_fn(move |cx| rx.poll_recv(cx));
@@ -173,10 +173,12 @@ fn ndjson_sink(out: Chunks, gzip: bool) -> BootstrapSink {
             BootstrapItem::Ticket(ticket) => serde_json::to_writer(&mut *enc, ticket)
                 .map_err(std::io::Error::from)
                 .and_then(|()| enc.write_all(b"\n")),
-            BootstrapItem::Meta(meta) => serde_json::to_writer(&mut *enc, &json!({ "_meta": meta }))
-                .map_err(std::io::Error::from)
-                .and_then(|()| enc.write_all(b"\n"))
-                .and_then(|()| encoder.take().map_or(Ok(()), Encoder::finish)),
+            BootstrapItem::Meta(meta) => {
+                serde_json::to_writer(&mut *enc, &json!({ "_meta": meta }))
+                    .map_err(std::io::Error::from)
+                    .and_then(|()| enc.write_all(b"\n"))
+                    .and_then(|()| encoder.take().map_or(Ok(()), Encoder::finish))
+            }
         };
         written.is_ok()
     })

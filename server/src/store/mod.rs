@@ -177,7 +177,9 @@ pub enum PushReply {
     Done(PushResponse),
     /// The first op skips numbers after `last_client_seq`, or the batch is
     /// not consecutive: nothing was applied.
-    Gap { last_client_seq: u64 },
+    Gap {
+        last_client_seq: u64,
+    },
 }
 
 /// What a pull came to.

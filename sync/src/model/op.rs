@@ -114,7 +114,13 @@ mod tests {
                 "kind": "assign", "from": null, "to": "00000000-0000-0000-0000-000000000003"}"#,
         )
         .unwrap();
-        assert!(matches!(assign.kind, OpKind::Assign { from: None, to: Some(_) }));
+        assert!(matches!(
+            assign.kind,
+            OpKind::Assign {
+                from: None,
+                to: Some(_)
+            }
+        ));
     }
 
     #[test]

@@ -104,7 +104,9 @@ pub fn decide(
         }
         OpKind::SetTags { add, remove } => {
             let mut problems = Problems::default();
-            let add = problems.check("tags", validate::tags(add)).unwrap_or_default();
+            let add = problems
+                .check("tags", validate::tags(add))
+                .unwrap_or_default();
             problems.finish()?;
             let remove: Vec<String> = remove.iter().map(|t| t.trim().to_lowercase()).collect();
             let mut merged: Vec<String> = ticket
@@ -152,7 +154,8 @@ pub fn decide(
             body,
             internal,
         } => {
-            let body = validate::comment_body(body).map_err(|why| RuleError::invalid("body", why))?;
+            let body =
+                validate::comment_body(body).map_err(|why| RuleError::invalid("body", why))?;
             Ok(Verdict::Comment {
                 id: *comment_id,
                 body,

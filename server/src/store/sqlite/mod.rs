@@ -3,11 +3,11 @@
 
 use std::{path::Path, sync::Arc};
 
+use desk_sync::wire::sync::PushRequest;
 use desk_sync::{
     model::{Actor, Comment, NewTicket, Ticket, TicketPatch, User},
     wire::{EmbedView, HistoryEvent, Page, TicketDetail, UserQuery},
 };
-use desk_sync::wire::sync::PushRequest;
 use rusqlite::Connection;
 use time::OffsetDateTime;
 use tokio::sync::broadcast;

@@ -34,7 +34,11 @@ pub struct Publisher {
 }
 
 impl Publisher {
-    pub fn new(conn: &Connection, tx: broadcast::Sender<ChangeNotice>, lineage: Lineage) -> Result<Self> {
+    pub fn new(
+        conn: &Connection,
+        tx: broadcast::Sender<ChangeNotice>,
+        lineage: Lineage,
+    ) -> Result<Self> {
         Ok(Publisher {
             tx,
             last: head(conn)?,
@@ -116,7 +120,9 @@ impl Lineage {
         path.push("-lineage");
         let path = PathBuf::from(path);
         let epoch: String =
-            conn.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| r.get(0))?;
+            conn.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| {
+                r.get(0)
+            })?;
         let head = head(conn)?;
         let recorded = std::fs::read_to_string(&path).ok().and_then(|text| {
             let (epoch, seq) = text.trim().split_once(' ')?;

@@ -4,9 +4,7 @@
 
 use desk_sync::{
     RuleError,
-    model::{
-        Actor, NewTicket, Op, OpKind, Scope, Ticket, UserRef, Verdict, policy, rules,
-    },
+    model::{Actor, NewTicket, Op, OpKind, Scope, Ticket, UserRef, Verdict, policy, rules},
     wire::{
         TicketDetail,
         sync::{
@@ -230,9 +228,7 @@ pub fn push(
 /// The answer an op got the first time, marked as a duplicate.
 fn stored_result(conn: &Connection, push: &PushRequest, op: &Op) -> Result<OpResult> {
     let stored: Option<OpResult> = conn
-        .prepare_cached(
-            "SELECT result FROM sync_results WHERE client_id = ?1 AND client_seq = ?2",
-        )?
+        .prepare_cached("SELECT result FROM sync_results WHERE client_id = ?1 AND client_seq = ?2")?
         .query_row(params![push.client_id, op.client_seq], |r| json_col(r, 0))
         .optional()?;
     Ok(match stored {
@@ -358,16 +354,19 @@ fn decide(
                 // re-bootstrap): append-only means once.
                 Some(owner) if owner == (ticket.id, actor.id) => {}
                 Some(_) => {
-                    return Err(
-                        RuleError::Conflict("a different comment already has this id".into())
-                            .into(),
-                    );
+                    return Err(RuleError::Conflict(
+                        "a different comment already has this id".into(),
+                    )
+                    .into());
                 }
             }
         }
         Verdict::Noop => {}
         Verdict::Conflict { field } => {
-            return Ok(Decided::Conflict(conflict_info(conn, &ticket, field)?, ticket));
+            return Ok(Decided::Conflict(
+                conflict_info(conn, &ticket, field)?,
+                ticket,
+            ));
         }
     }
     Ok(Decided::Applied(ticket))

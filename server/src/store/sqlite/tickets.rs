@@ -25,7 +25,8 @@ use crate::store::{
     ChangeEntry, EmbedToken, ImportTicket, Result, StoreError, TicketFilter, TicketKey, TokenHash,
 };
 
-pub(super) const TICKET_SELECT: &str = "SELECT t.id, t.number, t.subject, t.description, t.status, t.priority,
+pub(super) const TICKET_SELECT: &str =
+    "SELECT t.id, t.number, t.subject, t.description, t.status, t.priority,
         t.requester_id, r.name, t.assignee_id, a.name, t.tags, t.created_at, t.updated_at,
         t.version, t.embed_token
     FROM tickets t
@@ -198,7 +199,10 @@ pub(super) fn apply_changes(
     for change in changes {
         if let Change::Assignee { from, to } = change {
             kind = EventKind::Assigned;
-            left_user = from.as_ref().map(|u| u.id).filter(|&id| Some(id) != to.as_ref().map(|u| u.id));
+            left_user = from
+                .as_ref()
+                .map(|u| u.id)
+                .filter(|&id| Some(id) != to.as_ref().map(|u| u.id));
         }
         ticket.apply(change);
         record(conn, ticket.id, at, actor, Event::change(kind, change))?;

@@ -1,0 +1,205 @@
+//! The long-running side of the engine: rounds on pokes, kicks and a
+//! timer; backoff while offline; the event-stream listener.
+
+use std::{error::Error as StdError, future::Future, sync::Arc, time::Duration};
+
+use futures_util::StreamExt;
+use time::OffsetDateTime;
+use tokio::{
+    sync::{oneshot, watch},
+    task::JoinHandle,
+    time::Instant,
+};
+
+use super::{Engine, SpawnedEngine, SyncPhase};
+use crate::client::{
+    plan::{self, Recovery},
+    remote::Remote,
+};
+
+/// What the event listener has seen.
+#[derive(Debug, Clone, Copy, Default)]
+struct Events {
+    connected: bool,
+    /// The last poke's seq.
+    seq: Option<u64>,
+    /// Bumped on every (re)connection: pokes may have been missed.
+    connections: u64,
+}
+
+impl<R: Remote> Engine<R> {
+    /// Runs rounds until `shutdown` resolves. See the module docs.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) {
+        let (events_tx, mut events) = watch::channel(Events::default());
+        let listener = tokio::spawn(listen(Arc::clone(&self.remote), events_tx));
+        let _stop_listener = AbortOnDrop(listener);
+        tokio::pin!(shutdown);
+
+        let mut failures: u32 = 0;
+        let mut offline_since = None;
+        loop {
+            self.publish_counts();
+            self.status.send_modify(|s| {
+                if !matches!(s.phase, SyncPhase::Offline { .. }) {
+                    s.phase = SyncPhase::Syncing;
+                }
+            });
+            let wait = match self.sync_once().await {
+                Ok(report) => {
+                    failures = 0;
+                    offline_since = None;
+                    let connected = events.borrow().connected;
+                    self.status.send_modify(|s| {
+                        s.phase = live_or_polling(connected);
+                        s.last_synced = Some(OffsetDateTime::now_utc());
+                        s.last_error = None;
+                    });
+                    tracing::debug!(?report, "round done");
+                    Some(plan::POLL_EVERY)
+                }
+                Err(e) => {
+                    let why = describe(&e);
+                    if plan::recovery(&e) == Recovery::SignedOut {
+                        tracing::warn!(error = %why, "signed out; sync paused");
+                        self.status.send_modify(|s| {
+                            s.phase = SyncPhase::SignedOut;
+                            s.last_error = Some(why);
+                        });
+                        None
+                    } else {
+                        tracing::info!(error = %why, failures, "sync round failed");
+                        let since = *offline_since.get_or_insert_with(OffsetDateTime::now_utc);
+                        self.status.send_modify(|s| {
+                            s.phase = SyncPhase::Offline { since };
+                            s.last_error = Some(why);
+                        });
+                        let delay = plan::backoff(failures, plan::jitter());
+                        failures = failures.saturating_add(1);
+                        Some(delay)
+                    }
+                }
+            };
+            let deadline = wait.map(|d| Instant::now() + d);
+            let woke = self.wait(deadline, &mut events, shutdown.as_mut()).await;
+            if !woke {
+                return;
+            }
+        }
+    }
+
+    /// Starts [`run`](Self::run) on the runtime.
+    pub fn spawn(self) -> SpawnedEngine {
+        let handle = self.handle();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(self.run(async move {
+            let _ = stopped.await;
+        }));
+        SpawnedEngine { handle, stop, task }
+    }
+
+    /// Waits for a reason to run a round; `false` on shutdown. Event-stream
+    /// changes that bring no news only update the phase.
+    async fn wait(
+        &self,
+        deadline: Option<Instant>,
+        events: &mut watch::Receiver<Events>,
+        mut shutdown: std::pin::Pin<&mut impl Future<Output = ()>>,
+    ) -> bool {
+        let mut seen = *events.borrow_and_update();
+        let mut listening = true;
+        loop {
+            let timer = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = &mut shutdown => return false,
+                () = self.kick.notified() => return true,
+                () = timer => return true,
+                changed = events.changed(), if listening => {
+                    if changed.is_err() {
+                        // The listener is gone; the timer and kicks remain.
+                        listening = false;
+                        continue;
+                    }
+                    let now = *events.borrow_and_update();
+                    let reconnected = now.connections != seen.connections;
+                    let news = now.seq != seen.seq
+                        && now.seq.is_some_and(|seq| {
+                            plan::is_news(seq, self.replica.cursor().ok().flatten())
+                        });
+                    seen = now;
+                    self.status.send_modify(|s| {
+                        if matches!(s.phase, SyncPhase::Live | SyncPhase::Polling) {
+                            s.phase = live_or_polling(now.connected);
+                        }
+                    });
+                    if (reconnected || news) && deadline.is_some() {
+                        return true;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Listens for pokes, reconnecting with backoff; it only ever tells the
+/// loop what it saw.
+async fn listen<R: Remote>(remote: Arc<R>, events: watch::Sender<Events>) {
+    let mut failures: u32 = 0;
+    loop {
+        match remote.events().await {
+            Ok(mut pokes) => {
+                failures = 0;
+                events.send_modify(|e| {
+                    e.connected = true;
+                    e.connections += 1;
+                });
+                while let Some(poke) = pokes.next().await {
+                    match poke {
+                        Ok(poke) => events.send_modify(|e| e.seq = Some(poke.seq)),
+                        Err(e) => {
+                            tracing::debug!(error = %describe(&e), "event stream broke");
+                            break;
+                        }
+                    }
+                }
+                events.send_modify(|e| e.connected = false);
+            }
+            Err(e) => tracing::debug!(error = %describe(&e), "event stream unavailable"),
+        }
+        let delay = plan::backoff(failures, plan::jitter()).max(Duration::from_millis(100));
+        failures = failures.saturating_add(1);
+        tokio::time::sleep(delay).await;
+    }
+}
+
+fn live_or_polling(connected: bool) -> SyncPhase {
+    if connected {
+        SyncPhase::Live
+    } else {
+        SyncPhase::Polling
+    }
+}
+
+/// An error with its causes, for a status line.
+fn describe(error: &dyn StdError) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

@@ -1,0 +1,83 @@
+//! How the replica's records sit in sled: tree names, `meta` keys, and the
+//! encodings of numbers and JSON values.
+
+use std::convert::Infallible;
+
+use serde::{Serialize, de::DeserializeOwned};
+use sled::transaction::{TransactionError, TransactionResult};
+
+use crate::client::ClientError;
+
+pub const META: &str = "meta";
+pub const PENDING: &str = "pending";
+pub const CONFLICTS: &str = "conflicts";
+pub const BASE_PREFIX: &[u8] = b"base.";
+
+/// `meta` keys.
+pub mod key {
+    /// u64: which `base.<n>` tree is live.
+    pub const GENERATION: &[u8] = b"generation";
+    /// 16 bytes: the id the server counts `client_seq`s under.
+    pub const CLIENT_ID: &[u8] = b"client_id";
+    /// UTF-8: the database lineage the base came from.
+    pub const EPOCH: &[u8] = b"epoch";
+    /// u64: pull from here; absent until the first bootstrap finishes.
+    pub const CURSOR: &[u8] = b"cursor";
+    /// u64: the `client_seq` the next queued op gets.
+    pub const NEXT_CLIENT_SEQ: &[u8] = b"next_client_seq";
+    /// u64: every op up to here has had its push result recorded.
+    pub const ACKED_THROUGH: &[u8] = b"acked_through";
+    /// JSON `SyncUser`: whom the replica belongs to.
+    pub const IDENTITY: &[u8] = b"identity";
+    /// JSON `[SyncUser]`: names for ids, and the staff one can assign to.
+    pub const USERS: &[u8] = b"users";
+}
+
+pub fn base_name(generation: u64) -> Vec<u8> {
+    let mut name = BASE_PREFIX.to_vec();
+    name.extend_from_slice(generation.to_string().as_bytes());
+    name
+}
+
+/// Big-endian, so sled's byte order is numeric order.
+pub fn be(n: u64) -> [u8; 8] {
+    n.to_be_bytes()
+}
+
+pub fn decode_u64(bytes: &[u8]) -> Result<u64, ClientError> {
+    let array: [u8; 8] = bytes
+        .try_into()
+        .map_err(|_| ClientError::Corrupt("a number is not 8 bytes"))?;
+    Ok(u64::from_be_bytes(array))
+}
+
+pub fn read_u64(tree: &sled::Tree, key: &[u8]) -> Result<Option<u64>, ClientError> {
+    tree.get(key)?.map(|v| decode_u64(&v)).transpose()
+}
+
+pub fn read_json<T: DeserializeOwned>(
+    tree: &sled::Tree,
+    key: &[u8],
+) -> Result<Option<T>, ClientError> {
+    Ok(tree
+        .get(key)?
+        .map(|v| serde_json::from_slice(&v))
+        .transpose()?)
+}
+
+pub fn json<T: Serialize>(value: &T) -> Result<Vec<u8>, ClientError> {
+    Ok(serde_json::to_vec(value)?)
+}
+
+pub fn decode_uuid(bytes: &[u8]) -> Result<uuid::Uuid, ClientError> {
+    uuid::Uuid::from_slice(bytes).map_err(|_| ClientError::Corrupt("an id is not 16 bytes"))
+}
+
+/// Transactions here never abort on purpose: everything that could fail
+/// is computed before they start.
+pub fn committed<T>(result: TransactionResult<T, Infallible>) -> Result<T, ClientError> {
+    result.map_err(|e| match e {
+        TransactionError::Storage(e) => ClientError::Store(e),
+        TransactionError::Abort(never) => match never {},
+    })
+}
