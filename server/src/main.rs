@@ -142,6 +142,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open_store(&settings)?;
             let new = new_user(&email, &password, &name, role).await?;
             let user = store.create_user(new).await?;
+            store.close().await;
             println!("added {} <{}> as {}", user.name, user.email, user.role);
             Ok(())
         }
@@ -149,6 +150,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = settings(&common, None)?;
             let store = open_store(&settings)?;
             let seeded = seed::seed_demo(&store, tickets).await?;
+            store.close().await;
             println!(
                 "seeded {} tickets and the demo accounts (alice, bob, dave, carol) in {}",
                 seeded.tickets,

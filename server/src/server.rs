@@ -117,12 +117,14 @@ impl Server {
         &self.store
     }
 
-    /// Stops accepting connections and waits for requests in flight.
+    /// Stops accepting connections, waits for requests in flight, then
+    /// closes the store (its last commit and checkpoint done).
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         let _ = (&mut self.task).await;
+        self.store.close().await;
     }
 
     /// Serves until `signal` resolves, then shuts down gracefully.

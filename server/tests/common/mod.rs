@@ -40,6 +40,14 @@ impl TestServer {
         }
     }
 
+    /// Demo accounts and `tickets` demo tickets, no rate limits.
+    pub async fn start_with_tickets(tickets: usize) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Server::start(settings(dir.path(), |_| {})).await.unwrap();
+        seed::seed_demo(server.store(), tickets).await.unwrap();
+        Self::attach(server, dir).await
+    }
+
     /// Wraps a server started (and seeded) elsewhere.
     pub async fn attach(server: Server, dir: TempDir) -> TestServer {
         TestServer {
@@ -56,6 +64,21 @@ impl TestServer {
         if let Some(server) = self.server.take() {
             server.shutdown().await;
         }
+        let server = Server::start(settings(self.dir.path(), |_| {}))
+            .await
+            .unwrap();
+        self.url = server.url().to_string();
+        self.server = Some(server);
+        self
+    }
+
+    /// Shuts down, runs `between` on the data folder (the server and its
+    /// writer fully stopped), and starts again on it.
+    pub async fn restart_after(mut self, between: impl FnOnce(&std::path::Path)) -> TestServer {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+        between(self.dir.path());
         let server = Server::start(settings(self.dir.path(), |_| {}))
             .await
             .unwrap();

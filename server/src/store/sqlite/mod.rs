@@ -58,6 +58,9 @@ pub struct SqliteStore {
 #[derive(Debug)]
 struct Inner {
     writer: Writer,
+    /// Joined at [`SqliteStore::close`], so the final checkpoint is done
+    /// before the files are touched again.
+    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
     readers: Readers,
     links: Links,
     epoch: String,
@@ -106,17 +109,28 @@ impl SqliteStore {
             on_batch,
             publisher: Publisher::new(&conn, notices.clone(), lineage)?,
         };
-        let (writer, _thread) =
+        let (writer, thread) =
             Writer::start(conn, after).map_err(|e| StoreError::Backend(Box::new(e)))?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 writer,
+                thread: std::sync::Mutex::new(Some(thread)),
                 readers: Readers::new(path.to_path_buf()),
                 links: Links::new(public_url),
                 epoch,
                 notices,
             }),
         })
+    }
+
+    /// Stops the writer after the group it is on and waits for its final
+    /// checkpoint. Writes after this fail with [`StoreError::Closed`].
+    pub async fn close(&self) {
+        self.inner.writer.stop().await;
+        let thread = self.inner.thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(thread) = thread {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
     }
 
     async fn write<T, F>(&self, work: F) -> Result<T>

@@ -40,6 +40,12 @@ type Reply = Box<dyn FnOnce(std::result::Result<(), GroupFailed>) + Send>;
 /// the commit is known.
 type Job = Box<dyn FnOnce(Option<&Connection>) -> Reply + Send>;
 
+enum Msg {
+    Job(Job),
+    /// Finish the current group, checkpoint, and end.
+    Stop,
+}
+
 /// Told about every group the writer has committed (or failed to), and
 /// when it stops.
 pub trait AfterGroup: Send + 'static {
@@ -49,12 +55,12 @@ pub trait AfterGroup: Send + 'static {
 
 #[derive(Debug, Clone)]
 pub struct Writer {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Msg>,
 }
 
 impl Writer {
     /// Starts the writer thread. It ends when every `Writer` is dropped,
-    /// after finishing what was queued.
+    /// after finishing what was queued, or at [`Writer::stop`].
     pub fn start(
         conn: Connection,
         after: impl AfterGroup,
@@ -74,8 +80,17 @@ impl Writer {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         let (job, rx) = job(work);
-        self.jobs.send(job).await.map_err(|_| StoreError::Closed)?;
+        self.jobs
+            .send(Msg::Job(job))
+            .await
+            .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Asks the thread to end after the group it is on; later writes fail
+    /// with [`StoreError::Closed`].
+    pub async fn stop(&self) {
+        let _ = self.jobs.send(Msg::Stop).await;
     }
 }
 
@@ -104,20 +119,33 @@ where
     (job, rx)
 }
 
-fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, mut after: impl AfterGroup) {
+fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, mut after: impl AfterGroup) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    let mut stopping = false;
     while let Some(first) = rx.blocking_recv() {
-        batch.push(first);
+        match first {
+            Msg::Job(job) => batch.push(job),
+            Msg::Stop => break,
+        }
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(Msg::Job(job)) => batch.push(job),
+                Ok(Msg::Stop) => {
+                    stopping = true;
+                    break;
+                }
                 Err(_) => break,
             }
         }
         let size = batch.len();
         commit_group(&conn, &mut batch);
         after.group(&conn, size);
+        if stopping {
+            break;
+        }
     }
+    // Jobs queued after a stop are dropped unrun: their callers get `Closed`.
+    rx.close();
     // Every sender is gone: fold the WAL back so the next open is quick.
     if let Err(err) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
         tracing::warn!(%err, "final checkpoint failed");
