@@ -127,7 +127,9 @@ async fn a_customers_replica_never_holds_an_internal_note() {
     let alice = client(&server, ALICE).await;
     let bob = client(&server, BOB).await;
 
-    bob.replica().comment(id, "customer is on the old plan", true).unwrap();
+    bob.replica()
+        .comment(id, "customer is on the old plan", true)
+        .unwrap();
     bob.replica().comment(id, "We are on it!", false).unwrap();
     bob.sync().await;
     alice.sync().await;
@@ -184,7 +186,9 @@ async fn a_push_whose_answer_is_lost_then_a_client_crash_applies_every_op_once()
         let engine = Engine::new(replica.clone(), flaky.clone());
         engine.sync_once().await.unwrap();
         for n in 0..30 {
-            replica.comment(id, &format!("note {n}"), n % 3 == 0).unwrap();
+            replica
+                .comment(id, &format!("note {n}"), n % 3 == 0)
+                .unwrap();
         }
         replica.set_status(id, Status::InProgress).unwrap();
         replica.set_priority(id, Priority::High).unwrap();
@@ -245,7 +249,9 @@ impl Edit {
             Edit::Status(to) => drop(replica.set_status(id, *to).unwrap()),
             Edit::Priority(to) => drop(replica.set_priority(id, *to).unwrap()),
             Edit::Subject(to) => drop(replica.set_subject(id, to).unwrap()),
-            Edit::Tags(add, remove) => drop(replica.set_tags(id, &tags(add), &tags(remove)).unwrap()),
+            Edit::Tags(add, remove) => {
+                drop(replica.set_tags(id, &tags(add), &tags(remove)).unwrap())
+            }
             Edit::Assign(to) => {
                 let to = to.map(|email| {
                     let name = if email == DAVE.0 { "Dave" } else { "Bob" };
@@ -363,7 +369,9 @@ async fn a_server_restored_from_an_older_copy_makes_clients_bootstrap_again_keep
         .unwrap();
 
     // Work after the backup: confirmed, then lost with the restore.
-    bob.replica().comment(id, "after the backup", false).unwrap();
+    bob.replica()
+        .comment(id, "after the backup", false)
+        .unwrap();
     bob.sync().await;
     // Work the server never saw before the restore.
     bob.replica().comment(id, "written offline", false).unwrap();
@@ -388,8 +396,15 @@ async fn a_server_restored_from_an_older_copy_makes_clients_bootstrap_again_keep
     bob.sync().await;
 
     let new_epoch = bob.replica().epoch().unwrap().unwrap();
-    assert_ne!(new_epoch, old_epoch, "the restored database has a new epoch");
-    assert_eq!(bob.replica().status().unwrap().pending, 0, "pending replayed");
+    assert_ne!(
+        new_epoch, old_epoch,
+        "the restored database has a new epoch"
+    );
+    assert_eq!(
+        bob.replica().status().unwrap().pending,
+        0,
+        "pending replayed"
+    );
     assert!(bob.inbox().is_empty(), "{:?}", bob.inbox());
     let token = server.token(BOB).await;
     let on_server = server_view(&server, &token, id).await.unwrap();
@@ -399,9 +414,17 @@ async fn a_server_restored_from_an_older_copy_makes_clients_bootstrap_again_keep
         .iter()
         .map(|c| c["body"].as_str().unwrap())
         .collect();
-    assert_eq!(bodies, ["written offline"], "the offline edit survived the restore");
+    assert_eq!(
+        bodies,
+        ["written offline"],
+        "the offline edit survived the restore"
+    );
     assert_eq!(on_server["status"], "in_progress");
-    assert_eq!(bob.view(id), Some(on_server), "the replica is the server's view");
+    assert_eq!(
+        bob.view(id),
+        Some(on_server),
+        "the replica is the server's view"
+    );
 }
 
 /// Cuts the first bootstrap after `after` tickets (a dropped connection).
@@ -415,11 +438,9 @@ impl Remote for CutFirstBootstrap {
         let cut = self.after.lock().unwrap().take();
         let lines = self.inner.bootstrap().await?;
         Ok(match cut {
-            Some(n) => Box::pin(
-                lines
-                    .take(n)
-                    .chain(stream::once(async { Err(RemoteError::network("connection reset")) })),
-            ),
+            Some(n) => Box::pin(lines.take(n).chain(stream::once(async {
+                Err(RemoteError::network("connection reset"))
+            }))),
             None => lines,
         })
     }
@@ -474,10 +495,17 @@ async fn a_100k_bootstrap_interrupted_while_writes_arrive_converges() {
                 let number = 1 + (n * 7_919) % TICKETS as u64;
                 let subject = format!("edited during bootstrap #{n}");
                 let r = server
-                    .patch(&format!("/api/v1/tickets/{number}"), &carol, json!({"subject": subject}))
+                    .patch(
+                        &format!("/api/v1/tickets/{number}"),
+                        &carol,
+                        json!({"subject": subject}),
+                    )
                     .await;
                 assert_eq!(r.status.as_u16(), 200, "{}", r.text);
-                touched.lock().unwrap().push(r.body["id"].as_str().unwrap().parse::<Uuid>().unwrap());
+                touched
+                    .lock()
+                    .unwrap()
+                    .push(r.body["id"].as_str().unwrap().parse::<Uuid>().unwrap());
                 written.fetch_add(1, Ordering::SeqCst);
             }
         }
@@ -485,20 +513,29 @@ async fn a_100k_bootstrap_interrupted_while_writes_arrive_converges() {
 
     let first = engine.sync_once().await;
     assert!(first.is_err(), "the first download was cut");
-    assert!(replica.needs_bootstrap().unwrap(), "a cut download is not a base");
+    assert!(
+        replica.needs_bootstrap().unwrap(),
+        "a cut download is not a base"
+    );
     assert_eq!(replica.tickets().unwrap().len(), 0);
     let second = engine.sync_once().await.unwrap();
     assert!(second.bootstrapped);
     stop.store(true, Ordering::SeqCst);
     writer.await.unwrap();
-    assert!(written.load(Ordering::SeqCst) > 0, "writes arrived meanwhile");
+    assert!(
+        written.load(Ordering::SeqCst) > 0,
+        "writes arrived meanwhile"
+    );
     engine.sync_once().await.unwrap();
 
     assert_eq!(replica.tickets().unwrap().len(), TICKETS);
     let touched = touched.lock().unwrap().clone();
     for id in touched.iter().rev().take(200) {
         assert_eq!(
-            replica.ticket(*id).unwrap().map(|t| serde_json::to_value(t.detail).unwrap()),
+            replica
+                .ticket(*id)
+                .unwrap()
+                .map(|t| serde_json::to_value(t.detail).unwrap()),
             server_view(&server, &carol, *id).await,
             "ticket {id} converged"
         );
