@@ -98,7 +98,8 @@ async fn main() {
         };
         let began = Instant::now();
         replica.set_priority(*id, to).unwrap();
-        engine_a.sync_once().await.unwrap();
+        let pushed = engine_a.sync_once().await.unwrap();
+        assert_eq!((pushed.pushed, pushed.conflicts), (1, 0), "{pushed:?}");
         loop {
             let seen = replica_b
                 .ticket(*id)
@@ -113,7 +114,13 @@ async fn main() {
             // B's engine publishes a status at every round's end.
             tokio::time::timeout(Duration::from_secs(5), status.changed())
                 .await
-                .expect("propagation took over 5 s")
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "propagation took over 5 s: {:?} {:?}",
+                        *status.borrow(),
+                        replica_b.ticket(*id).unwrap().map(|t| t.detail.ticket)
+                    )
+                })
                 .unwrap();
         }
         propagation.push(began.elapsed());

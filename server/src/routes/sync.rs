@@ -159,27 +159,33 @@ fn bootstrap_reply<S: Store>(app: App<S>, actor: Actor, gzip: bool) -> Response 
 }
 
 /// Writes items as lines into `out`, gzipped or not; the meta line ends it.
+/// Each line is serialised whole before it reaches the encoder: the
+/// compressor is slow when fed serde's many small writes.
 fn ndjson_sink(out: Chunks, gzip: bool) -> BootstrapSink {
     let mut encoder = Some(if gzip {
         Encoder::Gzip(GzEncoder::new(out, Compression::fast()))
     } else {
         Encoder::Plain(out)
     });
+    let mut line = Vec::with_capacity(4096);
     Box::new(move |item| {
+        line.clear();
+        let serialised = match item {
+            BootstrapItem::Ticket(ticket) => serde_json::to_writer(&mut line, ticket),
+            BootstrapItem::Meta(meta) => {
+                serde_json::to_writer(&mut line, &json!({ "_meta": meta }))
+            }
+        };
+        line.push(b'\n');
         let Some(enc) = encoder.as_mut() else {
             return false;
         };
-        let written = match item {
-            BootstrapItem::Ticket(ticket) => serde_json::to_writer(&mut *enc, ticket)
-                .map_err(std::io::Error::from)
-                .and_then(|()| enc.write_all(b"\n")),
-            BootstrapItem::Meta(meta) => {
-                serde_json::to_writer(&mut *enc, &json!({ "_meta": meta }))
-                    .map_err(std::io::Error::from)
-                    .and_then(|()| enc.write_all(b"\n"))
-                    .and_then(|()| encoder.take().map_or(Ok(()), Encoder::finish))
-            }
-        };
+        let mut written = serialised
+            .map_err(std::io::Error::from)
+            .and_then(|()| enc.write_all(&line));
+        if matches!(item, BootstrapItem::Meta(_)) {
+            written = written.and_then(|()| encoder.take().map_or(Ok(()), Encoder::finish));
+        }
         written.is_ok()
     })
 }

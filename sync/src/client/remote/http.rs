@@ -70,6 +70,19 @@ impl std::fmt::Debug for HttpRemote {
     }
 }
 
+/// Does `base_url` name this machine (`localhost`, 127.0.0.0/8, `::1`)?
+fn is_loopback(base_url: &str) -> bool {
+    let host = reqwest::Url::parse(base_url)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_string))
+        .unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 impl HttpRemote {
     /// A remote for `base_url` with a session's tokens.
     pub fn new(base_url: &str, tokens: Tokens) -> Result<HttpRemote, RemoteError> {
@@ -77,6 +90,10 @@ impl HttpRemote {
             .user_agent(concat!("desk-console/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(CONNECT_TIMEOUT)
             .read_timeout(READ_TIMEOUT)
+            // Compression saves bandwidth a loopback server does not need
+            // and costs CPU both ends share (`desk demo`): a 100k bootstrap
+            // took 3.3 s gzipped against 2.x s plain on loopback.
+            .gzip(!is_loopback(base_url))
             .build()
             .map_err(|e| RemoteError::Network(Box::new(e)))?;
         Ok(HttpRemote {

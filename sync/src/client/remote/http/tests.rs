@@ -361,3 +361,22 @@ async fn events_yield_pokes_and_skip_keep_alives() {
         .await;
     assert_eq!(pokes, vec![Poke { seq: 5 }, Poke { seq: 6 }]);
 }
+
+#[test]
+fn compression_is_asked_for_except_on_loopback() {
+    for url in [
+        "http://127.0.0.1:7878",
+        "http://localhost:7878/",
+        "http://[::1]:80",
+        "http://127.1.2.3",
+    ] {
+        assert!(is_loopback(url), "{url}");
+    }
+    for url in [
+        "https://desk.example.com",
+        "http://10.0.0.5:7878",
+        "not a url",
+    ] {
+        assert!(!is_loopback(url), "{url}");
+    }
+}
