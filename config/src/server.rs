@@ -270,11 +270,13 @@ impl ServerSettings {
             });
         }
         let push = self.server.push_limit_bytes;
-        if !(64 * 1024..=64 * 1024 * 1024).contains(&push) {
+        // Below 256 KiB a single valid op (a 20,000-character description
+        // can take 80 KB of JSON, more with escapes) might never fit.
+        if !(256 * 1024..=64 * 1024 * 1024).contains(&push) {
             return Err(ConfigError::Invalid {
                 key: "server.push_limit_bytes",
                 value: push.to_string(),
-                expected: "a size from 65536 to 67108864 bytes",
+                expected: "a size from 262144 to 67108864 bytes",
             });
         }
         if self.auth.access_ttl_minutes == 0 || self.auth.access_ttl_minutes > 24 * 60 {

@@ -240,13 +240,7 @@ async fn serve(data: &Path) -> (Child, String) {
 
 async fn sign_in(url: &str, email: &str, password: &str) -> (HttpRemote, SyncUser) {
     let (remote, session) = HttpRemote::login(url, email, password).await.unwrap();
-    let u = session.user;
-    let user = SyncUser {
-        id: u.id,
-        name: u.name,
-        role: u.role,
-        active: u.active,
-    };
+    let user = SyncUser::from(&session.user);
     (remote, user)
 }
 

@@ -719,17 +719,23 @@ async fn a_tokens_role_claim_grants_nothing() {
         )
         .await;
     assert_eq!(demoted.status, StatusCode::OK, "{}", demoted.text);
-    // Same token, still unexpired, still saying "admin": no admin rights.
+    // Same token, still unexpired, still saying "admin": a role change ends
+    // the session at once (consoles sign in again and re-download).
     s.get("/api/v1/users?role=customer", &dave_token)
         .await
-        .assert_error(StatusCode::FORBIDDEN, "E_FORBIDDEN");
+        .assert_error(StatusCode::UNAUTHORIZED, "E_UNAUTHORIZED");
     s.post(
         "/api/v1/users",
         &dave_token,
         json!({"email": "x@example.com", "password": "password123", "name": "X", "role": "admin"}),
     )
     .await
-    .assert_error(StatusCode::FORBIDDEN, "E_FORBIDDEN");
+    .assert_error(StatusCode::UNAUTHORIZED, "E_UNAUTHORIZED");
+    // Signed in again, as an agent: no admin rights.
+    let dave_token = s.token(DAVE).await;
+    s.get("/api/v1/users?role=customer", &dave_token)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "E_FORBIDDEN");
 }
 
 // ------------------------------------------------- deactivation & passwords

@@ -168,12 +168,7 @@ impl Remote for Marked {
 }
 
 fn sync_user(user: &desk_sync::model::User) -> SyncUser {
-    SyncUser {
-        id: user.id,
-        name: user.name.clone(),
-        role: user.role,
-        active: user.active,
-    }
+    SyncUser::from(user)
 }
 
 /// The child process: opens the replica, signs in, and syncs until nothing

@@ -56,12 +56,7 @@ async fn sign_in(server: &TestServer, (email, password): (&str, &str)) -> (HttpR
     let (remote, session) = HttpRemote::login(&server.url, email, password)
         .await
         .unwrap();
-    let user = SyncUser {
-        id: session.user.id,
-        name: session.user.name,
-        role: session.user.role,
-        active: session.user.active,
-    };
+    let user = SyncUser::from(&session.user);
     (remote, user)
 }
 
@@ -246,23 +241,41 @@ impl Edit {
     fn queue(&self, replica: &Replica, id: Uuid, users: &[SyncUser]) {
         let tags = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         match self {
-            Edit::Status(to) => drop(replica.set_status(id, *to).unwrap()),
-            Edit::Priority(to) => drop(replica.set_priority(id, *to).unwrap()),
-            Edit::Subject(to) => drop(replica.set_subject(id, to).unwrap()),
+            Edit::Status(to) => {
+                replica.set_status(id, *to).unwrap();
+            }
+            Edit::Priority(to) => {
+                replica.set_priority(id, *to).unwrap();
+            }
+            Edit::Subject(to) => {
+                replica.set_subject(id, to).unwrap();
+            }
             Edit::Tags(add, remove) => {
-                drop(replica.set_tags(id, &tags(add), &tags(remove)).unwrap())
+                replica.set_tags(id, &tags(add), &tags(remove)).unwrap();
             }
             Edit::Assign(to) => {
                 let to = to.map(|email| {
                     let name = if email == DAVE.0 { "Dave" } else { "Bob" };
                     users.iter().find(|u| u.name.starts_with(name)).unwrap().id
                 });
-                let _ = replica.assign(id, to).unwrap();
+                replica.assign(id, to).unwrap();
             }
-            Edit::Comment(body) => drop(replica.comment(id, body, false).unwrap()),
+            Edit::Comment(body) => {
+                replica.comment(id, body, false).unwrap();
+            }
         }
     }
 }
+
+/// Name; who edits first, and how; who second; whose inbox gets a conflict
+/// on which field; the field's final value on the server.
+type FieldCase = (
+    &'static str,
+    (&'static str, Edit),
+    (&'static str, Edit),
+    Option<(&'static str, &'static str)>,
+    (&'static str, Value),
+);
 
 #[tokio::test]
 #[rustfmt::skip]
@@ -272,7 +285,7 @@ async fn offline_edits_to_one_ticket_resolve_by_the_field_rules_and_replicas_con
     // Both edit offline; `first` syncs first. `conflict`: whose inbox gets
     // the second edit, and the field named. The ticket starts open, normal,
     // untagged, assigned to Bob. "erin" is a second admin.
-    let cases: Vec<(&str, (&str, Edit), (&str, Edit), Option<(&str, &str)>, (&str, Value))> = vec![
+    let cases: Vec<FieldCase> = vec![
         ("status: different moves", ("bob", Status(S::InProgress)), ("carol", Status(S::Closed)), Some(("carol", "status")), ("status", json!("in_progress"))),
         ("status: the same move", ("bob", Status(S::InProgress)), ("carol", Status(S::InProgress)), None, ("status", json!("in_progress"))),
         ("status: the admin first", ("carol", Status(S::Closed)), ("bob", Status(S::InProgress)), Some(("bob", "status")), ("status", json!("closed"))),
@@ -540,4 +553,52 @@ async fn a_100k_bootstrap_interrupted_while_writes_arrive_converges() {
             "ticket {id} converged"
         );
     }
+}
+
+#[tokio::test]
+async fn a_new_role_replaces_what_the_replica_held() {
+    let server = TestServer::start().await;
+    let carol = server.token(CAROL).await;
+    let alice = server.token(ALICE).await;
+    let ticket = server.ticket(&alice, "Dave's case").await;
+    let id: Uuid = ticket["id"].as_str().unwrap().parse().unwrap();
+    server.assign(&carol, &id.to_string(), DAVE.0).await;
+    let dave = client(&server, DAVE).await;
+    dave.replica()
+        .comment(id, "internal: refund approved", true)
+        .unwrap();
+    dave.sync().await;
+    assert!(dave.view(id).is_some());
+
+    // Dave moves to the customer side; his sessions end with the change.
+    let dave_id = server.user_id(&carol, DAVE.0).await;
+    let r = server
+        .patch(
+            &format!("/api/v1/users/{dave_id}"),
+            &carol,
+            json!({"role": "customer"}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    assert!(
+        dave.engine.sync_once().await.is_err(),
+        "the old session is over"
+    );
+
+    // Signed in again, the console learns the new role and starts over.
+    let (remote, user) = sign_in(&server, DAVE).await;
+    assert_eq!(user.role, desk_sync::model::Role::Customer);
+    dave.replica().set_identity(&user).unwrap();
+    let dave = Client {
+        engine: Engine::new(dave.engine.replica().clone(), remote),
+        ..dave
+    };
+    let report = dave.engine.sync_once().await.unwrap();
+    assert!(report.bootstrapped);
+    assert_eq!(
+        dave.view(id),
+        None,
+        "a customer holds only what they requested"
+    );
+    assert!(dave.replica().tickets().unwrap().is_empty());
 }

@@ -1,8 +1,8 @@
 //! Access tokens: HS256 JWTs with `sub`, `role`, `iat`, `exp`, `jti`.
 //!
 //! Only HS256 is accepted (no `none`, no algorithm confusion), `exp` is
-//! required and checked without leeway. The role in the token is informative:
-//! requests are authorized with the role the store holds now.
+//! required and checked without leeway. Requests are authorized with the role
+//! the store holds now; a token whose role is no longer the user's is refused.
 
 use desk_sync::model::{Role, User};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};

@@ -86,7 +86,9 @@ pub async fn authenticate<S: Store>(app: &App<S>, header: Option<&str>) -> Resul
         .ok_or(ApiError::Unauthorized("missing bearer token"))?;
     let claims = app.keys.verify(token)?;
     match app.store.user(claims.sub).await? {
-        Some(user) if user.active => Ok(user.actor()),
+        // A token minted for another role is over: the console must sign in
+        // again and learn what the user may now see (its replica follows).
+        Some(user) if user.active && user.role == claims.role => Ok(user.actor()),
         _ => Err(ApiError::Unauthorized("invalid or expired access token")),
     }
 }

@@ -11,7 +11,10 @@ use desk_sync::{
 use flate2::{Compression, write::GzEncoder};
 use futures_util::stream;
 use serde_json::json;
-use tokio::sync::{broadcast::error::RecvError, mpsc, watch};
+use tokio::{
+    runtime::Handle,
+    sync::{OwnedSemaphorePermit, Semaphore, broadcast::error::RecvError, mpsc, watch},
+};
 use warp::{
     Filter, Rejection, Reply,
     filters::BoxedFilter,
@@ -37,14 +40,28 @@ use crate::{
 pub fn routes<S: Store>(app: App<S>, closing: watch::Receiver<bool>) -> BoxedFilter<(Response,)> {
     let push_limit = app.settings.server.push_limit_bytes;
     let authed = with_app(app.clone()).and(caller(app.clone()));
+    // Each bootstrap holds a read snapshot and a thread while it streams:
+    // a few at a time, the rest wait their turn (after a restore, every
+    // client comes at once).
+    let streams = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
+    let bootstraps = std::sync::Arc::new(Semaphore::new(streams));
+    let bootstrap_closing = closing.clone();
 
     // GET /api/v1/sync/bootstrap
     let bootstrap = warp::path!("api" / "v1" / "sync" / "bootstrap")
         .and(warp::get())
         .and(authed.clone())
         .and(warp::header::optional::<String>("accept-encoding"))
-        .map(|app: App<S>, actor: Actor, accept: Option<String>| {
-            bootstrap_reply(app, actor, accepts_gzip(accept.as_deref()))
+        .and_then(move |app: App<S>, actor: Actor, accept: Option<String>| {
+            let (bootstraps, closing) = (bootstraps.clone(), bootstrap_closing.clone());
+            async move {
+                let permit = bootstraps
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| ApiError::Unavailable)?;
+                let gzip = accepts_gzip(accept.as_deref());
+                Ok::<_, Rejection>(bootstrap_reply(app, actor, gzip, permit, closing))
+            }
         });
     // GET /api/v1/sync/pull
     let pull = warp::path!("api" / "v1" / "sync" / "pull")
@@ -130,11 +147,18 @@ fn accepts_gzip(accept: Option<&str>) -> bool {
 /// Streams the bootstrap as NDJSON. The store reads on a blocking thread and
 /// hands over chunks through a small channel, so memory stays flat however
 /// many tickets there are; a client that goes away stops the read.
-fn bootstrap_reply<S: Store>(app: App<S>, actor: Actor, gzip: bool) -> Response {
+fn bootstrap_reply<S: Store>(
+    app: App<S>,
+    actor: Actor,
+    gzip: bool,
+    permit: OwnedSemaphorePermit,
+    closing: watch::Receiver<bool>,
+) -> Response {
     let (tx, mut rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let failed = tx.clone();
-    let sink = ndjson_sink(Chunks::new(tx), gzip);
+    let sink = ndjson_sink(Chunks::new(tx, closing), gzip);
     tokio::spawn(async move {
+        let _permit = permit;
         if let Err(err) = app.store.bootstrap(actor, sink).await {
             tracing::error!(%err, "bootstrap failed");
             // Breaks the stream: the client sees it end without `_meta`.
@@ -218,30 +242,51 @@ impl Write for Encoder {
 }
 
 /// Collects bytes into chunks of about [`Chunks::SIZE`] and sends each to the
-/// response body, waiting while the client is slow.
+/// response body, waiting while the client is slow — but not forever, and
+/// not past a shutdown: either ends the stream (short of its meta line, so
+/// the client knows to try again) and frees the snapshot.
 struct Chunks {
     buf: Vec<u8>,
     tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+    closing: watch::Receiver<bool>,
+    runtime: Handle,
 }
 
 impl Chunks {
     const SIZE: usize = 64 * 1024;
+    /// A client that takes no data for this long is gone.
+    const STALL: Duration = Duration::from_secs(30);
 
-    fn new(tx: mpsc::Sender<Result<Bytes, std::io::Error>>) -> Self {
+    fn new(
+        tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+        closing: watch::Receiver<bool>,
+    ) -> Self {
         Chunks {
             buf: Vec::with_capacity(Self::SIZE),
             tx,
+            closing,
+            runtime: Handle::current(),
         }
     }
 
+    /// Runs on the store's blocking thread.
     fn send(&mut self) -> std::io::Result<()> {
         if self.buf.is_empty() {
             return Ok(());
         }
+        if *self.closing.borrow() {
+            return Err(std::io::ErrorKind::Interrupted.into());
+        }
         let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(Self::SIZE));
-        self.tx
-            .blocking_send(Ok(Bytes::from(chunk)))
-            .map_err(|_| std::io::ErrorKind::BrokenPipe.into())
+        let sent = self.runtime.block_on(tokio::time::timeout(
+            Self::STALL,
+            self.tx.send(Ok(Bytes::from(chunk))),
+        ));
+        match sent {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(std::io::ErrorKind::BrokenPipe.into()),
+            Err(_) => Err(std::io::ErrorKind::TimedOut.into()),
+        }
     }
 }
 

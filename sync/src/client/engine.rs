@@ -166,38 +166,27 @@ impl<R: Remote> Engine<R> {
     }
 
     /// One round: bootstrap if needed → push the queue in batches → pull
-    /// until `has_more` is false. A 410 re-bootstraps at once (pending ops
-    /// kept and replayed) and finishes the round; a gap starts over under a
-    /// new client id. Other errors are returned; nothing queued is lost.
+    /// until `has_more` is false. A 410 or a gap starts over at once under a
+    /// new client id (pending ops kept, renumbered and pushed again) and
+    /// finishes the round. Other errors are returned; nothing queued is lost.
     #[tracing::instrument(skip_all)]
     pub async fn sync_once(&self) -> Result<SyncReport, ClientError> {
         let mut report = SyncReport::default();
-        let mut result = self.round(&mut report, false).await;
-        if let Err(e) = &result {
-            match plan::recovery(e) {
-                Recovery::Rebootstrap => {
-                    tracing::info!(error = %e, "the server asks for a fresh bootstrap");
-                    result = self.round(&mut report, true).await;
-                }
-                Recovery::ForgetServer => {
-                    tracing::warn!(error = %e, "the server lost our ops; starting over");
-                    self.replica.forget_server()?;
-                    result = self.round(&mut report, false).await;
-                }
-                _ => {}
-            }
+        let mut result = self.round(&mut report).await;
+        if let Err(e) = &result
+            && plan::recovery(e) == Recovery::ForgetServer
+        {
+            tracing::warn!(error = %e, "the server no longer knows us; starting over");
+            self.replica.forget_server()?;
+            result = self.round(&mut report).await;
         }
         self.publish_counts();
         result.map(|()| report)
     }
 
-    async fn round(
-        &self,
-        report: &mut SyncReport,
-        force_bootstrap: bool,
-    ) -> Result<(), ClientError> {
+    async fn round(&self, report: &mut SyncReport) -> Result<(), ClientError> {
         let mut round = Round {
-            needs_bootstrap: force_bootstrap || self.replica.needs_bootstrap()?,
+            needs_bootstrap: self.replica.needs_bootstrap()?,
             ..Round::default()
         };
         let mut batch = PUSH_MAX_OPS;

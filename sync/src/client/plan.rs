@@ -49,11 +49,12 @@ pub fn next_step(round: &Round) -> Step {
 /// What a failed round calls for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recovery {
-    /// 410, or a pull from another epoch: bootstrap again now, keeping and
-    /// replaying pending ops.
-    Rebootstrap,
-    /// The server no longer knows our ops (a gap): start over under a new
-    /// client id, pushing every pending op again.
+    /// The server no longer knows us as we know it — 410 (another epoch, or
+    /// a cursor it cannot serve: its database may have gone back in time),
+    /// a pull from another epoch, or a gap: bootstrap now under a new client
+    /// id, pushing every pending op again. Ops it had acknowledged may be
+    /// among those it lost, so none is dropped on its word; re-sent ops it
+    /// still has come back as duplicates (the server knows them by op id).
     ForgetServer,
     /// The session is over; wait for the person to sign in again.
     SignedOut,
@@ -66,10 +67,8 @@ pub enum Recovery {
 
 pub fn recovery(error: &ClientError) -> Recovery {
     match error {
-        ClientError::Remote(RemoteError::Resync) | ClientError::EpochMismatch { .. } => {
-            Recovery::Rebootstrap
-        }
-        ClientError::Remote(RemoteError::Gap { .. }) => Recovery::ForgetServer,
+        ClientError::Remote(RemoteError::Resync | RemoteError::Gap { .. })
+        | ClientError::EpochMismatch { .. } => Recovery::ForgetServer,
         ClientError::Remote(RemoteError::Unauthorized) => Recovery::SignedOut,
         e if e.is_retryable() => Recovery::Retry,
         _ => Recovery::Stall,
@@ -135,7 +134,7 @@ mod tests {
         let remote = |e| ClientError::Remote(e);
         assert_eq!(
             recovery(&remote(RemoteError::Resync)),
-            Recovery::Rebootstrap
+            Recovery::ForgetServer
         );
         assert_eq!(
             recovery(&remote(RemoteError::Gap { last_client_seq: 3 })),

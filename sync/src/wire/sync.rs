@@ -128,6 +128,19 @@ pub struct OpResult {
 }
 
 impl OpResult {
+    /// The result of `op`, with nothing said yet beyond its outcome.
+    pub fn of(op: &Op, outcome: Outcome) -> OpResult {
+        OpResult {
+            client_seq: op.client_seq,
+            op_id: op.op_id,
+            outcome,
+            first_outcome: None,
+            reason: None,
+            conflict: None,
+            ticket: None,
+        }
+    }
+
     /// What the op came to, looking through a duplicate to its first delivery.
     pub fn effective_outcome(&self) -> Outcome {
         match (self.outcome, self.first_outcome) {
@@ -153,6 +166,17 @@ pub struct SyncUser {
     pub name: String,
     pub role: Role,
     pub active: bool,
+}
+
+impl From<&crate::model::User> for SyncUser {
+    fn from(user: &crate::model::User) -> Self {
+        SyncUser {
+            id: user.id,
+            name: user.name.clone(),
+            role: user.role,
+            active: user.active,
+        }
+    }
 }
 
 /// The last line of a bootstrap stream, under the key `_meta`.

@@ -111,13 +111,17 @@ const MIGRATIONS: &[&str] = &[
         last_client_seq INTEGER NOT NULL
     ) WITHOUT ROWID;
 
-    -- What each op came to, so a repeated push gets the same answer.
+    -- What each op came to, so a repeated push gets the same answer — also
+    -- when a client re-sends it under a new client id (by op id).
     CREATE TABLE sync_results (
         client_id  BLOB NOT NULL,
         client_seq INTEGER NOT NULL,
+        op_id      BLOB NOT NULL,
+        user_id    BLOB NOT NULL,
         result     TEXT NOT NULL,
         PRIMARY KEY (client_id, client_seq)
     ) WITHOUT ROWID;
+    CREATE INDEX sync_results_by_op ON sync_results(op_id, user_id);
 
     -- Conflicts name who last changed a field, and when.
     CREATE INDEX history_by_field ON history(ticket_id, field, id);

@@ -206,11 +206,21 @@ pub fn push(
             results.push(stored_result(conn, push, op)?);
             continue;
         }
-        let result = apply(conn, actor, op, &mut embeds, links)?;
+        let result = match seen_before(conn, actor, op)? {
+            Some(first) => first,
+            None => apply(conn, actor, op, &mut embeds, links)?,
+        };
         conn.prepare_cached(
-            "INSERT INTO sync_results (client_id, client_seq, result) VALUES (?1, ?2, ?3)",
+            "INSERT INTO sync_results (client_id, client_seq, op_id, user_id, result)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
-        .execute(params![push.client_id, op.client_seq, json_text(&result)])?;
+        .execute(params![
+            push.client_id,
+            op.client_seq,
+            op.op_id,
+            actor.id,
+            json_text(&result)
+        ])?;
         last = op.client_seq;
         results.push(result);
     }
@@ -225,7 +235,27 @@ pub fn push(
     }))
 }
 
-/// The answer an op got the first time, marked as a duplicate.
+/// An op this user pushed before under another client id (re-sent after a
+/// re-bootstrap): its first answer, as a duplicate, renumbered.
+fn seen_before(conn: &Connection, actor: Actor, op: &Op) -> Result<Option<OpResult>> {
+    let first: Option<OpResult> = conn
+        .prepare_cached(
+            "SELECT result FROM sync_results WHERE op_id = ?1 AND user_id = ?2 LIMIT 1",
+        )?
+        .query_row(params![op.op_id, actor.id], |r| json_col(r, 0))
+        .optional()?;
+    Ok(first.map(|first| OpResult {
+        client_seq: op.client_seq,
+        outcome: Outcome::Duplicate,
+        first_outcome: Some(first.effective_outcome()),
+        ticket: None,
+        ..first
+    }))
+}
+
+/// The answer an op got the first time, marked as a duplicate. The ticket
+/// is left out: the caller may no longer see it, and a pull brings it as
+/// it is now.
 fn stored_result(conn: &Connection, push: &PushRequest, op: &Op) -> Result<OpResult> {
     let stored: Option<OpResult> = conn
         .prepare_cached("SELECT result FROM sync_results WHERE client_id = ?1 AND client_seq = ?2")?
@@ -234,18 +264,11 @@ fn stored_result(conn: &Connection, push: &PushRequest, op: &Op) -> Result<OpRes
     Ok(match stored {
         Some(first) => OpResult {
             outcome: Outcome::Duplicate,
-            first_outcome: Some(first.outcome),
+            first_outcome: Some(first.effective_outcome()),
+            ticket: None,
             ..first
         },
-        None => OpResult {
-            client_seq: op.client_seq,
-            op_id: op.op_id,
-            outcome: Outcome::Duplicate,
-            first_outcome: None,
-            reason: None,
-            conflict: None,
-            ticket: None,
-        },
+        None => OpResult::of(op, Outcome::Duplicate),
     })
 }
 
@@ -271,15 +294,7 @@ fn apply(
     } else {
         "ROLLBACK TO op; RELEASE op"
     })?;
-    let result = OpResult {
-        client_seq: op.client_seq,
-        op_id: op.op_id,
-        outcome: Outcome::Applied,
-        first_outcome: None,
-        reason: None,
-        conflict: None,
-        ticket: None,
-    };
+    let result = OpResult::of(op, Outcome::Applied);
     Ok(match decided {
         Ok(Decided::Applied(ticket)) => OpResult {
             ticket: actor.can_see(&ticket).then_some(ticket),

@@ -125,8 +125,10 @@ pub fn update(conn: &Connection, actor: Actor, id: Uuid, update: &UserUpdate) ->
          WHERE id = ?1",
         params![id, user.name, user.role.as_str(), user.active, update.password_hash],
     )?;
-    // A new password or a deactivation ends every session the user had.
-    if edit.password || edit.active == Some(false) {
+    // A new password or a deactivation ends every session the user had; so
+    // does a new role, so consoles sign in again and replace a replica
+    // filled under the old one (what an agent held is not a customer's).
+    if edit.password || edit.active == Some(false) || edit.role.is_some() {
         conn.execute(
             "UPDATE refresh_families SET revoked = 1 WHERE user_id = ?1",
             [id],

@@ -114,10 +114,11 @@ impl Replica {
 
     /// Records whom the replica belongs to (from the session after sign-in).
     /// A replica never changes hands: another user's pending edits must not
-    /// be pushed under this one's name.
+    /// be pushed under this one's name. A new role changes what the user
+    /// may see: the base is downloaded again (pending edits kept).
     pub fn set_identity(&self, user: &SyncUser) -> Result<(), ClientError> {
-        let _w = self.write_lock();
-        if let Some(stored) = self.identity()?
+        let stored = self.identity()?;
+        if let Some(stored) = &stored
             && stored.id != user.id
         {
             return Err(ClientError::WrongUser {
@@ -125,8 +126,14 @@ impl Replica {
                 given: user.id,
             });
         }
-        self.meta.insert(key::IDENTITY, store::json(user)?)?;
-        self.db.flush()?;
+        {
+            let _w = self.write_lock();
+            self.meta.insert(key::IDENTITY, store::json(user)?)?;
+            self.db.flush()?;
+        }
+        if stored.is_some_and(|s| s.role != user.role) {
+            self.forget_server()?;
+        }
         Ok(())
     }
 
@@ -252,9 +259,9 @@ impl Replica {
         Ok(())
     }
 
-    /// Forgets the server's position and this replica's client id, keeping
-    /// every pending op: the next round bootstraps and pushes them afresh.
-    /// For a server that no longer knows our ops (a gap) or our client id.
+    /// Forgets the server's position (cursor and epoch), keeping every
+    /// pending op: the next round bootstraps, and a bootstrap without a
+    /// known epoch takes a new client id and renumbers the queue from 1.
     pub fn forget_server(&self) -> Result<(), ClientError> {
         let _w = self.write_lock();
         store::committed(self.meta.transaction(|meta| {

@@ -37,6 +37,9 @@ pub(super) struct State {
     pub tickets: BTreeMap<Uuid, Stored>,
     pub log: Vec<LogEntry>,
     pub clients: HashMap<Uuid, Client>,
+    /// (user, op id) → the op's first result: an op re-sent under another
+    /// client id is a duplicate, not a second application.
+    seen_ops: HashMap<(Uuid, Uuid), OpResult>,
 }
 
 #[derive(Debug, Clone)]
@@ -76,6 +79,7 @@ impl State {
             tickets: BTreeMap::new(),
             log: Vec::new(),
             clients: HashMap::new(),
+            seen_ops: HashMap::new(),
         }
     }
 
@@ -252,7 +256,19 @@ impl State {
                 });
                 continue;
             }
-            let result = self.apply(me, op.ticket_id, &op.kind, op.op_id, op.client_seq);
+            let result = match self.seen_ops.get(&(me.id, op.op_id)) {
+                Some(first) => OpResult {
+                    client_seq: op.client_seq,
+                    outcome: Outcome::Duplicate,
+                    first_outcome: Some(first.effective_outcome()),
+                    ..first.clone()
+                },
+                None => {
+                    let result = self.apply(me, op.ticket_id, &op.kind, op.op_id, op.client_seq);
+                    self.seen_ops.insert((me.id, op.op_id), result.clone());
+                    result
+                }
+            };
             client.results.insert(op.client_seq, result.clone());
             client.last_client_seq = op.client_seq;
             results.push(result);
