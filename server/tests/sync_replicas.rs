@@ -86,6 +86,16 @@ async fn server_view(server: &TestServer, token: &str, id: Uuid) -> Option<Value
     }
 }
 
+/// The bodies of a ticket's comments (server JSON), in order.
+fn comment_bodies(ticket: &Value) -> Vec<&str> {
+    ticket["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["body"].as_str().unwrap())
+        .collect()
+}
+
 /// A ticket Alice requested, assigned to Bob; its id.
 async fn bobs_ticket(server: &TestServer, carol: &str, subject: &str) -> Uuid {
     let alice = server.token(ALICE).await;
@@ -211,12 +221,7 @@ async fn a_push_whose_answer_is_lost_then_a_client_crash_applies_every_op_once()
 
     let bob = server.token(BOB).await;
     let on_server = server_view(&server, &bob, id).await.unwrap();
-    let bodies: Vec<&str> = on_server["comments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["body"].as_str().unwrap())
-        .collect();
+    let bodies = comment_bodies(&on_server);
     let expected: Vec<String> = (0..30).map(|n| format!("note {n}")).collect();
     assert_eq!(bodies, expected, "every comment once, in order");
     assert_eq!(on_server["status"], "in_progress");
@@ -345,7 +350,7 @@ async fn offline_edits_to_one_ticket_resolve_by_the_field_rules_and_replicas_con
         let on_server = server_view(&server, &carol_token, id).await.unwrap();
         let got = match field {
             "assignee" => on_server["assignee"]["name"].clone(),
-            "comments" => json!(on_server["comments"].as_array().unwrap().iter().map(|c| c["body"].clone()).collect::<Vec<_>>()),
+            "comments" => json!(comment_bodies(&on_server)),
             _ => on_server[field].clone(),
         };
         if got != expected {
@@ -421,12 +426,7 @@ async fn a_server_restored_from_an_older_copy_makes_clients_bootstrap_again_keep
     assert!(bob.inbox().is_empty(), "{:?}", bob.inbox());
     let token = server.token(BOB).await;
     let on_server = server_view(&server, &token, id).await.unwrap();
-    let bodies: Vec<&str> = on_server["comments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["body"].as_str().unwrap())
-        .collect();
+    let bodies = comment_bodies(&on_server);
     assert_eq!(
         bodies,
         ["written offline"],

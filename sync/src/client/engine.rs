@@ -251,12 +251,14 @@ impl<R: Remote> Engine<R> {
         };
         let response = self.remote.push(&request).await?;
         report.pushed += request.ops.len();
-        report.conflicts += self.replica.record_push(&response)?;
         tracing::debug!(
             ops = request.ops.len(),
             last_client_seq = response.last_client_seq,
             "pushed"
         );
+        report.conflicts += self
+            .on_replica(move |replica| replica.record_push(&response))
+            .await?;
         Ok(self.replica.acked_through()? >= first)
     }
 
@@ -275,10 +277,24 @@ impl<R: Remote> Engine<R> {
             client_id: self.replica.client_id()?,
         };
         let page = self.remote.pull(&query).await?;
-        self.replica.apply_pull(&page)?;
         report.pulled += page.tickets.len();
         report.removed += page.removed.len();
-        Ok(page.has_more)
+        let has_more = page.has_more;
+        self.on_replica(move |replica| replica.apply_pull(&page))
+            .await?;
+        Ok(has_more)
+    }
+
+    /// Runs replica writes (a transaction and its fsync) on the blocking
+    /// pool: the reactor also serves the console's draw loop.
+    async fn on_replica<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Replica) -> Result<T, ClientError> + Send + 'static,
+    ) -> Result<T, ClientError> {
+        let replica = Arc::clone(&self.replica);
+        tokio::task::spawn_blocking(move || work(&replica))
+            .await
+            .map_err(|_| ClientError::TaskFailed)?
     }
 
     fn publish_counts(&self) {

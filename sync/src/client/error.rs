@@ -44,6 +44,9 @@ pub enum ClientError {
     },
     #[error("a bootstrap is already being written")]
     BootstrapInProgress,
+    /// Replica work on the blocking pool panicked or was cancelled.
+    #[error("a replica task stopped before finishing")]
+    TaskFailed,
 }
 
 impl ClientError {
