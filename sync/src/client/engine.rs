@@ -53,6 +53,10 @@ pub struct SyncStatus {
     pub last_synced: Option<OffsetDateTime>,
     /// Why the last round failed, causes included.
     pub last_error: Option<String>,
+    /// Bumped by every round that changed the replica (a bootstrap, a
+    /// pulled or removed ticket, a conflict): the console re-reads its
+    /// lists only when this moves.
+    pub changes: u64,
 }
 
 /// What one round did.
@@ -139,6 +143,7 @@ impl<R: Remote> Engine<R> {
             conflicts: 0,
             last_synced: None,
             last_error: None,
+            changes: 0,
         });
         let engine = Engine {
             replica,

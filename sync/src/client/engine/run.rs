@@ -49,10 +49,15 @@ impl<R: Remote> Engine<R> {
                     failures = 0;
                     offline_since = None;
                     let connected = events.borrow().connected;
+                    let changed = report.bootstrapped
+                        || report.pulled > 0
+                        || report.removed > 0
+                        || report.conflicts > 0;
                     self.status.send_modify(|s| {
                         s.phase = live_or_polling(connected);
                         s.last_synced = Some(OffsetDateTime::now_utc());
                         s.last_error = None;
+                        s.changes += u64::from(changed);
                     });
                     tracing::debug!(?report, "round done");
                     Some(plan::POLL_EVERY)

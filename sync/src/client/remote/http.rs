@@ -11,10 +11,11 @@ use std::{
 use futures_util::StreamExt;
 use reqwest::{Client, RequestBuilder, Response, StatusCode, header};
 use serde::de::DeserializeOwned;
+use uuid::Uuid;
 
 use super::{BootstrapStream, PokeStream, Remote, RemoteError, lines};
 use crate::wire::{
-    ErrorBody, ErrorCode, LoginRequest, RefreshRequest, Session,
+    ErrorBody, ErrorCode, HistoryEvent, LoginRequest, RefreshRequest, Session,
     sync::{PullQuery, PullResponse, PushRequest, PushResponse},
 };
 
@@ -146,11 +147,44 @@ impl HttpRemote {
         *self.tokens.lock().unwrap_or_else(PoisonError::into_inner) = tokens;
     }
 
+    /// The server, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
     pub fn tokens(&self) -> Tokens {
         self.tokens
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// A ticket's history (`GET /api/v1/tickets/{id}/history`). Not part
+    /// of sync: the replica keeps tickets and comments, and the console
+    /// fetches history when a ticket is opened and the server is there.
+    pub async fn history(&self, ticket: Uuid) -> Result<Vec<HistoryEvent>, RemoteError> {
+        let url = self.url(&format!("/api/v1/tickets/{ticket}/history"));
+        let response = self
+            .send(|c| c.get(&url).timeout(CONNECT_TIMEOUT))
+            .await?;
+        json(response).await
+    }
+
+    /// Ends the session on the server (`POST /api/v1/auth/logout`): the
+    /// refresh token's family is revoked.
+    pub async fn logout(&self) -> Result<(), RemoteError> {
+        let request = RefreshRequest {
+            refresh_token: self.tokens().refresh,
+        };
+        let response = self
+            .client
+            .post(self.url("/api/v1/auth/logout"))
+            .timeout(CONNECT_TIMEOUT)
+            .json(&request)
+            .send()
+            .await
+            .map_err(transport)?;
+        check(response).await.map(drop)
     }
 
     fn url(&self, path: &str) -> String {

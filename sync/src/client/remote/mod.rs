@@ -9,7 +9,7 @@
 //!   after the server acts.
 //! - [`lines`]: the NDJSON and SSE parsers over a byte stream.
 
-use std::{error::Error as StdError, future::Future, pin::Pin};
+use std::{error::Error as StdError, future::Future, pin::Pin, sync::Arc};
 
 use futures_util::Stream;
 
@@ -99,5 +99,32 @@ impl RemoteError {
     /// streams).
     pub fn network(message: &str) -> RemoteError {
         RemoteError::Network(message.to_string().into())
+    }
+}
+
+/// A shared remote: the console's engine and its history fetches use one
+/// [`HttpRemote`], so a token refresh happens once for both (refresh tokens
+/// rotate; two holders of one would revoke each other).
+impl<R: Remote> Remote for Arc<R> {
+    fn bootstrap(&self) -> impl Future<Output = Result<BootstrapStream, RemoteError>> + Send {
+        R::bootstrap(self)
+    }
+
+    fn pull(
+        &self,
+        query: &PullQuery,
+    ) -> impl Future<Output = Result<PullResponse, RemoteError>> + Send {
+        R::pull(self, query)
+    }
+
+    fn push(
+        &self,
+        request: &PushRequest,
+    ) -> impl Future<Output = Result<PushResponse, RemoteError>> + Send {
+        R::push(self, request)
+    }
+
+    fn events(&self) -> impl Future<Output = Result<PokeStream, RemoteError>> + Send {
+        R::events(self)
     }
 }

@@ -23,6 +23,7 @@ use std::{
 };
 
 use sled::Transactional;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::ClientError;
@@ -78,6 +79,8 @@ pub struct ReplicaStatus {
     pub cursor: Option<u64>,
     pub pending: usize,
     pub conflicts: usize,
+    /// When the replica last heard from the server (a pull page applied).
+    pub last_synced: Option<OffsetDateTime>,
 }
 
 impl Replica {
@@ -150,6 +153,9 @@ impl Replica {
             cursor: self.cursor()?,
             pending: self.pending.len(),
             conflicts: self.conflicts.len(),
+            last_synced: store::read_u64(&self.meta, key::SYNCED_AT)?
+                .and_then(|s| i64::try_from(s).ok())
+                .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok()),
         })
     }
 
@@ -238,6 +244,7 @@ impl Replica {
             .keys()
             .collect::<Result<_, _>>()?;
 
+        let synced_at = u64::try_from(OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0);
         let base = self.base_read();
         store::committed((&*base, &self.pending, &self.meta).transaction(
             |(base, pending, meta)| {
@@ -251,6 +258,7 @@ impl Replica {
                     pending.remove(k)?;
                 }
                 meta.insert(key::CURSOR, &be(page.next))?;
+                meta.insert(key::SYNCED_AT, &be(synced_at))?;
                 Ok(())
             },
         ))?;

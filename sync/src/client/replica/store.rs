@@ -31,6 +31,9 @@ pub mod key {
     pub const IDENTITY: &[u8] = b"identity";
     /// JSON `[SyncUser]`: names for ids, and the staff one can assign to.
     pub const USERS: &[u8] = b"users";
+    /// u64 Unix seconds: when a pull page was last applied, for `desk
+    /// status` (the engine's live status says the same while it runs).
+    pub const SYNCED_AT: &[u8] = b"synced_at";
 }
 
 pub fn base_name(generation: u64) -> Vec<u8> {

@@ -1,0 +1,26 @@
+//! `desk`: parse the command line, load settings, run the command.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use desk_tui::{
+    cli::{Cli, Command},
+    commands,
+};
+
+fn main() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    let settings = commands::settings(&cli.global)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            None => commands::console::run(&settings).await,
+            Some(Command::Demo(args)) => commands::demo::run(&settings, &args).await,
+            Some(Command::Login(args)) => commands::login::run(&settings, &args).await,
+            Some(Command::Logout) => commands::logout::run(&settings).await,
+            Some(Command::Status(args)) => commands::status::run(&settings, &args).await,
+        }
+    })
+}

@@ -1,0 +1,273 @@
+//! Rendering: a function of the state. `impl Widget for &App` draws the
+//! frame (header with the user and the sync state, footer with the keys or
+//! a notice), the current screen inside it, and any overlay on top.
+//!
+//! - `list`, `detail`, `triage`, `conflicts`: the screens.
+//! - `forms`: compose, new ticket, login.
+//! - `overlays`: help and pickers.
+
+use desk_sync::client::SyncPhase;
+use ratatui::{
+    buffer::Buffer,
+    layout::{Constraint, Layout, Rect},
+    style::Style,
+    text::{Line, Span},
+    widgets::{Block, Clear, Paragraph, Widget},
+};
+use time::OffsetDateTime;
+
+use crate::{
+    app::{App, Level, Overlay, Screen},
+    keymap::{Action, Context},
+};
+
+mod conflicts;
+mod detail;
+mod forms;
+mod list;
+mod overlays;
+mod triage;
+
+#[cfg(test)]
+mod tests;
+
+/// Rows around the ticket rows of the list: borders, tabs, the column
+/// titles and the footer.
+pub const LIST_CHROME: u16 = 5;
+
+impl Widget for &App {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let theme = self.theme;
+        let screen = self.screen();
+        if let Screen::Login(form) = screen
+            && self.me.is_none()
+        {
+            forms::login(self, form, area, buf);
+            return;
+        }
+        let block = Block::bordered()
+            .border_style(theme.border())
+            .title(self.header_left())
+            .title(self.header_right().right_aligned());
+        let inner = block.inner(area);
+        block.render(area, buf);
+        let [body, footer] =
+            Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
+        match screen {
+            Screen::List => list::render(self, body, buf),
+            Screen::Detail(d) => detail::render(self, d, body, buf),
+            Screen::Compose(c) => forms::compose(self, c, body, buf),
+            Screen::NewTicket(n) => forms::new_ticket(self, n, body, buf),
+            Screen::Triage(t) => triage::render(self, t, body, buf),
+            Screen::Conflicts(c) => conflicts::render(self, c, body, buf),
+            Screen::Login(form) => forms::login(self, form, body, buf),
+        }
+        self.footer().render(footer, buf);
+        match &self.overlay {
+            Some(Overlay::Help { context, scroll }) => {
+                overlays::help(self, *context, *scroll, area, buf);
+            }
+            Some(Overlay::Picker(p)) => overlays::picker(self, p, area, buf),
+            None => {}
+        }
+    }
+}
+
+impl App {
+    fn header_left(&self) -> Line<'static> {
+        let theme = self.theme;
+        let who = match &self.me {
+            Some(me) => format!("{} ({})", me.email, me.role),
+            None => "not signed in".to_string(),
+        };
+        Line::from(vec![
+            Span::styled(" Desk ", theme.title()),
+            Span::styled("─ ", theme.border()),
+            Span::raw(who),
+            Span::raw(" "),
+        ])
+    }
+
+    /// `● live · 0 pending`, `○ offline (last sync 3m ago) · 2 pending ·
+    /// ⚠ 1 conflict`.
+    fn header_right(&self) -> Line<'static> {
+        let theme = self.theme;
+        let s = &self.sync;
+        let (text, style) = match &s.phase {
+            SyncPhase::Starting => ("◌ starting".to_string(), theme.pending()),
+            SyncPhase::Syncing => ("◌ syncing".to_string(), theme.pending()),
+            SyncPhase::Live => ("● live".to_string(), theme.good()),
+            SyncPhase::Polling => ("◐ polling".to_string(), theme.good()),
+            SyncPhase::Offline { .. } => (
+                match s.last_synced {
+                    Some(at) => format!("○ offline (last sync {})", ago(self.now, at)),
+                    None => "○ offline (never synced)".to_string(),
+                },
+                theme.error(),
+            ),
+            SyncPhase::SignedOut => ("○ signed out".to_string(), theme.error()),
+        };
+        let mut spans = vec![
+            Span::raw(" "),
+            Span::styled(text, style),
+            Span::styled(" · ", theme.dim()),
+            Span::styled(
+                format!("{} pending", s.pending),
+                if s.pending > 0 {
+                    theme.pending()
+                } else {
+                    theme.base()
+                },
+            ),
+        ];
+        if s.conflicts > 0 {
+            let noun = if s.conflicts == 1 {
+                "conflict"
+            } else {
+                "conflicts"
+            };
+            spans.push(Span::styled(" · ", theme.dim()));
+            spans.push(Span::styled(format!("⚠ {} {noun}", s.conflicts), theme.warn()));
+        }
+        spans.push(Span::raw(" "));
+        Line::from(spans)
+    }
+
+    /// A notice if there is one, else the keys that work here.
+    fn footer(&self) -> Line<'static> {
+        let theme = self.theme;
+        if let Some(notice) = &self.notice {
+            let style = match notice.level {
+                Level::Info => theme.base(),
+                Level::Warn => theme.warn(),
+                Level::Error => theme.error(),
+            };
+            return Line::from(Span::styled(notice.text.clone(), style));
+        }
+        hints(self, self.context())
+    }
+}
+
+/// The footer's key hints: the first key of each of the context's most
+/// used actions, from the keymap (so rebinding shows here).
+fn hints(app: &App, context: Context) -> Line<'static> {
+    let theme = app.theme;
+    let wanted: &[Action] = match context {
+        Context::List => &[
+            Action::Down,
+            Action::Open,
+            Action::Status,
+            Action::Comment,
+            Action::Priority,
+            Action::Search,
+            Action::NewTicket,
+            Action::Help,
+        ],
+        Context::Search => &[Action::Open, Action::Back],
+        Context::Detail => &[
+            Action::Status,
+            Action::Priority,
+            Action::Comment,
+            Action::Editor,
+            Action::CopyEmbed,
+            Action::Back,
+            Action::Help,
+        ],
+        Context::Compose => &[
+            Action::Save,
+            Action::ToggleInternal,
+            Action::Editor,
+            Action::Back,
+        ],
+        Context::NewTicket => &[
+            Action::Save,
+            Action::NextField,
+            Action::Priority,
+            Action::Back,
+        ],
+        Context::Triage => &[
+            Action::Mark,
+            Action::Assign,
+            Action::AssignByLoad,
+            Action::Open,
+            Action::Back,
+            Action::Help,
+        ],
+        Context::Conflicts => &[Action::Open, Action::Dismiss, Action::Back],
+        Context::Login => &[Action::Open, Action::NextField, Action::Back],
+        Context::Picker => &[Action::Open, Action::Back],
+        Context::Help => &[Action::Back],
+    };
+    let mut spans = Vec::new();
+    for &action in wanted {
+        if action == Action::Assign && app.role() != Some(desk_sync::model::Role::Admin) {
+            continue;
+        }
+        let Some(key) = app.keymap.key_for(context, action) else {
+            continue;
+        };
+        if !spans.is_empty() {
+            spans.push(Span::styled(" · ", theme.dim()));
+        }
+        let keys = match action {
+            // `j/k move` reads better than two entries.
+            Action::Down => app
+                .keymap
+                .key_for(context, Action::Up)
+                .map_or(key.to_string(), |up| format!("{key}/{up}")),
+            _ => key.to_string(),
+        };
+        spans.push(Span::styled(keys, theme.key()));
+        spans.push(Span::raw(" "));
+        spans.push(Span::raw(match action {
+            Action::Down => "move",
+            other => other.describe(context),
+        }));
+    }
+    Line::from(spans)
+}
+
+/// "now", "5m", "3h", "2d", "7w", "1y": how long ago, in the list's width.
+pub fn age(now: OffsetDateTime, then: OffsetDateTime) -> String {
+    let secs = (now - then).whole_seconds().max(0);
+    match secs {
+        s if s < 60 => "now".to_string(),
+        s if s < 3_600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3_600),
+        s if s < 86_400 * 14 => format!("{}d", s / 86_400),
+        s if s < 86_400 * 365 => format!("{}w", s / (86_400 * 7)),
+        s => format!("{}y", s / (86_400 * 365)),
+    }
+}
+
+/// "just now", "5m ago": for sentences.
+pub fn ago(now: OffsetDateTime, then: OffsetDateTime) -> String {
+    match age(now, then).as_str() {
+        "now" => "just now".to_string(),
+        a => format!("{a} ago"),
+    }
+}
+
+/// A box of at most `width`×`height` in the middle of `area`, cleared.
+pub fn popup(area: Rect, width: u16, height: u16, buf: &mut Buffer) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    let rect = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    Clear.render(rect, buf);
+    rect
+}
+
+/// One line, cut to fit; for text that must not wrap.
+pub fn line(text: impl Into<Line<'static>>, area: Rect, buf: &mut Buffer) {
+    Paragraph::new(text.into()).render(area, buf);
+}
+
+/// `style` if `on`, else the base style.
+pub fn style_if(on: bool, style: Style) -> Style {
+    if on { style } else { Style::new() }
+}

@@ -1,0 +1,282 @@
+//! The real `desk` binary against a real server on 127.0.0.1:0: sign in,
+//! status, sign out, and the help texts. Every run gets its own data
+//! folder, an empty config file and a fake home, so the developer's own
+//! settings and session are never read or touched.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Output, Stdio},
+};
+
+use desk_config::{LimitSettings, ServerSettings};
+use desk_server::{seed, server::Server};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::{io::AsyncWriteExt, process::Command};
+
+const BOB: (&str, &str) = ("bob@example.com", "bob123");
+
+/// A seeded server, and a home for the console.
+struct Fixture {
+    server: Option<Server>,
+    url: String,
+    _server_dir: TempDir,
+    home: TempDir,
+}
+
+impl Fixture {
+    async fn start() -> Fixture {
+        let server_dir = tempfile::tempdir().unwrap();
+        let mut settings = ServerSettings::for_data_dir(server_dir.path());
+        settings.server.bind = "127.0.0.1:0".parse().unwrap();
+        settings.limits = LimitSettings::unlimited();
+        let server = Server::start(settings).await.unwrap();
+        seed::seed_demo(server.store(), 10).await.unwrap();
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(home.path().join("config.toml"), "").unwrap();
+        Fixture {
+            url: server.url().to_string(),
+            server: Some(server),
+            _server_dir: server_dir,
+            home,
+        }
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.home.path().join("data")
+    }
+
+    fn session_file(&self) -> PathBuf {
+        self.data_dir().join("session.json")
+    }
+
+    /// Runs `desk args…` with `stdin` as its standard input.
+    async fn desk(&self, args: &[&str], stdin: &str) -> Run {
+        desk_in(self.home.path(), args, stdin).await
+    }
+
+    async fn login(&self, (email, password): (&str, &str)) -> Run {
+        self.desk(
+            &[
+                "login",
+                "--server",
+                &self.url,
+                "--email",
+                email,
+                "--password-stdin",
+            ],
+            &format!("{password}\n"),
+        )
+        .await
+    }
+
+    async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+    }
+}
+
+/// What a run printed.
+struct Run {
+    output: Output,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn ok(&self) -> bool {
+        self.output.status.success()
+    }
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}\n--- stdout\n{}--- stderr\n{}",
+            self.output.status, self.stdout, self.stderr
+        )
+    }
+}
+
+/// `desk` with its config, data and home all inside `home`, and none of
+/// the caller's `DESK_…` variables.
+async fn desk_in(home: &Path, args: &[&str], stdin: &str) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_desk"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("DESK_") {
+            command.env_remove(name);
+        }
+    }
+    command
+        .args(args)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("DESK_CONFIG", home.join("config.toml"))
+        .env("DESK_DATA_DIR", home.join("data"))
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = command.spawn().expect("the desk binary starts");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    let output = child.wait_with_output().await.unwrap();
+    Run {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        output,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn login_saves_a_private_session_and_status_reports_it() {
+    let f = Fixture::start().await;
+    let run = f.login(BOB).await;
+    assert!(run.ok(), "{run}");
+    assert!(run.stdout.contains("Bob Keller"), "{run}");
+    assert!(run.stdout.contains("bob@example.com"), "{run}");
+    assert!(run.stdout.contains(&f.url), "{run}");
+    assert!(!run.stdout.contains("bob123") && !run.stderr.contains("bob123"));
+
+    let saved = std::fs::read_to_string(f.session_file()).unwrap();
+    assert!(!saved.contains("bob123"), "the password is never saved");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(f.session_file())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+    let session: Value = serde_json::from_str(&saved).unwrap();
+    for token in ["access_token", "refresh_token"] {
+        let token = session[token].as_str().unwrap();
+        assert!(!run.stdout.contains(token) && !run.stderr.contains(token));
+    }
+
+    let run = f.desk(&["status", "--json"], "").await;
+    assert!(run.ok(), "{run}");
+    let status: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(status["signed_in"], true, "{status}");
+    assert_eq!(status["user"]["email"], "bob@example.com", "{status}");
+    assert_eq!(status["user"]["name"], "Bob Keller", "{status}");
+    assert_eq!(status["user"]["role"], "agent", "{status}");
+    assert_eq!(status["server_url"], f.url.as_str(), "{status}");
+    assert_eq!(status["server_reachable"], true, "{status}");
+    assert_eq!(status["pending"], 0, "{status}");
+    assert_eq!(status["conflicts"], 0, "{status}");
+    assert!(status["last_synced"].is_null(), "{status}");
+    let access = session["access_token"].as_str().unwrap();
+    assert!(!run.stdout.contains(access), "status never prints tokens");
+
+    let run = f.desk(&["status"], "").await;
+    assert!(run.ok(), "{run}");
+    assert!(run.stdout.contains("Bob Keller <bob@example.com> (agent)"), "{run}");
+    assert!(run.stdout.contains("answering"), "{run}");
+    f.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_password_is_refused_and_nothing_is_saved() {
+    let f = Fixture::start().await;
+    let run = f.login(("bob@example.com", "not-bobs")).await;
+    assert!(!run.ok(), "{run}");
+    assert!(run.stderr.contains("wrong email or password"), "{run}");
+    assert!(!run.stderr.contains("not-bobs"), "{run}");
+    assert_eq!(run.stderr.lines().count(), 1, "one line: {run}");
+    assert!(!f.session_file().exists());
+
+    let run = f.desk(&["status", "--json"], "").await;
+    assert!(run.ok(), "{run}");
+    let status: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(status["signed_in"], false, "{status}");
+    assert!(status["user"].is_null(), "{status}");
+    f.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_server_is_named() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("config.toml"), "").unwrap();
+    let run = desk_in(
+        home.path(),
+        &[
+            "login",
+            "--server",
+            &closed,
+            "--email",
+            "bob@example.com",
+            "--password-stdin",
+        ],
+        "bob123\n",
+    )
+    .await;
+    assert!(!run.ok(), "{run}");
+    assert!(
+        run.stderr.contains(&format!("cannot reach {closed}")),
+        "{run}"
+    );
+
+    let run = desk_in(home.path(), &["login", "--password-stdin"], "bob123\n").await;
+    assert!(!run.ok(), "{run}");
+    assert!(run.stderr.contains("no server"), "{run}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logout_forgets_the_session_and_the_server_does_too() {
+    let f = Fixture::start().await;
+    let run = f.login(BOB).await;
+    assert!(run.ok(), "{run}");
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(f.session_file()).unwrap()).unwrap();
+    let refresh = saved["refresh_token"].as_str().unwrap().to_string();
+
+    let run = f.desk(&["logout"], "").await;
+    assert!(run.ok(), "{run}");
+    assert!(run.stdout.contains("Signed out"), "{run}");
+    assert!(!f.session_file().exists());
+
+    let answer = reqwest::Client::new()
+        .post(format!("{}/api/v1/auth/refresh", f.url))
+        .json(&json!({ "refresh_token": refresh }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), reqwest::StatusCode::UNAUTHORIZED);
+
+    let run = f.desk(&["logout"], "").await;
+    assert!(run.ok(), "{run}");
+    assert!(run.stdout.contains("Not signed in."), "{run}");
+    f.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_command_explains_itself() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("config.toml"), "").unwrap();
+    for (args, flags) in [
+        (&["--help"][..], &["demo", "login", "logout", "status", "--config", "--data-dir"][..]),
+        (&["demo", "--help"], &["--as", "--tickets"]),
+        (&["login", "--help"], &["--server", "--email", "--password-stdin", "DESK_SERVER_URL"]),
+        (&["status", "--help"], &["--json"]),
+        (&["logout", "--help"], &["--data-dir"]),
+    ] {
+        let run = desk_in(home.path(), args, "").await;
+        assert!(run.ok(), "desk {args:?}: {run}");
+        for flag in flags {
+            assert!(run.stdout.contains(flag), "desk {args:?} mentions {flag}: {run}");
+        }
+    }
+}
