@@ -386,9 +386,11 @@ impl App {
                     if let Screen::Detail(d) = screen
                         && d.id == id
                     {
-                        d.history = match &history {
-                            Ok(events) => History::Loaded(events.clone()),
-                            Err(why) => History::Unavailable(why.clone()),
+                        d.history = match (&history, &d.history) {
+                            (Ok(events), _) => History::Loaded(events.clone()),
+                            // Gone offline since: what was shown still holds.
+                            (Err(_), History::Loaded(events)) => History::Loaded(events.clone()),
+                            (Err(why), _) => History::Unavailable(why.clone()),
                         };
                     }
                 }
