@@ -11,6 +11,8 @@ use std::{
 
 use desk_config::{LimitSettings, ServerSettings};
 use desk_server::{seed, server::Server};
+use desk_sync::{client::Replica, model::Priority};
+use desk_tui::session::SessionFile;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::{io::AsyncWriteExt, process::Command};
@@ -179,7 +181,10 @@ async fn login_saves_a_private_session_and_status_reports_it() {
 
     let run = f.desk(&["status"], "").await;
     assert!(run.ok(), "{run}");
-    assert!(run.stdout.contains("Bob Keller <bob@example.com> (agent)"), "{run}");
+    assert!(
+        run.stdout.contains("Bob Keller <bob@example.com> (agent)"),
+        "{run}"
+    );
     assert!(run.stdout.contains("answering"), "{run}");
     f.stop().await;
 }
@@ -263,20 +268,78 @@ async fn logout_forgets_the_session_and_the_server_does_too() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn edits_not_yet_synced_are_counted_and_kept() {
+    let f = Fixture::start().await;
+    let run = f.login(BOB).await;
+    assert!(run.ok(), "{run}");
+    let session = SessionFile::in_dir(&f.data_dir()).load().unwrap().unwrap();
+    let replica_dir = session.replica_dir(&f.data_dir());
+    // What a console that went offline leaves behind: one queued edit.
+    let replica = Replica::open(&replica_dir).unwrap();
+    replica.set_identity(&session.sync_user()).unwrap();
+    replica
+        .create_ticket("Printer jam", "Tray 2 again.", Priority::Normal, &[])
+        .unwrap();
+
+    // A console still holds the replica: said, not an error.
+    let run = f.desk(&["status", "--json"], "").await;
+    assert!(run.ok(), "{run}");
+    let status: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(status["replica"], "in use by a running console", "{status}");
+    assert!(status["pending"].is_null(), "{status}");
+    drop(replica);
+
+    let run = f.desk(&["status", "--json"], "").await;
+    let status: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(status["replica"], "ready", "{run}");
+    assert_eq!(status["pending"], 1, "{run}");
+
+    let run = f.desk(&["logout"], "").await;
+    assert!(run.ok(), "{run}");
+    assert!(
+        run.stdout.contains(
+            "1 edit not yet synced stays on this machine; \
+             sign in again as bob@example.com to send it."
+        ),
+        "{run}"
+    );
+    assert!(!f.session_file().exists());
+    let kept = Replica::open(&replica_dir).unwrap();
+    assert_eq!(kept.status().unwrap().pending, 1, "the replica is kept");
+    f.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn every_command_explains_itself() {
     let home = tempfile::tempdir().unwrap();
     std::fs::write(home.path().join("config.toml"), "").unwrap();
     for (args, flags) in [
-        (&["--help"][..], &["demo", "login", "logout", "status", "--config", "--data-dir"][..]),
+        (
+            &["--help"][..],
+            &[
+                "demo",
+                "login",
+                "logout",
+                "status",
+                "--config",
+                "--data-dir",
+            ][..],
+        ),
         (&["demo", "--help"], &["--as", "--tickets"]),
-        (&["login", "--help"], &["--server", "--email", "--password-stdin", "DESK_SERVER_URL"]),
+        (
+            &["login", "--help"],
+            &["--server", "--email", "--password-stdin", "DESK_SERVER_URL"],
+        ),
         (&["status", "--help"], &["--json"]),
         (&["logout", "--help"], &["--data-dir"]),
     ] {
         let run = desk_in(home.path(), args, "").await;
         assert!(run.ok(), "desk {args:?}: {run}");
         for flag in flags {
-            assert!(run.stdout.contains(flag), "desk {args:?} mentions {flag}: {run}");
+            assert!(
+                run.stdout.contains(flag),
+                "desk {args:?} mentions {flag}: {run}"
+            );
         }
     }
 }

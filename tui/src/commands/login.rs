@@ -75,8 +75,12 @@ pub async fn run(settings: &ClientSettings, args: &LoginArgs) -> anyhow::Result<
     };
     let saved = SavedSession::from_login(&server, &session);
     let file = SessionFile::in_dir(&settings.data_dir);
-    file.save(&saved)
-        .with_context(|| format!("signed in, but the session could not be saved in {}", file.path().display()))?;
+    file.save(&saved).with_context(|| {
+        format!(
+            "signed in, but the session could not be saved in {}",
+            file.path().display()
+        )
+    })?;
     tracing::info!(server = %saved.server_url, user.id = %saved.user.id, "signed in");
 
     let user = &saved.user;
@@ -132,7 +136,9 @@ pub(crate) fn remote_problem(url: &str, error: &RemoteError) -> String {
         RemoteError::Decode(_) => {
             format!("{url} answered something that is not Desk's API; is it a Desk server?")
         }
-        RemoteError::Unauthorized => "the session has ended; sign in again with `desk login`".into(),
+        RemoteError::Unauthorized => {
+            "the session has ended; sign in again with `desk login`".into()
+        }
         other => format!("{url}: {other}"),
     }
 }
@@ -146,6 +152,9 @@ fn login_problem(url: &str, error: &RemoteError) -> String {
         RemoteError::Forbidden(message) => format!("the server refused the sign-in: {message}"),
         RemoteError::Server { status: 429, .. } => {
             "too many sign-in attempts; wait a minute and try again".into()
+        }
+        RemoteError::Server { status: 404, .. } => {
+            format!("{url} has no Desk sign-in (it answered 404); is the URL right?")
         }
         other => remote_problem(url, other),
     }

@@ -190,9 +190,7 @@ async fn health(url: &str) -> Result<Health, String> {
     match body {
         Some(health) if status.is_success() && health.status == "ok" => Ok(health),
         Some(health) => Err(format!("the server answered {status} ({})", health.status)),
-        None => Err(format!(
-            "answered {status}, but not as a Desk server does"
-        )),
+        None => Err(format!("answered {status}, but not as a Desk server does")),
     }
 }
 
@@ -265,7 +263,10 @@ pub fn render_text(report: &StatusReport, now: OffsetDateTime) -> String {
     lines.push(("Signed in", signed_in));
     if let Some(replica) = report.replica {
         if replica == IN_USE {
-            lines.push(("Replica", format!("{IN_USE} (its status bar shows the rest)")));
+            lines.push((
+                "Replica",
+                format!("{IN_USE} (its status bar shows the rest)"),
+            ));
         } else if let Some(problem) = &report.replica_error {
             lines.push(("Replica", format!("{replica}: {problem}")));
         }
@@ -284,14 +285,22 @@ pub fn render_text(report: &StatusReport, now: OffsetDateTime) -> String {
         };
         lines.push(("Conflicts", text));
     }
-    if report.replica.is_some_and(|r| r == "ready" || r == "not created yet") {
+    if report
+        .replica
+        .is_some_and(|r| r == "ready" || r == "not created yet")
+    {
         let text = match report.last_synced {
             Some(at) => format!("{} ({})", ago(now, at), utc(at)),
             None => "never".to_string(),
         };
         lines.push(("Last sync", text));
     }
-    let width = lines.iter().map(|(label, _)| label.len()).max().unwrap_or(0) + 1;
+    let width = lines
+        .iter()
+        .map(|(label, _)| label.len())
+        .max()
+        .unwrap_or(0)
+        + 1;
     lines
         .into_iter()
         .map(|(label, value)| format!("{:<width$} {value}\n", format!("{label}:")))
@@ -370,7 +379,10 @@ mod tests {
             ..signed_in()
         };
         let text = render_text(&report, OffsetDateTime::UNIX_EPOCH);
-        assert!(text.contains("Replica:   in use by a running console"), "{text}");
+        assert!(
+            text.contains("Replica:   in use by a running console"),
+            "{text}"
+        );
         assert!(!text.contains("Pending"), "{text}");
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["replica"], "in use by a running console");
@@ -440,7 +452,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let state = replica_state(dir.path().join("accounts/x/replica")).await;
         assert!(matches!(state, ReplicaState::Missing), "{state:?}");
-        assert!(!dir.path().join("accounts").exists(), "status creates nothing");
+        assert!(
+            !dir.path().join("accounts").exists(),
+            "status creates nothing"
+        );
     }
 
     #[tokio::test]
