@@ -1,4 +1,5 @@
-//! `desk`: parse the command line, load settings, run the command.
+//! `desk`: parse the command line, load settings, run the command. A
+//! failure is one line on stderr and exit code 1.
 
 use std::process::ExitCode;
 
@@ -8,8 +9,18 @@ use desk_tui::{
     commands,
 };
 
-fn main() -> anyhow::Result<ExitCode> {
+fn main() -> ExitCode {
     let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = commands::settings(&cli.global)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
