@@ -127,26 +127,123 @@ fn ticket(
 
 /// Every ticket on the server, plus the one Bob created offline.
 ///
-/// Open load: Bob 4 (#40 #41 #42 and the offline one), Dave 3 (#33 #38
-/// #39), Carol and Ivan 0. Unassigned and open (the triage queue): #35,
-/// #36, #37; #31 is unassigned but closed.
+/// Open load as an admin sees it: Bob 3 (#40 #41 #42; his offline ticket
+/// is only on his machine), Dave 2 (#38 #39), Ivan 1 (#33, left the team
+/// since), Carol 0. Unassigned and open (the triage queue): #35, #36,
+/// #37; #31 is unassigned but closed.
 pub fn tickets() -> Vec<LocalTicket> {
     use Priority::*;
     use Status::*;
     let (m, h, d) = (Duration::minutes, Duration::hours, Duration::days);
     let mut all = vec![
-        ticket(Some(42), "App crash on login", InProgress, High, ALICE, Some(BOB), m(2)),
-        ticket(Some(41), "Refund not received", Open, Normal, ERIN, Some(BOB), h(1)),
-        ticket(Some(40), "Password reset email never arrives", Blocked, Normal, ALICE, Some(BOB), h(3)),
-        ticket(Some(39), "Invoice shows the wrong VAT", Open, High, ALICE, Some(DAVE), h(5)),
-        ticket(Some(38), "Export to CSV times out", InProgress, Urgent, ERIN, Some(DAVE), d(3)),
-        ticket(Some(37), "Cannot upload an avatar", Open, Normal, ALICE, None, d(2)),
-        ticket(Some(36), "Dark mode contrast is too low", Open, Low, ERIN, None, h(20)),
-        ticket(Some(35), "Billing page shows error 500", Open, Urgent, ERIN, None, d(2)),
-        ticket(Some(34), "Two-factor codes rejected", Closed, Normal, ALICE, Some(BOB), d(9)),
-        ticket(Some(33), "Notifications arrive twice", Open, Low, ALICE, Some(DAVE), h(5)),
-        ticket(Some(31), "You have won a prize", Closed, Low, ERIN, None, d(1)),
-        ticket(None, "Printer on the 3rd floor jams", Open, Normal, BOB, Some(BOB), Duration::seconds(30)),
+        ticket(
+            Some(42),
+            "App crash on login",
+            InProgress,
+            High,
+            ALICE,
+            Some(BOB),
+            m(2),
+        ),
+        ticket(
+            Some(41),
+            "Refund not received",
+            Open,
+            Normal,
+            ERIN,
+            Some(BOB),
+            h(1),
+        ),
+        ticket(
+            Some(40),
+            "Password reset email never arrives",
+            Blocked,
+            Normal,
+            ALICE,
+            Some(BOB),
+            h(3),
+        ),
+        ticket(
+            Some(39),
+            "Invoice shows the wrong VAT",
+            Open,
+            High,
+            ALICE,
+            Some(DAVE),
+            h(5),
+        ),
+        ticket(
+            Some(38),
+            "Export to CSV times out",
+            InProgress,
+            Urgent,
+            ERIN,
+            Some(DAVE),
+            d(3),
+        ),
+        ticket(
+            Some(37),
+            "Cannot upload an avatar",
+            Open,
+            Normal,
+            ALICE,
+            None,
+            d(2),
+        ),
+        ticket(
+            Some(36),
+            "Dark mode contrast is too low",
+            Open,
+            Low,
+            ERIN,
+            None,
+            h(20),
+        ),
+        ticket(
+            Some(35),
+            "Billing page shows error 500",
+            Open,
+            Urgent,
+            ERIN,
+            None,
+            d(2),
+        ),
+        ticket(
+            Some(34),
+            "Two-factor codes rejected",
+            Closed,
+            Normal,
+            ALICE,
+            Some(BOB),
+            d(9),
+        ),
+        ticket(
+            Some(33),
+            "Notifications arrive twice",
+            Open,
+            Low,
+            ALICE,
+            Some(IVAN),
+            h(5),
+        ),
+        ticket(
+            Some(31),
+            "You have won a prize",
+            Closed,
+            Low,
+            ERIN,
+            None,
+            d(1),
+        ),
+        ticket(
+            None,
+            "Printer on the 3rd floor jams",
+            Open,
+            Normal,
+            BOB,
+            Some(BOB),
+            Duration::seconds(30),
+        ),
     ];
     for t in &mut all {
         match t.detail.ticket.number {
@@ -294,7 +391,14 @@ pub fn history_42() -> Vec<HistoryEvent> {
         to,
     };
     vec![
-        event(Duration::days(1), ALICE, EventKind::Created, None, None, None),
+        event(
+            Duration::days(1),
+            ALICE,
+            EventKind::Created,
+            None,
+            None,
+            None,
+        ),
         event(
             Duration::hours(20),
             CAROL,
@@ -303,7 +407,14 @@ pub fn history_42() -> Vec<HistoryEvent> {
             Some(serde_json::Value::Null),
             Some(json!({"id": BOB, "name": "Bob Keller"})),
         ),
-        event(Duration::hours(1), ALICE, EventKind::Commented, None, None, None),
+        event(
+            Duration::hours(1),
+            ALICE,
+            EventKind::Commented,
+            None,
+            None,
+            None,
+        ),
         event(
             Duration::minutes(2),
             BOB,

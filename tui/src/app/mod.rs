@@ -127,7 +127,9 @@ pub struct Loaded {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Read every ticket again (in the background) → [`Event::Loaded`].
-    Reload { generation: u64 },
+    Reload {
+        generation: u64,
+    },
     /// → [`Event::Ticket`].
     LoadTicket(Uuid),
     /// Ask the server (if it answers) → [`Event::History`].
@@ -199,6 +201,9 @@ pub enum Level {
 }
 
 /// A full-screen view; the console keeps a stack of them (`esc` goes back).
+// The form screens hold text areas and are the big ones; the stack is a
+// few entries deep and rarely moves, so boxing them would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Screen {
     List,
@@ -258,7 +263,10 @@ impl App {
         let mut app = App {
             keymap,
             theme: Theme::default(),
-            views: me.as_ref().map(|m| views::for_role(m.role)).unwrap_or_default(),
+            views: me
+                .as_ref()
+                .map(|m| views::for_role(m.role))
+                .unwrap_or_default(),
             me,
             server,
             sync: SyncStatus {
@@ -469,7 +477,8 @@ impl App {
     fn type_key(&mut self, context: Context, key: KeyEvent) -> Vec<Effect> {
         match context {
             Context::Search => {
-                self.list.type_key(key, &self.index, &self.views, self.me.as_ref());
+                self.list
+                    .type_key(key, &self.index, &self.views, self.me.as_ref());
                 self.list.scroll_into_view(self.list_height());
             }
             Context::Picker => {
@@ -543,6 +552,7 @@ impl App {
     fn edit(&mut self, edit: Edit) -> Vec<Effect> {
         self.edit_generation += 1;
         let generation = self.edit_generation;
+        let selected = self.list.selected_id(&self.index);
         let users = &self.users;
         if let Some(ticket) = edit.ticket() {
             self.edited.insert(ticket, generation);
@@ -553,25 +563,37 @@ impl App {
                     Edit::Priority { to, .. } => row.priority = *to,
                     Edit::Assign { to, .. } => {
                         row.assignee = to.and_then(|id| {
-                            users.iter().find(|u| u.id == id).map(|u| {
-                                desk_sync::model::UserRef {
+                            users
+                                .iter()
+                                .find(|u| u.id == id)
+                                .map(|u| desk_sync::model::UserRef {
                                     id,
                                     name: u.name.clone(),
-                                }
-                            })
+                                })
                         });
                     }
                     Edit::Comment { .. } | Edit::Create { .. } => {}
                 }
             });
-            self.refresh_list();
+            self.refresh_list_keeping(selected);
         }
         vec![Effect::Edit(edit)]
     }
 
     pub(crate) fn refresh_list(&mut self) {
-        self.list.refresh(&self.index, &self.views, self.me.as_ref());
+        self.list
+            .refresh(&self.index, &self.views, self.me.as_ref());
         self.list.scroll_into_view(self.list_height());
+    }
+
+    /// [`Self::refresh_list`] after the index changed under the list: the
+    /// selection stays on `selected` (read before the change) if it is
+    /// still shown, since rows move when their priority or time changes.
+    fn refresh_list_keeping(&mut self, selected: Option<Uuid>) {
+        self.refresh_list();
+        if let Some(id) = selected {
+            self.list.select_id(id, &self.index, self.list_height());
+        }
     }
 
     fn on_sync(&mut self, status: SyncStatus) -> Vec<Effect> {
@@ -602,7 +624,11 @@ impl App {
         let was_signed_out = self.sync.phase == SyncPhase::SignedOut;
         self.sync = status;
         if signed_out && !was_signed_out && !matches!(self.screen(), Screen::Login(_)) {
-            let email = self.me.as_ref().map(|m| m.email.clone()).unwrap_or_default();
+            let email = self
+                .me
+                .as_ref()
+                .map(|m| m.email.clone())
+                .unwrap_or_default();
             self.screens.push(Screen::Login(LoginState::new(
                 &self.server,
                 &email,
@@ -632,10 +658,7 @@ impl App {
         self.index = index;
         self.users = users;
         self.loaded = true;
-        self.refresh_list();
-        if let Some(id) = selected {
-            self.list.select_id(id, &self.index, self.list_height());
-        }
+        self.refresh_list_keeping(selected);
         for screen in &mut self.screens {
             if let Screen::Triage(t) = screen {
                 t.clamp(&self.index);
@@ -653,11 +676,12 @@ impl App {
     }
 
     fn on_ticket(&mut self, id: Uuid, ticket: Option<LocalTicket>) {
+        let selected = self.list.selected_id(&self.index);
         match &ticket {
             Some(t) => self.index.upsert(Row::of(t)),
             None => self.index.remove(id),
         }
-        self.refresh_list();
+        self.refresh_list_keeping(selected);
         for screen in &mut self.screens {
             if let Screen::Detail(d) = screen
                 && d.id == id

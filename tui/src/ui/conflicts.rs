@@ -22,7 +22,10 @@ pub fn render(app: &App, state: &ConflictsState, area: Rect, buf: &mut Buffer) {
         Line::from(vec![
             Span::styled("Conflicts", theme.title()),
             Span::styled(
-                format!(" · {} edits the server did not apply", app.conflicts.len()),
+                match app.conflicts.len() {
+                    1 => " · 1 edit the server did not apply".to_string(),
+                    n => format!(" · {n} edits the server did not apply"),
+                },
                 theme.dim(),
             ),
         ]),
@@ -79,9 +82,11 @@ pub fn render(app: &App, state: &ConflictsState, area: Rect, buf: &mut Buffer) {
     }
     if let Some(c) = &entry.conflict {
         let by = c.by.as_ref().map_or("someone", |u| u.name.as_str());
-        let when = c.at.map(|at| format!(" {}", ago(app.now, at))).unwrap_or_default();
+        let when =
+            c.at.map(|at| format!(" {}", ago(app.now, at)))
+                .unwrap_or_default();
         text.push(Line::from(Span::styled(
-            format!("{by} set {} to {}{when}.", c.field, c.value),
+            format!("{by} set {} to {}{when}.", c.field, value(&c.value)),
             theme.dim(),
         )));
     }
@@ -91,6 +96,25 @@ pub fn render(app: &App, state: &ConflictsState, area: Rect, buf: &mut Buffer) {
     )));
     Paragraph::new(text)
         .wrap(Wrap { trim: true })
-        .block(Block::new().borders(Borders::TOP).border_style(theme.border()))
+        .block(
+            Block::new()
+                .borders(Borders::TOP)
+                .border_style(theme.border()),
+        )
         .render(detail, buf);
+}
+
+/// The value the server kept, for a sentence: `blocked`, not `"blocked"`;
+/// a person by name; `null` is nobody.
+fn value(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Null => "nobody".to_string(),
+        Value::String(s) => s.clone(),
+        Value::Object(o) => o
+            .get("name")
+            .and_then(Value::as_str)
+            .map_or_else(|| value.to_string(), str::to_string),
+        other => other.to_string(),
+    }
 }

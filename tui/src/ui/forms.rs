@@ -1,5 +1,6 @@
 //! The screens you type in: compose, new ticket, login.
 
+use desk_sync::model::Role;
 use ratatui::{
     buffer::Buffer,
     layout::{Constraint, Layout, Rect},
@@ -10,11 +11,17 @@ use ratatui::{
 use ratatui_textarea::TextArea;
 
 use super::{line, popup};
-use crate::app::{App, ComposeState, LoginState, NewTicketState, new_ticket::Field};
+use crate::{
+    app::{App, ComposeState, LoginState, NewTicketState, new_ticket::Field},
+    theme::Theme,
+};
 
-/// A text field: a copy with the cursor shown only when it has the focus.
-fn field<'a>(area: &TextArea<'a>, focused: bool, block: Block<'a>) -> TextArea<'a> {
+/// A text field: a copy with the cursor shown only when it has the focus,
+/// and the placeholder in the theme's dim (the widget's own is grey, which
+/// `NO_COLOR` forbids).
+fn field<'a>(area: &TextArea<'a>, focused: bool, block: Block<'a>, theme: Theme) -> TextArea<'a> {
     let mut area = area.clone();
+    area.set_placeholder_style(theme.dim());
     area.set_cursor_line_style(Style::new());
     area.set_cursor_style(if focused {
         Style::new().add_modifier(Modifier::REVERSED)
@@ -61,11 +68,23 @@ pub fn compose(app: &App, state: &ComposeState, area: Rect, buf: &mut Buffer) {
             theme.border()
         })
         .title(Span::styled(format!(" {label} "), style));
-    field(&state.editor, true, block).render(editor, buf);
+    field(&state.editor, true, block, theme).render(editor, buf);
+    // Only staff may write internal notes.
+    if !app.role().is_some_and(Role::is_staff) {
+        return;
+    }
     let toggle = app
         .keymap
-        .key_for(crate::keymap::Context::Compose, crate::keymap::Action::ToggleInternal)
-        .map(|k| format!("{k} makes it {}", if state.internal { "public" } else { "internal" }))
+        .key_for(
+            crate::keymap::Context::Compose,
+            crate::keymap::Action::ToggleInternal,
+        )
+        .map(|k| {
+            format!(
+                "{k} makes it {}",
+                if state.internal { "public" } else { "internal" }
+            )
+        })
         .unwrap_or_default();
     line(Span::styled(toggle, theme.dim()), kind, buf);
 }
@@ -94,6 +113,7 @@ pub fn new_ticket(app: &App, form: &NewTicketState, area: Rect, buf: &mut Buffer
         Block::bordered()
             .border_style(focus_style(Field::Subject))
             .title(" Subject "),
+        theme,
     )
     .render(subject, buf);
     let mut spans = vec![Span::styled(" Priority: ", focus_style(Field::Priority))];
@@ -116,6 +136,7 @@ pub fn new_ticket(app: &App, form: &NewTicketState, area: Rect, buf: &mut Buffer
         Block::bordered()
             .border_style(focus_style(Field::Description))
             .title(" Description "),
+        theme,
     )
     .render(description, buf);
     if let Some(e) = &form.error {
@@ -165,14 +186,27 @@ pub fn login(app: &App, form: &LoginState, area: Rect, buf: &mut Buffer) {
     {
         let focused = form.focus == i;
         let style = if focused { theme.key() } else { theme.border() };
-        field(area, focused, Block::bordered().border_style(style).title(title)).render(rect, buf);
+        field(
+            area,
+            focused,
+            Block::bordered().border_style(style).title(title),
+            theme,
+        )
+        .render(rect, buf);
     }
     let text = if form.busy {
         Span::styled("Signing in…", theme.pending())
     } else if let Some(e) = &form.error {
         Span::styled(e.clone(), theme.error())
     } else {
-        Span::styled("enter sign in · tab next field · esc quit", theme.dim())
+        // Signed out mid-session, esc goes back to working offline.
+        let esc = if app.me.is_some() { "back" } else { "quit" };
+        Span::styled(
+            format!("enter sign in · tab next field · esc {esc}"),
+            theme.dim(),
+        )
     };
-    Paragraph::new(text).wrap(Wrap { trim: true }).render(status, buf);
+    Paragraph::new(text)
+        .wrap(Wrap { trim: true })
+        .render(status, buf);
 }

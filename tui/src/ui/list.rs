@@ -14,7 +14,7 @@ use crate::app::{App, Row};
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let [tabs, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
-    line(tab_line(app), tabs, buf);
+    line(tab_line(app, usize::from(tabs.width)), tabs, buf);
     let rows: Vec<&Row> = app
         .list
         .visible
@@ -24,7 +24,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .filter_map(|&i| app.index.rows().get(i as usize))
         .collect();
     let selected = app.list.selected.checked_sub(app.list.offset);
-    ticket_table(app, &rows, selected, &[], table, buf);
+    let requester = app.role() == Some(Role::Agent);
+    ticket_table(app, &rows, selected, &[], requester, table, buf);
     if app.list.visible.is_empty() {
         let text = if !app.loaded {
             "Reading the replica…".to_string()
@@ -38,61 +39,134 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let mut empty = table;
         empty.y += 2;
         empty.height = empty.height.saturating_sub(2);
-        line(Span::styled(format!("  {text}"), app.theme.dim()), empty, buf);
+        line(
+            Span::styled(format!("  {text}"), app.theme.dim()),
+            empty,
+            buf,
+        );
     }
 }
 
-/// `[1] Mine 12  [2] Open 7 …` and the search on the right.
-fn tab_line(app: &App) -> Line<'static> {
+/// How much of each tab fits.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tabs {
+    /// `[1] Mine 12  [2] Open 7`
+    Full,
+    /// `[1] Mine 12 [2] Open 7`
+    Tight,
+    /// `1 Mine 12`
+    Short,
+    /// `Mine 12`
+    Names,
+    /// Only the current view's `Mine 12`.
+    Current,
+}
+
+/// `[1] Mine 12  [2] Open 7 …` and the search after them, in `width`: the
+/// tabs get shorter rather than lose their counts, and the `/ search` hint
+/// (also in the footer) goes before a typed search does.
+fn tab_line(app: &App, width: usize) -> Line<'static> {
+    let searching = app.list.typing || !app.list.query.is_empty();
+    let search = search_spans(app, searching);
+    let search_width: usize = search.iter().map(Span::width).sum();
+    for form in [
+        Tabs::Full,
+        Tabs::Tight,
+        Tabs::Short,
+        Tabs::Names,
+        Tabs::Current,
+    ] {
+        let mut spans = tab_spans(app, form);
+        let tabs_width: usize = spans.iter().map(Span::width).sum();
+        if tabs_width + search_width <= width {
+            spans.extend(search);
+            return Line::from(spans);
+        }
+        if !searching && tabs_width <= width {
+            return Line::from(spans);
+        }
+    }
+    let mut spans = tab_spans(app, Tabs::Current);
+    if searching {
+        spans.extend(search);
+    }
+    Line::from(spans)
+}
+
+fn tab_spans(app: &App, form: Tabs) -> Vec<Span<'static>> {
     let theme = app.theme;
     let mut spans = Vec::new();
     for (i, view) in app.views.iter().enumerate() {
-        let style = if i == app.list.view {
+        let current = i == app.list.view;
+        if form == Tabs::Current && !current {
+            continue;
+        }
+        let style = if current {
             theme.active_tab()
         } else {
             theme.base()
         };
         let count = app.list.counts.get(i).copied().unwrap_or(0);
-        spans.push(Span::styled(format!("[{}]", i + 1), theme.dim()));
-        spans.push(Span::styled(format!(" {} {count}", view.name), style));
-        spans.push(Span::raw("  "));
+        match form {
+            Tabs::Full | Tabs::Tight => {
+                spans.push(Span::styled(format!("[{}] ", i + 1), theme.dim()));
+            }
+            Tabs::Short => spans.push(Span::styled(format!("{} ", i + 1), theme.dim())),
+            Tabs::Names | Tabs::Current => {}
+        }
+        spans.push(Span::styled(format!("{} {count}", view.name), style));
+        spans.push(Span::raw(if form == Tabs::Tight { " " } else { "  " }));
     }
-    if app.list.typing || !app.list.query.is_empty() {
-        let cursor = if app.list.typing { "▏" } else { "" };
-        spans.push(Span::styled("/ ", theme.key()));
-        spans.push(Span::raw(format!("{}{cursor}", app.list.query)));
-        spans.push(Span::styled(format!("  {} found", app.list.visible.len()), theme.dim()));
-    } else {
-        spans.push(Span::styled("/ search", theme.dim()));
-    }
-    Line::from(spans)
+    spans
 }
 
+/// The search as typed (with how many it found), or the hint.
+fn search_spans(app: &App, searching: bool) -> Vec<Span<'static>> {
+    let theme = app.theme;
+    if searching {
+        let cursor = if app.list.typing { "▏" } else { "" };
+        vec![
+            Span::styled("/ ", theme.key()),
+            Span::raw(format!("{}{cursor}", app.list.query)),
+            Span::styled(format!("  {} found", app.list.visible.len()), theme.dim()),
+        ]
+    } else {
+        vec![Span::styled("/ search", theme.dim())]
+    }
+}
+
+/// Narrower than this, the table leaves out the status column so the
+/// subject keeps some room.
+const STATUS_COLUMN_FROM: u16 = 70;
+
 /// The shared ticket table (list and triage). `selected` is relative to
-/// `rows`; `marked` tickets get a dot.
+/// `rows`; `marked` tickets get a dot; the person column shows the
+/// requester (or else the assignee).
 pub fn ticket_table(
     app: &App,
     rows: &[&Row],
     selected: Option<usize>,
     marked: &[uuid::Uuid],
+    requester: bool,
     area: Rect,
     buf: &mut Buffer,
 ) {
     let theme = app.theme;
-    let role = app.role();
-    let who_title = match role {
-        Some(Role::Agent) => "requester",
-        _ => "assignee",
-    };
-    let header = TableRow::new(vec![
-        Cell::from(""),
-        Cell::from("#"),
-        Cell::from("priority"),
-        Cell::from("status"),
-        Cell::from("subject"),
-        Cell::from(who_title),
-        Cell::from("age"),
-    ])
+    let with_status = area.width >= STATUS_COLUMN_FROM;
+    let who_title = if requester { "requester" } else { "assignee" };
+    let header = TableRow::new(
+        [
+            Some(Cell::from("")),
+            Some(Cell::from("#")),
+            Some(Cell::from("priority")),
+            with_status.then(|| Cell::from("status")),
+            Some(Cell::from("subject")),
+            Some(Cell::from(who_title)),
+            Some(Cell::from("age")),
+        ]
+        .into_iter()
+        .flatten(),
+    )
     .style(theme.dim());
     let body = rows.iter().enumerate().map(|(i, row)| {
         let mark = if marked.contains(&row.id) {
@@ -102,51 +176,63 @@ pub fn ticket_table(
         } else {
             " "
         };
-        let number = row.number.map_or_else(|| "new".to_string(), |n| format!("#{n}"));
+        let number = row
+            .number
+            .map_or_else(|| "new".to_string(), |n| format!("#{n}"));
         let arrow = match row.priority {
             Priority::Urgent => "▲▲",
             Priority::High => "▲ ",
             Priority::Normal => "  ",
             Priority::Low => "▽ ",
         };
-        let who = match role {
-            Some(Role::Agent) => short_name(&row.requester.name),
-            _ => row
-                .assignee
+        let who = if requester {
+            short_name(&row.requester.name)
+        } else {
+            row.assignee
                 .as_ref()
-                .map_or_else(|| "—".to_string(), |a| short_name(&a.name)),
+                .map_or_else(|| "—".to_string(), |a| short_name(&a.name))
         };
         let style = if Some(i) == selected {
             theme.selected()
         } else {
             theme.base()
         };
-        TableRow::new(vec![
-            Cell::from(Span::styled(mark, theme.pending())),
-            Cell::from(number),
-            Cell::from(Span::styled(format!("{arrow}{}", row.priority), theme.priority(row.priority))),
-            Cell::from(Span::styled(row.status.as_str(), theme.status(row.status))),
-            Cell::from(row.subject.clone()),
-            Cell::from(who),
-            Cell::from(Span::styled(age(app.now, row.updated_at), theme.dim())),
-        ])
+        TableRow::new(
+            [
+                Some(Cell::from(Span::styled(mark, theme.pending()))),
+                Some(Cell::from(number)),
+                Some(Cell::from(Span::styled(
+                    format!("{arrow}{}", row.priority),
+                    theme.priority(row.priority),
+                ))),
+                with_status.then(|| {
+                    Cell::from(Span::styled(row.status.as_str(), theme.status(row.status)))
+                }),
+                Some(Cell::from(row.subject.clone())),
+                Some(Cell::from(who)),
+                Some(Cell::from(Span::styled(
+                    age(app.now, row.updated_at),
+                    theme.dim(),
+                ))),
+            ]
+            .into_iter()
+            .flatten(),
+        )
         .style(style)
     });
-    Table::new(
-        body,
-        [
-            Constraint::Length(1),
-            Constraint::Length(6),
-            Constraint::Length(8),
-            Constraint::Length(11),
-            Constraint::Fill(1),
-            Constraint::Length(10),
-            Constraint::Length(3),
-        ],
-    )
-    .header(header)
-    .column_spacing(1)
-    .render(area, buf);
+    let widths = [
+        Some(Constraint::Length(1)),
+        Some(Constraint::Length(6)),
+        Some(Constraint::Length(8)),
+        with_status.then_some(Constraint::Length(11)),
+        Some(Constraint::Fill(1)),
+        Some(Constraint::Length(10)),
+        Some(Constraint::Length(3)),
+    ];
+    Table::new(body, widths.into_iter().flatten())
+        .header(header)
+        .column_spacing(1)
+        .render(area, buf);
 }
 
 /// "Alice Martin" → "alice": first names fit the column.

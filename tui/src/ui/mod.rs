@@ -6,7 +6,7 @@
 //! - `forms`: compose, new ticket, login.
 //! - `overlays`: help and pickers.
 
-use desk_sync::client::SyncPhase;
+use desk_sync::{client::SyncPhase, model::Role};
 use ratatui::{
     buffer::Buffer,
     layout::{Constraint, Layout, Rect},
@@ -45,10 +45,11 @@ impl Widget for &App {
             forms::login(self, form, area, buf);
             return;
         }
+        let (left, right) = self.header(area.width);
         let block = Block::bordered()
             .border_style(theme.border())
-            .title(self.header_left())
-            .title(self.header_right().right_aligned());
+            .title(left)
+            .title(right.right_aligned());
         let inner = block.inner(area);
         block.render(area, buf);
         let [body, footer] =
@@ -62,7 +63,7 @@ impl Widget for &App {
             Screen::Conflicts(c) => conflicts::render(self, c, body, buf),
             Screen::Login(form) => forms::login(self, form, body, buf),
         }
-        self.footer().render(footer, buf);
+        self.footer(footer.width).render(footer, buf);
         match &self.overlay {
             Some(Overlay::Help { context, scroll }) => {
                 overlays::help(self, *context, *scroll, area, buf);
@@ -74,23 +75,42 @@ impl Widget for &App {
 }
 
 impl App {
-    fn header_left(&self) -> Line<'static> {
+    /// The header's two titles for a frame `width` wide. Where both do not
+    /// fit, the role goes first, then the conflict badge's noun, then the
+    /// email: the sync state always shows whole.
+    fn header(&self, width: u16) -> (Line<'static>, Line<'static>) {
+        let room = usize::from(width).saturating_sub(2);
+        let forms = [(Who::Full, false), (Who::Email, false), (Who::Email, true)];
+        for (who, short) in forms {
+            let (left, right) = (self.header_left(who), self.header_right(short));
+            // One border cell between them.
+            if left.width() + 1 + right.width() <= room {
+                return (left, right);
+            }
+        }
+        (self.header_left(Who::Nobody), self.header_right(true))
+    }
+
+    fn header_left(&self, who: Who) -> Line<'static> {
         let theme = self.theme;
-        let who = match &self.me {
-            Some(me) => format!("{} ({})", me.email, me.role),
-            None => "not signed in".to_string(),
+        let mut spans = vec![Span::styled(" Desk ", theme.title())];
+        let who = match (&self.me, who) {
+            (_, Who::Nobody) => None,
+            (Some(me), Who::Full) => Some(format!("{} ({})", me.email, me.role)),
+            (Some(me), Who::Email) => Some(me.email.clone()),
+            (None, _) => Some("not signed in".to_string()),
         };
-        Line::from(vec![
-            Span::styled(" Desk ", theme.title()),
-            Span::styled("─ ", theme.border()),
-            Span::raw(who),
-            Span::raw(" "),
-        ])
+        if let Some(who) = who {
+            spans.push(Span::styled("─ ", theme.border()));
+            spans.push(Span::raw(who));
+            spans.push(Span::raw(" "));
+        }
+        Line::from(spans)
     }
 
     /// `● live · 0 pending`, `○ offline (last sync 3m ago) · 2 pending ·
-    /// ⚠ 1 conflict`.
-    fn header_right(&self) -> Line<'static> {
+    /// ⚠ 1 conflict` (`⚠ 1` when `short`).
+    fn header_right(&self, short: bool) -> Line<'static> {
         let theme = self.theme;
         let s = &self.sync;
         let (text, style) = match &s.phase {
@@ -127,14 +147,20 @@ impl App {
                 "conflicts"
             };
             spans.push(Span::styled(" · ", theme.dim()));
-            spans.push(Span::styled(format!("⚠ {} {noun}", s.conflicts), theme.warn()));
+            let badge = if short {
+                format!("⚠ {}", s.conflicts)
+            } else {
+                format!("⚠ {} {noun}", s.conflicts)
+            };
+            spans.push(Span::styled(badge, theme.warn()));
         }
         spans.push(Span::raw(" "));
         Line::from(spans)
     }
 
-    /// A notice if there is one, else the keys that work here.
-    fn footer(&self) -> Line<'static> {
+    /// A notice if there is one, else the keys that work here (as many
+    /// as fit in `width`).
+    fn footer(&self, width: u16) -> Line<'static> {
         let theme = self.theme;
         if let Some(notice) = &self.notice {
             let style = match notice.level {
@@ -144,13 +170,24 @@ impl App {
             };
             return Line::from(Span::styled(notice.text.clone(), style));
         }
-        hints(self, self.context())
+        hints(self, self.context(), usize::from(width))
     }
 }
 
+/// How much of who is signed in the header shows.
+#[derive(Clone, Copy)]
+enum Who {
+    /// `bob@example.com (agent)`
+    Full,
+    Email,
+    Nobody,
+}
+
 /// The footer's key hints: the first key of each of the context's most
-/// used actions, from the keymap (so rebinding shows here).
-fn hints(app: &App, context: Context) -> Line<'static> {
+/// used actions, from the keymap (so rebinding shows here). What does not
+/// fit in `width` is left out from the right, except the way back and `?`,
+/// which lists everything.
+fn hints(app: &App, context: Context, width: usize) -> Line<'static> {
     let theme = app.theme;
     let wanted: &[Action] = match context {
         Context::List => &[
@@ -173,12 +210,8 @@ fn hints(app: &App, context: Context) -> Line<'static> {
             Action::Back,
             Action::Help,
         ],
-        Context::Compose => &[
-            Action::Save,
-            Action::ToggleInternal,
-            Action::Editor,
-            Action::Back,
-        ],
+        // The internal-note toggle is spelled out under the editor.
+        Context::Compose => &[Action::Save, Action::Editor, Action::Back],
         Context::NewTicket => &[
             Action::Save,
             Action::NextField,
@@ -198,17 +231,22 @@ fn hints(app: &App, context: Context) -> Line<'static> {
         Context::Picker => &[Action::Open, Action::Back],
         Context::Help => &[Action::Back],
     };
-    let mut spans = Vec::new();
+    let mut items: Vec<(Action, [Span<'static>; 3])> = Vec::new();
+    let role = app.role();
+    let staff = role.is_some_and(Role::is_staff);
     for &action in wanted {
-        if action == Action::Assign && app.role() != Some(desk_sync::model::Role::Admin) {
+        // Keys the rules would refuse are not advertised.
+        let refused = match action {
+            Action::Assign => role != Some(Role::Admin),
+            Action::Status | Action::Priority => !staff,
+            _ => false,
+        };
+        if refused {
             continue;
         }
         let Some(key) = app.keymap.key_for(context, action) else {
             continue;
         };
-        if !spans.is_empty() {
-            spans.push(Span::styled(" · ", theme.dim()));
-        }
         let keys = match action {
             // `j/k move` reads better than two entries.
             Action::Down => app
@@ -217,12 +255,42 @@ fn hints(app: &App, context: Context) -> Line<'static> {
                 .map_or(key.to_string(), |up| format!("{key}/{up}")),
             _ => key.to_string(),
         };
-        spans.push(Span::styled(keys, theme.key()));
-        spans.push(Span::raw(" "));
-        spans.push(Span::raw(match action {
+        let what = match action {
             Action::Down => "move",
             other => other.describe(context),
-        }));
+        };
+        items.push((
+            action,
+            [
+                Span::styled(keys, theme.key()),
+                Span::raw(" "),
+                Span::raw(what),
+            ],
+        ));
+    }
+    const SEPARATOR: &str = " · ";
+    let width_of = |items: &[(Action, [Span<'static>; 3])]| {
+        let text: usize = items
+            .iter()
+            .flat_map(|(_, spans)| spans.iter().map(Span::width))
+            .sum();
+        text + SEPARATOR.chars().count() * items.len().saturating_sub(1)
+    };
+    while width_of(&items) > width {
+        let Some(at) = items
+            .iter()
+            .rposition(|(a, _)| !matches!(a, Action::Help | Action::Back))
+        else {
+            break;
+        };
+        items.remove(at);
+    }
+    let mut spans = Vec::new();
+    for (i, (_, item)) in items.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(SEPARATOR, theme.dim()));
+        }
+        spans.extend(item);
     }
     Line::from(spans)
 }

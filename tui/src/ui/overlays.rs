@@ -21,18 +21,33 @@ pub fn help(app: &App, context: Context, scroll: usize, area: Rect, buf: &mut Bu
     let rect = popup(area, 52, height, buf);
     let block = Block::bordered()
         .border_style(theme.key())
-        .title(Span::styled(format!(" Keys: {} ", screen_name(context)), theme.title()))
-        .title_bottom(Line::from(Span::styled(" esc closes · [keys] in config.toml rebinds ", theme.dim())));
+        .title(Span::styled(
+            format!(" Keys: {} ", screen_name(context)),
+            theme.title(),
+        ))
+        .title_bottom(Line::from(Span::styled(
+            " esc closes · [keys] in config.toml rebinds ",
+            theme.dim(),
+        )));
     let inner = block.inner(rect);
     block.render(rect, buf);
-    let width = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+    let width = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    let what_width = rows
+        .iter()
+        .map(|(_, a)| a.describe(context).chars().count())
+        .max()
+        .unwrap_or(0);
     let lines: Vec<Line> = rows
         .iter()
         .skip(scroll.min(rows.len().saturating_sub(1)))
         .map(|(keys, action)| {
             Line::from(vec![
                 Span::styled(format!(" {keys:>width$}  "), theme.key()),
-                Span::raw(action.describe(context)),
+                Span::raw(format!("{:<what_width$}", action.describe(context))),
                 Span::styled(format!("  {}", action_name(*action)), theme.dim()),
             ])
         })

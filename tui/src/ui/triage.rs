@@ -37,11 +37,16 @@ pub fn render(app: &App, state: &TriageState, area: Rect, buf: &mut Buffer) {
         .collect();
     let marked: Vec<uuid::Uuid> = state.marked.iter().copied().collect();
     let selected = state.selected.checked_sub(state.offset);
-    ticket_table(app, &rows, selected, &marked, table, buf);
+    // Everything here is unassigned: who asked says more.
+    ticket_table(app, &rows, selected, &marked, true, table, buf);
     if total == 0 {
         let mut empty = table;
         empty.y += 1;
-        line(Span::styled("  Nothing to triage.", theme.dim()), empty, buf);
+        line(
+            Span::styled("  Nothing to triage.", theme.dim()),
+            empty,
+            buf,
+        );
     }
 
     let loads = app.open_loads();
@@ -54,13 +59,21 @@ pub fn render(app: &App, state: &TriageState, area: Rect, buf: &mut Buffer) {
     staff.sort_by(|(a, x), (b, y)| a.cmp(b).then_with(|| x.name.cmp(&y.name)));
     let mut lines = vec![Line::from(Span::styled("Agents · open", theme.title()))];
     for (load, user) in staff {
-        let admin = if user.role == Role::Admin { " (admin)" } else { "" };
+        let admin = if user.role == Role::Admin {
+            " (admin)"
+        } else {
+            ""
+        };
         lines.push(Line::from(vec![
             Span::styled(format!("{load:>4} "), theme.key()),
             Span::raw(format!("{}{admin}", user.name)),
         ]));
     }
     Paragraph::new(lines)
-        .block(Block::new().borders(Borders::LEFT).border_style(theme.border()))
+        .block(
+            Block::new()
+                .borders(Borders::LEFT)
+                .border_style(theme.border()),
+        )
         .render(right, buf);
 }
