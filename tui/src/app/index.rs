@@ -100,6 +100,11 @@ pub struct TicketIndex {
     rows: Vec<Row>,
     /// Where each ticket's row is.
     at: HashMap<Uuid, usize>,
+    /// Open tickets nobody has, in list order: the triage queue. Kept here
+    /// so drawing triage does not scan 100k rows every frame.
+    unassigned: Vec<u32>,
+    /// Open tickets per assignee.
+    loads: HashMap<Uuid, usize>,
 }
 
 impl TicketIndex {
@@ -107,7 +112,7 @@ impl TicketIndex {
         rows.sort_by_cached_key(Row::order_key);
         let mut index = TicketIndex {
             rows,
-            at: HashMap::new(),
+            ..TicketIndex::default()
         };
         index.reindex();
         index
@@ -117,13 +122,30 @@ impl TicketIndex {
         TicketIndex::new(tickets.iter().map(Row::of).collect())
     }
 
+    /// Rebuilds what is derived from the rows, in one pass.
     fn reindex(&mut self) {
-        self.at = self
-            .rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.id, i))
-            .collect();
+        self.at.clear();
+        self.unassigned.clear();
+        self.loads.clear();
+        for (i, row) in self.rows.iter().enumerate() {
+            self.at.insert(row.id, i);
+            if row.is_open() {
+                match row.assignee_id() {
+                    Some(who) => *self.loads.entry(who).or_insert(0) += 1,
+                    None => self.unassigned.extend(u32::try_from(i).ok()),
+                }
+            }
+        }
+    }
+
+    /// Open tickets nobody has, in list order.
+    pub fn unassigned(&self) -> impl ExactSizeIterator<Item = &Row> + '_ {
+        self.unassigned.iter().map(|&i| &self.rows[i as usize])
+    }
+
+    /// Open tickets per assignee.
+    pub fn loads(&self) -> &HashMap<Uuid, usize> {
+        &self.loads
     }
 
     pub fn rows(&self) -> &[Row] {

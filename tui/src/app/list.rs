@@ -30,6 +30,9 @@ pub struct ListState {
     pub typing: bool,
     /// The search `visible` was computed for: a longer query only narrows.
     searched: String,
+    /// The view's rows before the search: a shorter query widens from
+    /// here, without re-filtering the whole index or recounting the tabs.
+    in_view: Vec<u32>,
 }
 
 impl ListState {
@@ -43,16 +46,31 @@ impl ListState {
             }
         }
         self.view = self.view.min(views.len().saturating_sub(1));
-        let terms = terms(&self.query);
-        self.visible = match views.get(self.view) {
+        self.in_view = match views.get(self.view) {
             Some(view) => index
                 .rows()
                 .iter()
                 .enumerate()
-                .filter(|(_, row)| view.filter.matches(row, me_id) && row.matches(&terms))
+                .filter(|(_, row)| view.filter.matches(row, me_id))
                 .filter_map(|(i, _)| u32::try_from(i).ok())
                 .collect(),
             None => Vec::new(),
+        };
+        self.search_view(index);
+    }
+
+    /// `visible` = the view's rows that match the query.
+    fn search_view(&mut self, index: &TicketIndex) {
+        let terms = terms(&self.query);
+        let rows = index.rows();
+        self.visible = if terms.is_empty() {
+            self.in_view.clone()
+        } else {
+            self.in_view
+                .iter()
+                .copied()
+                .filter(|&i| rows.get(i as usize).is_some_and(|r| r.matches(&terms)))
+                .collect()
         };
         self.searched = self.query.clone();
         self.clamp();
@@ -60,7 +78,7 @@ impl ListState {
 
     /// After the query changed: narrows the rows when it only grew
     /// (each keystroke of a word), recomputes otherwise.
-    fn research(&mut self, index: &TicketIndex, views: &[View], me: Option<&Me>) {
+    fn research(&mut self, index: &TicketIndex) {
         let selected = self.selected_id(index);
         if !self.searched.is_empty() && self.query.starts_with(&self.searched) {
             let terms = terms(&self.query);
@@ -69,7 +87,7 @@ impl ListState {
                 .retain(|&i| rows.get(i as usize).is_some_and(|r| r.matches(&terms)));
             self.searched = self.query.clone();
         } else {
-            self.refresh(index, views, me);
+            self.search_view(index);
         }
         // Stay on the same ticket while it still matches.
         self.selected = selected
@@ -123,7 +141,7 @@ impl ListState {
         self.offset = self.offset.min(max_offset);
     }
 
-    pub fn type_key(&mut self, key: KeyEvent, index: &TicketIndex, views: &[View], me: Option<&Me>) {
+    pub fn type_key(&mut self, key: KeyEvent, index: &TicketIndex) {
         match key.code {
             KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
                 self.query.push(c);
@@ -142,14 +160,14 @@ impl ListState {
             }
             _ => return,
         }
-        self.research(index, views, me);
+        self.research(index);
     }
 
-    pub fn clear_search(&mut self, index: &TicketIndex, views: &[View], me: Option<&Me>) {
+    pub fn clear_search(&mut self, index: &TicketIndex) {
         self.typing = false;
         if !self.query.is_empty() {
             self.query.clear();
-            self.research(index, views, me);
+            self.research(index);
         }
     }
 }
@@ -168,7 +186,7 @@ impl App {
             Action::Search => self.list.typing = true,
             Action::Open if self.list.typing => self.list.typing = false,
             Action::Back if self.list.typing || !self.list.query.is_empty() => {
-                self.list.clear_search(&self.index, &self.views, self.me.as_ref());
+                self.list.clear_search(&self.index);
                 self.list.scroll_into_view(height);
             }
             Action::Back => {}

@@ -478,7 +478,7 @@ impl App {
         match context {
             Context::Search => {
                 self.list
-                    .type_key(key, &self.index, &self.views, self.me.as_ref());
+                    .type_key(key, &self.index);
                 self.list.scroll_into_view(self.list_height());
             }
             Context::Picker => {

@@ -20,11 +20,8 @@ pub struct TriageState {
 }
 
 /// Open tickets nobody has, in list order.
-pub fn unassigned(index: &TicketIndex) -> impl Iterator<Item = &Row> {
-    index
-        .rows()
-        .iter()
-        .filter(|r| r.is_open() && r.assignee.is_none())
+pub fn unassigned(index: &TicketIndex) -> impl ExactSizeIterator<Item = &Row> {
+    index.unassigned()
 }
 
 impl TriageState {
@@ -34,7 +31,7 @@ impl TriageState {
 
     /// After the queue changed (a ticket was assigned and left it).
     pub fn clamp(&mut self, index: &TicketIndex) {
-        let len = unassigned(index).count();
+        let len = unassigned(index).len();
         self.selected = self.selected.min(len.saturating_sub(1));
         self.marked.retain(|id| index.get(*id).is_some_and(|r| r.assignee.is_none()));
     }
@@ -52,19 +49,13 @@ impl TriageState {
 
 impl App {
     /// Open tickets per assignee.
-    pub fn open_loads(&self) -> HashMap<Uuid, usize> {
-        let mut loads = HashMap::new();
-        for row in self.index.rows().iter().filter(|r| r.is_open()) {
-            if let Some(id) = row.assignee_id() {
-                *loads.entry(id).or_insert(0) += 1;
-            }
-        }
-        loads
+    pub fn open_loads(&self) -> &HashMap<Uuid, usize> {
+        self.index.loads()
     }
 
     pub(super) fn triage_act(&mut self, action: Action) -> Vec<Effect> {
         let height = self.list_height();
-        let len = unassigned(&self.index).count();
+        let len = unassigned(&self.index).len();
         let Some(Screen::Triage(triage)) = self.screens.last_mut() else {
             return Vec::new();
         };
@@ -136,7 +127,7 @@ impl App {
         if targets.is_empty() {
             return Vec::new();
         }
-        let loads = self.open_loads();
+        let loads = self.open_loads().clone();
         let mut agents: Vec<(usize, String, Uuid)> = self
             .users
             .iter()

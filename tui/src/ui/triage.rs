@@ -17,7 +17,7 @@ pub fn render(app: &App, state: &TriageState, area: Rect, buf: &mut Buffer) {
     let [left, right] =
         Layout::horizontal([Constraint::Min(40), Constraint::Length(26)]).areas(area);
     let [title, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(left);
-    let total = unassigned(&app.index).count();
+    let total = unassigned(&app.index).len();
     let marked = if state.marked.is_empty() {
         String::new()
     } else {
