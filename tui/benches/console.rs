@@ -105,9 +105,21 @@ async fn bench() {
         "",
     ));
     table.push(row("  baseline: read + index the replica", read, ""));
-    table.push(row("    of which: open the replica", median(&mut opens), ""));
-    table.push(row("    of which: Replica::tickets()", median(&mut reads), ""));
-    table.push(row("    of which: build the index", median(&mut indexes), ""));
+    table.push(row(
+        "    of which: open the replica",
+        median(&mut opens),
+        "",
+    ));
+    table.push(row(
+        "    of which: Replica::tickets()",
+        median(&mut reads),
+        "",
+    ));
+    table.push(row(
+        "    of which: build the index",
+        median(&mut indexes),
+        "",
+    ));
 
     // 2. Frame render.
     let replica = Replica::open(&replica_dir).unwrap();
@@ -152,7 +164,12 @@ async fn bench() {
 
     // 3. Search per keystroke.
     let query = "refund not rec";
-    let subjects: Vec<String> = app.index.rows().iter().map(|r| r.subject.to_lowercase()).collect();
+    let subjects: Vec<String> = app
+        .index
+        .rows()
+        .iter()
+        .map(|r| r.subject.to_lowercase())
+        .collect();
     let mut scans = Vec::new();
     for _ in 0..20 {
         let started = Instant::now();
@@ -181,7 +198,10 @@ async fn bench() {
         "",
     ));
 
-    println!("\nConsole with {n} tickets (admin view), {} cores", std::thread::available_parallelism().map_or(1, |n| n.get()));
+    println!(
+        "\nConsole with {n} tickets (admin view), {} cores",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
     println!("{:<48} {:>10} {:>8}  goal", "what", "time", "ratio");
     let baselines = [read, empty.1, median(&mut scans)];
     for (what, took, goal) in table {
@@ -195,7 +215,11 @@ async fn bench() {
             took
         };
         let ratio = took.as_secs_f64() / base.as_secs_f64().max(1e-9);
-        println!("{what:<48} {:>8.2}ms {:>7.1}×  {goal}", took.as_secs_f64() * 1e3, ratio);
+        println!(
+            "{what:<48} {:>8.2}ms {:>7.1}×  {goal}",
+            took.as_secs_f64() * 1e3,
+            ratio
+        );
     }
 }
 
@@ -306,7 +330,14 @@ async fn start_console(data_dir: &Path, session: &SavedSession) -> (Duration, Du
         OffsetDateTime::now_utc(),
     );
     let terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    let mut console = Console::new(app, terminal, Some(account), data_dir.to_path_buf(), channel, false);
+    let mut console = Console::new(
+        app,
+        terminal,
+        Some(account),
+        data_dir.to_path_buf(),
+        channel,
+        false,
+    );
     console.draw().unwrap();
     let first = started.elapsed();
     let (_keys, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -318,7 +349,10 @@ async fn start_console(data_dir: &Path, session: &SavedSession) -> (Duration, Du
     console.draw().unwrap();
     let full = started.elapsed();
     assert!(!console.app.list.visible.is_empty());
-    assert!(console.terminal.backend().to_string().contains("urgent"), "rows are drawn");
+    assert!(
+        console.terminal.backend().to_string().contains("urgent"),
+        "rows are drawn"
+    );
     if let Some(account) = console.account.take() {
         account.stop().await;
     }

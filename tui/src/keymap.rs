@@ -506,7 +506,9 @@ impl Default for Keymap {
 impl Keymap {
     /// The defaults with the config file's `[keys]` applied: each named
     /// action gets exactly the given keys, in every screen that binds it.
-    pub fn with_overrides(overrides: &BTreeMap<String, Vec<String>>) -> Result<Keymap, KeymapError> {
+    pub fn with_overrides(
+        overrides: &BTreeMap<String, Vec<String>>,
+    ) -> Result<Keymap, KeymapError> {
         let mut keymap = Keymap::default();
         for (name, keys) in overrides {
             let action: Action = name.parse()?;
@@ -600,12 +602,16 @@ mod tests {
     #[test]
     fn the_defaults_are_tui_md() {
         let keymap = Keymap::default();
-        let list = |c: char| keymap.action(Context::List, &press(KeyCode::Char(c), KeyModifiers::NONE));
+        let list =
+            |c: char| keymap.action(Context::List, &press(KeyCode::Char(c), KeyModifiers::NONE));
         assert_eq!(list('j'), Some(Action::Down));
         assert_eq!(list('k'), Some(Action::Up));
         assert_eq!(list('g'), Some(Action::Top));
         assert_eq!(
-            keymap.action(Context::List, &press(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            keymap.action(
+                Context::List,
+                &press(KeyCode::Char('G'), KeyModifiers::SHIFT)
+            ),
             Some(Action::Bottom),
             "terminals send G with shift"
         );
@@ -627,23 +633,35 @@ mod tests {
             Some(Action::Open)
         );
         let compose = |code, mods| keymap.action(Context::Compose, &press(code, mods));
-        assert_eq!(compose(KeyCode::Char('s'), KeyModifiers::CONTROL), Some(Action::Save));
+        assert_eq!(
+            compose(KeyCode::Char('s'), KeyModifiers::CONTROL),
+            Some(Action::Save)
+        );
         assert_eq!(
             compose(KeyCode::Char('t'), KeyModifiers::CONTROL),
             Some(Action::ToggleInternal)
         );
-        assert_eq!(compose(KeyCode::Esc, KeyModifiers::NONE), Some(Action::Back));
+        assert_eq!(
+            compose(KeyCode::Esc, KeyModifiers::NONE),
+            Some(Action::Back)
+        );
         assert_eq!(
             compose(KeyCode::Char('s'), KeyModifiers::NONE),
             None,
             "plain letters are text in the editor"
         );
         assert_eq!(
-            keymap.action(Context::Triage, &press(KeyCode::Char('A'), KeyModifiers::SHIFT)),
+            keymap.action(
+                Context::Triage,
+                &press(KeyCode::Char('A'), KeyModifiers::SHIFT)
+            ),
             Some(Action::AssignByLoad)
         );
         assert_eq!(
-            keymap.action(Context::Conflicts, &press(KeyCode::Char('d'), KeyModifiers::NONE)),
+            keymap.action(
+                Context::Conflicts,
+                &press(KeyCode::Char('d'), KeyModifiers::NONE)
+            ),
             Some(Action::Dismiss)
         );
     }
@@ -651,7 +669,12 @@ mod tests {
     #[test]
     fn ctrl_c_always_quits_and_releases_mean_nothing() {
         let keymap = Keymap::default();
-        for context in [Context::List, Context::Compose, Context::Login, Context::Picker] {
+        for context in [
+            Context::List,
+            Context::Compose,
+            Context::Login,
+            Context::Picker,
+        ] {
             assert_eq!(
                 keymap.action(context, &press(KeyCode::Char('c'), KeyModifiers::CONTROL)),
                 Some(Action::Quit)
@@ -689,7 +712,10 @@ mod tests {
     fn config_overrides_rebind_an_action_everywhere() {
         let overrides = BTreeMap::from([
             ("status".to_string(), vec!["S".to_string()]),
-            ("move_down".to_string(), vec!["ctrl-n".to_string(), "j".to_string()]),
+            (
+                "move_down".to_string(),
+                vec!["ctrl-n".to_string(), "j".to_string()],
+            ),
             ("view_2".to_string(), vec!["w".to_string()]),
         ]);
         let keymap = Keymap::with_overrides(&overrides).ok();
@@ -713,9 +739,15 @@ mod tests {
             key(Context::List, KeyCode::Char('w'), KeyModifiers::NONE),
             Some(Action::View(2))
         );
-        assert_eq!(key(Context::List, KeyCode::Char('2'), KeyModifiers::NONE), None);
+        assert_eq!(
+            key(Context::List, KeyCode::Char('2'), KeyModifiers::NONE),
+            None
+        );
         let help = keymap.help(Context::List);
-        assert!(help.contains(&("S".to_string(), Action::Status)), "{help:?}");
+        assert!(
+            help.contains(&("S".to_string(), Action::Status)),
+            "{help:?}"
+        );
     }
 
     #[test]
@@ -737,15 +769,29 @@ mod tests {
             load("status", &[]).as_deref(),
             Some("[keys] gives \"status\" no key")
         );
-        assert_eq!(load("view_10", &["x"]).as_deref().map(|e| e.contains("view_10")), Some(true));
+        assert_eq!(
+            load("view_10", &["x"])
+                .as_deref()
+                .map(|e| e.contains("view_10")),
+            Some(true)
+        );
     }
 
     #[test]
     fn help_rows_group_keys_by_action() {
         let help = Keymap::default().help(Context::List);
         assert!(help.contains(&("k/↑".to_string(), Action::Up)), "{help:?}");
-        assert!(help.contains(&("1–9".to_string(), Action::View(0))), "{help:?}");
-        for name in ["status", "move_down", "view_3", "assign_by_load", "toggle_internal"] {
+        assert!(
+            help.contains(&("1–9".to_string(), Action::View(0))),
+            "{help:?}"
+        );
+        for name in [
+            "status",
+            "move_down",
+            "view_3",
+            "assign_by_load",
+            "toggle_internal",
+        ] {
             let action: Action = name.parse().unwrap_or(Action::Quit);
             assert_eq!(action.name(), name);
         }

@@ -19,7 +19,8 @@ use anyhow::Context as _;
 use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
 use desk_sync::{
     client::{
-        ClientError, Engine, EngineHandle, HttpRemote, RemoteError, Replica, SpawnedEngine, SyncStatus,
+        ClientError, Engine, EngineHandle, HttpRemote, RemoteError, Replica, SpawnedEngine,
+        SyncStatus,
     },
     model::User,
 };
@@ -384,17 +385,18 @@ where
                 let remote = Arc::clone(&account.remote);
                 let sender = self.sender.clone();
                 tokio::spawn(async move {
-                    let history = match tokio::time::timeout(HISTORY_TIMEOUT, remote.history(id)).await {
-                        Ok(Ok(events)) => Ok(events),
-                        Ok(Err(RemoteError::Server { status: 404, .. })) => {
-                            Err("the server does not have this ticket yet".to_string())
-                        }
-                        Ok(Err(e)) if e.is_retryable() => {
-                            Err("offline; history comes from the server".to_string())
-                        }
-                        Ok(Err(e)) => Err(e.to_string()),
-                        Err(_) => Err("the server is slow to answer".to_string()),
-                    };
+                    let history =
+                        match tokio::time::timeout(HISTORY_TIMEOUT, remote.history(id)).await {
+                            Ok(Ok(events)) => Ok(events),
+                            Ok(Err(RemoteError::Server { status: 404, .. })) => {
+                                Err("the server does not have this ticket yet".to_string())
+                            }
+                            Ok(Err(e)) if e.is_retryable() => {
+                                Err("offline; history comes from the server".to_string())
+                            }
+                            Ok(Err(e)) => Err(e.to_string()),
+                            Err(_) => Err("the server is slow to answer".to_string()),
+                        };
                     let _ = sender.send(Msg::App(Event::History(id, history)));
                 });
             }

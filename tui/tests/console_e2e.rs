@@ -74,7 +74,14 @@ impl Desk {
             OffsetDateTime::now_utc(),
         );
         let terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
-        let console = Console::new(app, terminal, Some(account), dir.to_path_buf(), channel, false);
+        let console = Console::new(
+            app,
+            terminal,
+            Some(account),
+            dir.to_path_buf(),
+            channel,
+            false,
+        );
         let (keys, rx) = tokio::sync::mpsc::unbounded_channel();
         Desk {
             console,
@@ -198,7 +205,11 @@ async fn agents_and_admins_work_online_then_offline_then_everything_syncs() {
     bob.until_synced().await;
     bob.until("bob's tickets are listed", |app| !app.index.is_empty())
         .await;
-    assert!(bob.screen().contains("bob@example.com (agent)"), "{}", bob.screen());
+    assert!(
+        bob.screen().contains("bob@example.com (agent)"),
+        "{}",
+        bob.screen()
+    );
     bob.press(&["2"]); // the Open view
     assert!(!bob.app().list.visible.is_empty(), "bob has open tickets");
     let ticket = bob.selected();
@@ -209,9 +220,12 @@ async fn agents_and_admins_work_online_then_offline_then_everything_syncs() {
     assert_eq!(row.status, Status::InProgress, "shown at once");
     assert!(row.pending > 0, "marked pending until confirmed");
     bob.press(&["1"]); // Mine, where in-progress tickets are
-    let at = bob.app().list.visible.iter().position(|&i| {
-        bob.app().index.rows()[i as usize].id == ticket
-    });
+    let at = bob
+        .app()
+        .list
+        .visible
+        .iter()
+        .position(|&i| bob.app().index.rows()[i as usize].id == ticket);
     assert!(at.is_some(), "the ticket is in Mine");
     for _ in 0..at.unwrap() {
         bob.press(&["j"]);
@@ -230,7 +244,10 @@ async fn agents_and_admins_work_online_then_offline_then_everything_syncs() {
         .iter()
         .map(|c| c["body"].as_str().unwrap())
         .collect();
-    assert!(bodies.contains(&"On it: reproduced on Android 14."), "{bodies:?}");
+    assert!(
+        bodies.contains(&"On it: reproduced on Android 14."),
+        "{bodies:?}"
+    );
     bob.until("the confirmed comment shows in the detail", |app| {
         matches!(app.screen(), Screen::Detail(d) if d.ticket.as_ref().is_some_and(|t| t.pending == 0 && t.detail.comments.iter().any(|c| c.body.starts_with("On it"))))
     })
@@ -251,7 +268,13 @@ async fn agents_and_admins_work_online_then_offline_then_everything_syncs() {
     assert!(carol.screen().contains("Dave Osei"), "{}", carol.screen());
     carol.press(&["enter"]);
     assert!(
-        carol.app().index.get(unassigned).unwrap().assignee.is_some(),
+        carol
+            .app()
+            .index
+            .get(unassigned)
+            .unwrap()
+            .assignee
+            .is_some(),
         "assigned at once"
     );
     carol.until_synced().await;
@@ -279,14 +302,18 @@ async fn agents_and_admins_work_online_then_offline_then_everything_syncs() {
         }
         other => panic!("a picker, not {other:?}"),
     };
-    let at = items.iter().position(|l| *l == new_priority.as_str()).unwrap();
+    let at = items
+        .iter()
+        .position(|l| *l == new_priority.as_str())
+        .unwrap();
     for _ in 0..at {
         bob.press(&["down"]);
     }
     bob.press(&["enter", "c"]);
     bob.type_text("Written offline.");
     bob.press(&["ctrl-s"]);
-    bob.until("two edits queued", |app| app.sync.pending == 2).await;
+    bob.until("two edits queued", |app| app.sync.pending == 2)
+        .await;
     assert_eq!(bob.app().index.get(ticket).unwrap().priority, new_priority);
     bob.close().await;
 
@@ -301,15 +328,21 @@ async fn agents_and_admins_work_online_then_offline_then_everything_syncs() {
     })
     .await;
     let row = bob.app().index.get(ticket).unwrap();
-    assert_eq!(row.priority, new_priority, "the offline edit is still there");
+    assert_eq!(
+        row.priority, new_priority,
+        "the offline edit is still there"
+    );
     assert!(row.pending > 0);
     bob.press(&["n"]);
     bob.type_text("Printer on fire");
     bob.press(&["ctrl-s"]);
-    bob.until("three edits queued", |app| app.sync.pending == 3).await;
+    bob.until("three edits queued", |app| app.sync.pending == 3)
+        .await;
 
     // --- The server is back (same address): everything syncs.
-    let server = Server::start(server_settings(&server_dir, addr)).await.unwrap();
+    let server = Server::start(server_settings(&server_dir, addr))
+        .await
+        .unwrap();
     bob.press(&["r"]);
     bob.until_synced().await;
     let on_server = server_ticket(&url, &admin, ticket).await;

@@ -69,7 +69,10 @@ impl App {
                 let body = body.to_string();
                 self.back();
                 let what = if internal { "Internal note" } else { "Comment" };
-                self.say(Level::Info, &format!("{what} saved; it syncs in the background."));
+                self.say(
+                    Level::Info,
+                    &format!("{what} saved; it syncs in the background."),
+                );
                 return self.edit(Edit::Comment {
                     ticket,
                     body,

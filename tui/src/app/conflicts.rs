@@ -101,7 +101,9 @@ impl App {
                 }
                 (Edit::Status { ticket, to: *to }, TicketAction::Edit)
             }
-            OpKind::SetPriority { to, .. } => (Edit::Priority { ticket, to: *to }, TicketAction::Edit),
+            OpKind::SetPriority { to, .. } => {
+                (Edit::Priority { ticket, to: *to }, TicketAction::Edit)
+            }
             OpKind::Assign { to, .. } => (Edit::Assign { ticket, to: *to }, TicketAction::Assign),
             OpKind::Comment { body, internal, .. } => (
                 Edit::Comment {
@@ -127,7 +129,10 @@ impl App {
         }
         let mut effects = self.dismiss(entry);
         effects.extend(self.edit(edit));
-        self.say(Level::Info, "Re-applied over theirs; it syncs in the background.");
+        self.say(
+            Level::Info,
+            "Re-applied over theirs; it syncs in the background.",
+        );
         effects
     }
 

@@ -90,7 +90,8 @@ impl App {
             }
             Action::Conflicts => {
                 if !matches!(self.screen(), Screen::Conflicts(_)) {
-                    self.screens.push(Screen::Conflicts(ConflictsState::default()));
+                    self.screens
+                        .push(Screen::Conflicts(ConflictsState::default()));
                 }
                 return Some(vec![Effect::LoadConflicts]);
             }
@@ -168,7 +169,10 @@ impl App {
             }
             None => {
                 // From the list: the link is in the ticket, read it first.
-                self.say(Level::Info, "Open the ticket (enter), then y copies its embed link.");
+                self.say(
+                    Level::Info,
+                    "Open the ticket (enter), then y copies its embed link.",
+                );
                 Vec::new()
             }
         }
@@ -178,7 +182,9 @@ impl App {
     /// rules? `Err` says why not, in the server's words.
     pub(super) fn authorize(&self, id: Uuid, action: TicketAction) -> Result<(), String> {
         let me = self.me.as_ref().ok_or("Sign in first.")?;
-        let ticket = self.ticket_for_rules(id).ok_or("That ticket is no longer in your view.")?;
+        let ticket = self
+            .ticket_for_rules(id)
+            .ok_or("That ticket is no longer in your view.")?;
         policy::authorize(&me.actor(), &ticket, action).map_err(|e| sentence(&e.to_string()))
     }
 
@@ -207,7 +213,10 @@ impl App {
 /// "customers cannot change tickets" → "Customers cannot change tickets."
 fn sentence(text: &str) -> String {
     let mut chars = text.chars();
-    let mut out: String = chars.next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
     out.push_str(chars.as_str());
     if !out.ends_with('.') {
         out.push('.');

@@ -80,7 +80,13 @@ impl Row {
 
     /// The list's order: most urgent first, then most recently updated;
     /// the id breaks ties so the order is total and stable.
-    fn order_key(&self) -> (std::cmp::Reverse<Priority>, std::cmp::Reverse<OffsetDateTime>, Uuid) {
+    fn order_key(
+        &self,
+    ) -> (
+        std::cmp::Reverse<Priority>,
+        std::cmp::Reverse<OffsetDateTime>,
+        Uuid,
+    ) {
         (
             std::cmp::Reverse(self.priority),
             std::cmp::Reverse(self.updated_at),
@@ -221,7 +227,11 @@ mod tests {
         let last = index.rows()[index.len() - 1].id;
         index.edit(last, |r| r.priority = Priority::Urgent);
         assert_eq!(index.get(last).map(|r| r.priority), Some(Priority::Urgent));
-        assert_eq!(index.position(last), Some(0), "most urgent and newest comes first");
+        assert_eq!(
+            index.position(last),
+            Some(0),
+            "most urgent and newest comes first"
+        );
         for (i, row) in index.rows().iter().enumerate() {
             assert_eq!(index.position(row.id), Some(i));
         }

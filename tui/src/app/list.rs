@@ -143,7 +143,11 @@ impl ListState {
 
     pub fn type_key(&mut self, key: KeyEvent, index: &TicketIndex) {
         match key.code {
-            KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
+            KeyCode::Char(c)
+                if !key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
                 self.query.push(c);
             }
             KeyCode::Backspace => {

@@ -80,9 +80,13 @@ impl App {
                 let server = LoginState::value(&form.server);
                 let email = LoginState::value(&form.email);
                 let password = form.password.lines().join("");
-                let missing = [("server", &server), ("email", &email), ("password", &password)]
-                    .iter()
-                    .position(|(_, v)| v.is_empty());
+                let missing = [
+                    ("server", &server),
+                    ("email", &email),
+                    ("password", &password),
+                ]
+                .iter()
+                .position(|(_, v)| v.is_empty());
                 if let Some(at) = missing {
                     form.focus = at;
                     form.error = Some("Fill in every field.".into());

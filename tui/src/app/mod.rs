@@ -477,8 +477,7 @@ impl App {
     fn type_key(&mut self, context: Context, key: KeyEvent) -> Vec<Effect> {
         match context {
             Context::Search => {
-                self.list
-                    .type_key(key, &self.index);
+                self.list.type_key(key, &self.index);
                 self.list.scroll_into_view(self.list_height());
             }
             Context::Picker => {

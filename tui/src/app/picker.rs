@@ -65,7 +65,10 @@ impl Picker {
     /// The statuses the ticket may move to from where it is.
     pub fn status(app: &App, ticket: Uuid) -> Result<Picker, String> {
         app.authorize(ticket, TicketAction::Edit)?;
-        let row = app.index.get(ticket).ok_or("That ticket is no longer in your view.")?;
+        let row = app
+            .index
+            .get(ticket)
+            .ok_or("That ticket is no longer in your view.")?;
         let items = row
             .status
             .allowed_next()
@@ -85,7 +88,10 @@ impl Picker {
 
     pub fn priority(app: &App, ticket: Uuid) -> Result<Picker, String> {
         app.authorize(ticket, TicketAction::Edit)?;
-        let row = app.index.get(ticket).ok_or("That ticket is no longer in your view.")?;
+        let row = app
+            .index
+            .get(ticket)
+            .ok_or("That ticket is no longer in your view.")?;
         let items = Priority::ALL
             .iter()
             .rev()
@@ -121,12 +127,19 @@ impl Picker {
                 label: u.name.clone(),
                 hint: format!(
                     "{load} open{}",
-                    if u.role == Role::Admin { " · admin" } else { "" }
+                    if u.role == Role::Admin {
+                        " · admin"
+                    } else {
+                        ""
+                    }
                 ),
                 value: PickValue::Assignee(Some(u.id)),
             })
             .collect();
-        if tickets.iter().any(|&t| app.index.get(t).is_some_and(|r| r.assignee.is_some())) {
+        if tickets
+            .iter()
+            .any(|&t| app.index.get(t).is_some_and(|r| r.assignee.is_some()))
+        {
             items.push(PickItem {
                 label: "Unassigned".into(),
                 hint: "back to triage".into(),
@@ -141,7 +154,9 @@ impl Picker {
     }
 
     pub fn selected_item(&self) -> Option<&PickItem> {
-        self.matches.get(self.selected).and_then(|&i| self.items.get(i))
+        self.matches
+            .get(self.selected)
+            .and_then(|&i| self.items.get(i))
     }
 
     pub fn type_key(&mut self, key: KeyEvent) {
@@ -149,7 +164,11 @@ impl Picker {
             return;
         }
         match key.code {
-            KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
+            KeyCode::Char(c)
+                if !key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
                 self.filter.push(c);
             }
             KeyCode::Backspace => {

@@ -33,7 +33,8 @@ impl TriageState {
     pub fn clamp(&mut self, index: &TicketIndex) {
         let len = unassigned(index).len();
         self.selected = self.selected.min(len.saturating_sub(1));
-        self.marked.retain(|id| index.get(*id).is_some_and(|r| r.assignee.is_none()));
+        self.marked
+            .retain(|id| index.get(*id).is_some_and(|r| r.assignee.is_none()));
     }
 
     fn move_to(&mut self, at: usize, len: usize, height: usize) {

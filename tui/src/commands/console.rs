@@ -55,7 +55,14 @@ pub async fn open(
         tokio::sync::mpsc::UnboundedReceiver<Msg>,
     ),
 ) -> anyhow::Result<ExitCode> {
-    let terminal = ratatui::try_init()?;
+    let terminal = match ratatui::try_init() {
+        Ok(terminal) => terminal,
+        Err(e) => {
+            // Half set up (raw mode on, no screen) is worse than none.
+            ratatui::restore();
+            return Err(anyhow::anyhow!("cannot take over the terminal: {e}"));
+        }
+    };
     let mut console = Console::new(
         app,
         terminal,

@@ -21,7 +21,9 @@ pub fn render(app: &App, detail: &DetailState, area: Rect, buf: &mut Buffer) {
     };
     let t = &local.detail.ticket;
     let mut lines: Vec<Line<'static>> = Vec::new();
-    let number = t.number.map_or_else(|| "new".to_string(), |n| format!("#{n}"));
+    let number = t
+        .number
+        .map_or_else(|| "new".to_string(), |n| format!("#{n}"));
     lines.push(Line::from(vec![
         Span::styled(format!("{number}  "), theme.dim()),
         Span::styled(t.subject.clone(), theme.title()),
@@ -29,7 +31,10 @@ pub fn render(app: &App, detail: &DetailState, area: Rect, buf: &mut Buffer) {
     let mut fields = vec![
         Span::styled(t.status.label().to_string(), theme.status(t.status)),
         Span::styled(" · ", theme.dim()),
-        Span::styled(format!("{} priority", t.priority), theme.priority(t.priority)),
+        Span::styled(
+            format!("{} priority", t.priority),
+            theme.priority(t.priority),
+        ),
         Span::styled(" · ", theme.dim()),
         Span::raw(format!("from {}", t.requester.name)),
         Span::styled(" · ", theme.dim()),
@@ -55,7 +60,10 @@ pub fn render(app: &App, detail: &DetailState, area: Rect, buf: &mut Buffer) {
         theme.dim(),
     )];
     if !t.tags.is_empty() {
-        meta.push(Span::styled(format!(" · tags: {}", t.tags.join(", ")), theme.dim()));
+        meta.push(Span::styled(
+            format!(" · tags: {}", t.tags.join(", ")),
+            theme.dim(),
+        ));
     }
     lines.push(Line::from(meta));
     lines.push(Line::default());

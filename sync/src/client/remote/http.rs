@@ -164,9 +164,7 @@ impl HttpRemote {
     /// fetches history when a ticket is opened and the server is there.
     pub async fn history(&self, ticket: Uuid) -> Result<Vec<HistoryEvent>, RemoteError> {
         let url = self.url(&format!("/api/v1/tickets/{ticket}/history"));
-        let response = self
-            .send(|c| c.get(&url).timeout(CONNECT_TIMEOUT))
-            .await?;
+        let response = self.send(|c| c.get(&url).timeout(CONNECT_TIMEOUT)).await?;
         json(response).await
     }
 
