@@ -7,7 +7,7 @@
 //!
 //! [keys]              # action = a key or a list of keys
 //! save = "ctrl-s"
-//! down = ["j", "down"]
+//! move_down = ["j", "down"]
 //!
 //! [theme]
 //! color = true        # NO_COLOR (set and not empty) turns it off

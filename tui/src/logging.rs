@@ -8,7 +8,7 @@ use tracing_subscriber::EnvFilter;
 /// `info,desk_sync=debug`; `RUST_LOG` wins when set).
 pub fn to_file(path: &Path, level: &str) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        crate::runtime::private_dir(dir)?;
     }
     let file = OpenOptions::new().create(true).append(true).open(path)?;
     let filter = EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new(level))?;

@@ -49,6 +49,9 @@ pub struct Account {
     pub remote: Arc<HttpRemote>,
     engine: SpawnedEngine,
     writes: mpsc::UnboundedSender<Write>,
+    /// The writer: awaited on stop, so every edit the console accepted
+    /// reaches the replica before the process ends.
+    writer: tokio::task::JoinHandle<()>,
 }
 
 /// A job for the writer task.
@@ -71,8 +74,7 @@ impl Account {
         let dir = session.replica_dir(data_dir);
         let identity = session.sync_user();
         let replica = tokio::task::spawn_blocking(move || -> anyhow::Result<Replica> {
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
+            private_dir(&dir)?;
             let replica = Replica::open(&dir).map_err(|e| match e {
                 ClientError::Store(_) => anyhow::anyhow!(
                     "cannot open the replica in {}: is another `desk` running for this account? ({e})",
@@ -88,7 +90,7 @@ impl Account {
         let remote = Arc::new(remote);
         let engine = Engine::new(Arc::clone(&replica), Arc::clone(&remote)).spawn();
         let (writes, queue) = mpsc::unbounded_channel();
-        tokio::spawn(writer(
+        let writer = tokio::spawn(writer(
             Arc::clone(&replica),
             engine.handle().clone(),
             queue,
@@ -100,6 +102,7 @@ impl Account {
             remote,
             engine,
             writes,
+            writer,
         })
     }
 
@@ -110,8 +113,17 @@ impl Account {
     /// Stops the engine (queued edits stay in the replica), giving a
     /// bootstrap in flight a moment to reach a safe point.
     pub async fn stop(self) {
-        let Account { engine, writes, .. } = self;
+        let Account {
+            engine,
+            writes,
+            writer,
+            ..
+        } = self;
+        // Closing the queue lets the writer finish what it holds, then end.
         drop(writes);
+        if writer.await.is_err() {
+            tracing::error!("the edit writer failed while stopping");
+        }
         if tokio::time::timeout(Duration::from_secs(3), engine.shutdown())
             .await
             .is_err()
@@ -128,6 +140,8 @@ pub enum Msg {
     App(Event),
     /// A full read of the replica finished.
     Loaded(Loaded),
+    /// A full read of the replica failed (said in the log and a notice).
+    LoadFailed(String),
     /// A sign-in from the login form succeeded.
     SignedIn {
         server: String,
@@ -319,6 +333,14 @@ where
                 }
                 Some(Event::Loaded(loaded))
             }
+            Msg::LoadFailed(why) => {
+                self.reloading = false;
+                Some(Event::Notice(Notice {
+                    text: format!("Cannot read the replica: {why}"),
+                    level: Level::Error,
+                    until: OffsetDateTime::now_utc() + time::Duration::seconds(10),
+                }))
+            }
             Msg::SignedIn {
                 server,
                 session,
@@ -478,7 +500,7 @@ where
                 }),
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read the replica");
-                    Msg::App(Event::EditFailed(format!("cannot read the replica: {e}")))
+                    Msg::LoadFailed(e.to_string())
                 }
             };
             let _ = sender.send(msg);
@@ -508,6 +530,18 @@ impl Account {
     fn remote_url(&self) -> String {
         self.remote.base_url().to_string()
     }
+}
+
+/// Creates `dir` and any missing parents readable by this user only: the
+/// replica holds tickets and internal notes.
+pub fn private_dir(dir: &Path) -> anyhow::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))
 }
 
 fn run_editor(text: &str) -> Result<String, String> {

@@ -228,7 +228,13 @@ impl SessionFile {
                     );
                     return;
                 }
-                Ok(_) => {}
+                // Signed out meanwhile (`desk logout`): a rotation must not
+                // sign the person back in.
+                Ok(None) => {
+                    tracing::info!("the session was removed; rotated tokens not saved");
+                    return;
+                }
+                Ok(Some(_)) => {}
                 // Damaged or unreadable: replacing it is the cure.
                 Err(e) => tracing::warn!(error = %e, "replacing an unreadable session file"),
             }

@@ -372,3 +372,62 @@ async fn agents_and_admins_work_online_then_offline_then_everything_syncs() {
     bob.close().await;
     server.shutdown().await;
 }
+
+/// Quitting right after saving loses nothing: the writer drains its queue
+/// before the console lets go of the replica.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quitting_right_after_saving_keeps_every_edit() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Server::start(server_settings(
+        &root.path().join("server"),
+        "127.0.0.1:0".parse().unwrap(),
+    ))
+    .await
+    .unwrap();
+    seed::seed_demo(server.store(), 5).await.unwrap();
+    let url = server.url().to_string();
+    let dir = root.path().join("bob");
+    let mut bob = Desk::sign_in(&url, "bob@example.com", "bob123", &dir).await;
+    bob.until_synced().await;
+    bob.close().await;
+    // Offline, the engine stops at once on the way out: nothing else gives
+    // the writer time.
+    server.shutdown().await;
+
+    // The console in a runtime of its own, dropped at the end like `desk`'s
+    // is when `main` returns: tasks still running then are cancelled.
+    let console_dir = dir.clone();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mut bob = Desk::from_saved_session(&console_dir).await;
+            bob.until("loaded", |app| app.loaded).await;
+            for i in 0..8 {
+                bob.press(&["n"]);
+                bob.type_text(&format!("Quit test {i}"));
+                bob.press(&["ctrl-s"]);
+            }
+            bob.press(&["q"]);
+            assert!(bob.app().quit);
+            bob.close().await; // what `desk` does on the way out
+        });
+        drop(runtime);
+    })
+    .join()
+    .unwrap();
+
+    let mut bob = Desk::from_saved_session(&dir).await;
+    bob.until("the replica is read", |app| app.loaded).await;
+    let kept = bob
+        .app()
+        .index
+        .rows()
+        .iter()
+        .filter(|r| r.subject.starts_with("Quit test"))
+        .count();
+    assert_eq!(kept, 8, "every saved ticket is in the replica");
+    bob.close().await;
+}

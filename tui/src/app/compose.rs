@@ -66,6 +66,12 @@ impl App {
                     self.say(Level::Warn, "Write something first (esc cancels).");
                     return Vec::new();
                 }
+                // The model's own check, before the composer closes: a
+                // refused comment must not take the text with it.
+                if let Err(why) = desk_sync::model::validate::comment_body(body) {
+                    self.say(Level::Warn, &format!("Not saved: {why}."));
+                    return Vec::new();
+                }
                 let body = body.to_string();
                 self.back();
                 let what = if internal { "Internal note" } else { "Comment" };

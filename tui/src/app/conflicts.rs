@@ -127,8 +127,10 @@ impl App {
             self.say(Level::Warn, &why);
             return Vec::new();
         }
-        let mut effects = self.dismiss(entry);
-        effects.extend(self.edit(edit));
+        // Queued before the entry goes (one writer, in order): the inbox
+        // may hold the only copy of a comment's text.
+        let mut effects = self.edit(edit);
+        effects.extend(self.dismiss(entry));
         self.say(
             Level::Info,
             "Re-applied over theirs; it syncs in the background.",

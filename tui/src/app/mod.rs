@@ -381,6 +381,9 @@ impl App {
             }
             Event::Created(ticket) => {
                 let id = ticket.detail.ticket.id;
+                // A read of the replica that began before the create would
+                // not have it: keep the row through such a read.
+                self.edited.insert(id, self.edit_generation);
                 self.on_ticket(id, Some(*ticket));
                 self.list.select_id(id, &self.index, self.list_height());
                 self.say(
@@ -413,7 +416,11 @@ impl App {
             }
             Event::EditFailed(why) => {
                 self.say(Level::Error, &format!("Not saved: {why}"));
-                Vec::new()
+                // Undo the optimistic rows: the replica has the truth.
+                self.edit_generation += 1;
+                vec![Effect::Reload {
+                    generation: self.edit_generation,
+                }]
             }
             Event::EditorClosed {
                 ticket,
@@ -597,7 +604,9 @@ impl App {
 
     fn on_sync(&mut self, status: SyncStatus) -> Vec<Effect> {
         let mut effects = Vec::new();
-        if status.changes != self.sync.changes {
+        // A pull that only confirmed our own ops (the server found them
+        // already true) changes nothing but the pending marks.
+        if status.changes != self.sync.changes || status.pending < self.sync.pending {
             effects.push(Effect::Reload {
                 generation: self.edit_generation,
             });

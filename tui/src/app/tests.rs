@@ -1192,12 +1192,13 @@ fn the_inbox_reapplies_legal_edits_and_dismisses() {
     assert_eq!(
         effects,
         vec![
-            Effect::DismissConflict(legal.op.op_id),
             Effect::Edit(Edit::Status {
                 ticket: id(41),
                 to: Status::InProgress
             }),
-        ]
+            Effect::DismissConflict(legal.op.op_id),
+        ],
+        "queued before the entry goes"
     );
     assert_eq!(row(&app, id(41)).status, Status::InProgress);
     assert_eq!(app.conflicts, vec![illegal.clone()]);
