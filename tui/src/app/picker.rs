@@ -113,14 +113,7 @@ impl Picker {
     pub fn assign(app: &App, tickets: Vec<Uuid>) -> Result<Picker, String> {
         let first = *tickets.first().ok_or("Nothing to assign.")?;
         app.authorize(first, TicketAction::Assign)?;
-        let loads = app.open_loads();
-        let mut staff: Vec<_> = app
-            .users
-            .iter()
-            .filter(|u| u.active && u.role.is_staff())
-            .map(|u| (loads.get(&u.id).copied().unwrap_or(0), u))
-            .collect();
-        staff.sort_by(|(a, x), (b, y)| a.cmp(b).then_with(|| x.name.cmp(&y.name)));
+        let staff = app.staff_by_load();
         let mut items: Vec<PickItem> = staff
             .into_iter()
             .map(|(load, u)| PickItem {

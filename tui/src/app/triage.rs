@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use desk_sync::model::Role;
+use desk_sync::{model::Role, wire::sync::SyncUser};
 use uuid::Uuid;
 
 use super::{App, Edit, Effect, Level, Overlay, Picker, Row, Screen, TicketIndex};
@@ -52,6 +52,20 @@ impl App {
     /// Open tickets per assignee.
     pub fn open_loads(&self) -> &HashMap<Uuid, usize> {
         self.index.loads()
+    }
+
+    /// Active agents and admins with their open load, least loaded first
+    /// (then by name): whom a ticket can go to.
+    pub fn staff_by_load(&self) -> Vec<(usize, &SyncUser)> {
+        let loads = self.open_loads();
+        let mut staff: Vec<_> = self
+            .users
+            .iter()
+            .filter(|u| u.active && u.role.is_staff())
+            .map(|u| (loads.get(&u.id).copied().unwrap_or(0), u))
+            .collect();
+        staff.sort_by(|(a, x), (b, y)| a.cmp(b).then_with(|| x.name.cmp(&y.name)));
+        staff
     }
 
     pub(super) fn triage_act(&mut self, action: Action) -> Vec<Effect> {

@@ -49,14 +49,7 @@ pub fn render(app: &App, state: &TriageState, area: Rect, buf: &mut Buffer) {
         );
     }
 
-    let loads = app.open_loads();
-    let mut staff: Vec<_> = app
-        .users
-        .iter()
-        .filter(|u| u.active && u.role.is_staff())
-        .map(|u| (loads.get(&u.id).copied().unwrap_or(0), u))
-        .collect();
-    staff.sort_by(|(a, x), (b, y)| a.cmp(b).then_with(|| x.name.cmp(&y.name)));
+    let staff = app.staff_by_load();
     let mut lines = vec![Line::from(Span::styled("Agents · open", theme.title()))];
     for (load, user) in staff {
         let admin = if user.role == Role::Admin {
