@@ -144,6 +144,46 @@ impl TicketIndex {
         }
     }
 
+    /// Adds row `i` to the queue or to its assignee's load.
+    fn account(&mut self, i: usize) {
+        let row = &self.rows[i];
+        if !row.is_open() {
+            return;
+        }
+        match row.assignee_id() {
+            Some(who) => *self.loads.entry(who).or_insert(0) += 1,
+            None => {
+                let i = u32::try_from(i).unwrap_or(u32::MAX);
+                if let Err(at) = self.unassigned.binary_search(&i) {
+                    self.unassigned.insert(at, i);
+                }
+            }
+        }
+    }
+
+    /// Takes `old`, which stood at `i`, out of the queue or its load.
+    fn unaccount(&mut self, old: &Row, i: usize) {
+        if !old.is_open() {
+            return;
+        }
+        match old.assignee_id() {
+            Some(who) => {
+                if let Some(n) = self.loads.get_mut(&who) {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        self.loads.remove(&who);
+                    }
+                }
+            }
+            None => {
+                let i = u32::try_from(i).unwrap_or(u32::MAX);
+                if let Ok(at) = self.unassigned.binary_search(&i) {
+                    self.unassigned.remove(at);
+                }
+            }
+        }
+    }
+
     /// Open tickets nobody has, in list order.
     pub fn unassigned(&self) -> impl ExactSizeIterator<Item = &Row> + '_ {
         self.unassigned.iter().map(|&i| &self.rows[i as usize])
@@ -175,8 +215,18 @@ impl TicketIndex {
     }
 
     /// Puts one ticket's row in its place (or takes it out): after an edit
-    /// or when its detail was re-read. O(n) for the shift, no re-sort.
+    /// or when its detail was re-read. A row that keeps its place (a new
+    /// status, assignee or comment) is swapped in without touching the
+    /// others; one that moves costs a shift and a re-index, no re-sort.
     pub fn upsert(&mut self, row: Row) {
+        if let Some(i) = self.position(row.id)
+            && self.rows[i].order_key() == row.order_key()
+        {
+            let old = std::mem::replace(&mut self.rows[i], row);
+            self.unaccount(&old, i);
+            self.account(i);
+            return;
+        }
         self.remove(row.id);
         let key = row.order_key();
         let at = self.rows.partition_point(|r| r.order_key() < key);
@@ -257,5 +307,26 @@ mod tests {
         assert_eq!(hits("#42"), vec![42]);
         assert_eq!(hits("crash alice"), vec![42]);
         assert_eq!(hits("crash erin"), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn edits_in_place_keep_the_queue_and_loads_as_a_rebuild_would() {
+        let mut index = fixtures::index();
+        let rows: Vec<Uuid> = index.rows().iter().map(|r| r.id).collect();
+        let someone = UserRef {
+            id: Uuid::from_u128(77),
+            name: "Someone".into(),
+        };
+        for (n, id) in rows.iter().enumerate() {
+            index.edit(*id, |r| match n % 3 {
+                0 => r.assignee = None,
+                1 => r.assignee = Some(someone.clone()),
+                _ => r.status = Status::Closed,
+            });
+            let rebuilt = TicketIndex::new(index.rows().to_vec());
+            assert_eq!(index.unassigned, rebuilt.unassigned, "after edit {n}");
+            assert_eq!(index.loads, rebuilt.loads, "after edit {n}");
+            assert_eq!(index.at, rebuilt.at, "after edit {n}");
+        }
     }
 }

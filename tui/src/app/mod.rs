@@ -556,9 +556,17 @@ impl App {
     /// Queues an edit: the row changes at once and is marked pending; the
     /// replica's answer replaces it.
     fn edit(&mut self, edit: Edit) -> Vec<Effect> {
+        let selected = self.list.selected_id(&self.index);
+        let effects = self.edit_quietly(edit);
+        self.refresh_list_keeping(selected);
+        effects
+    }
+
+    /// [`Self::edit`] without refreshing the list: for a batch (assigning
+    /// many tickets), which refreshes once at the end.
+    fn edit_quietly(&mut self, edit: Edit) -> Vec<Effect> {
         self.edit_generation += 1;
         let generation = self.edit_generation;
-        let selected = self.list.selected_id(&self.index);
         let users = &self.users;
         if let Some(ticket) = edit.ticket() {
             self.edited.insert(ticket, generation);
@@ -581,7 +589,6 @@ impl App {
                     Edit::Comment { .. } | Edit::Create { .. } => {}
                 }
             });
-            self.refresh_list_keeping(selected);
         }
         vec![Effect::Edit(edit)]
     }
@@ -595,7 +602,7 @@ impl App {
     /// [`Self::refresh_list`] after the index changed under the list: the
     /// selection stays on `selected` (read before the change) if it is
     /// still shown, since rows move when their priority or time changes.
-    fn refresh_list_keeping(&mut self, selected: Option<Uuid>) {
+    pub(super) fn refresh_list_keeping(&mut self, selected: Option<Uuid>) {
         self.refresh_list();
         if let Some(id) = selected {
             self.list.select_id(id, &self.index, self.list_height());

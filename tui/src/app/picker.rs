@@ -235,12 +235,14 @@ impl App {
             }
             (PickerKind::Assign { tickets }, PickValue::Assignee(to)) => {
                 let mut effects = Vec::new();
+                let selected = self.list.selected_id(&self.index);
                 for &ticket in tickets {
                     let already = self.index.get(ticket).map(|r| r.assignee_id());
                     if already.is_some_and(|now| now != to) {
-                        effects.extend(self.edit(Edit::Assign { ticket, to }));
+                        effects.extend(self.edit_quietly(Edit::Assign { ticket, to }));
                     }
                 }
+                self.refresh_list_keeping(selected);
                 if let Some(Screen::Triage(t)) = self.screens.last_mut() {
                     t.marked.clear();
                     t.clamp(&self.index);

@@ -155,10 +155,11 @@ impl App {
         }
         let mut effects = Vec::new();
         let mut given: Vec<(String, usize)> = Vec::new();
+        let selected = self.list.selected_id(&self.index);
         for ticket in targets {
             agents.sort();
             let (load, name, id) = &mut agents[0];
-            effects.extend(self.edit(Edit::Assign {
+            effects.extend(self.edit_quietly(Edit::Assign {
                 ticket,
                 to: Some(*id),
             }));
@@ -168,6 +169,7 @@ impl App {
                 None => given.push((name.clone(), 1)),
             }
         }
+        self.refresh_list_keeping(selected);
         let total: usize = given.iter().map(|(_, n)| n).sum();
         let summary = given
             .iter()
