@@ -490,7 +490,7 @@ where
         let sender = self.sender.clone();
         tokio::task::spawn_blocking(move || {
             let read = replica
-                .tickets()
+                .summaries()
                 .and_then(|tickets| Ok((TicketIndex::from_tickets(&tickets), replica.users()?)));
             let msg = match read {
                 Ok((index, users)) => Msg::Loaded(Loaded {

@@ -6,7 +6,7 @@ use std::convert::Infallible;
 use serde::{Serialize, de::DeserializeOwned};
 use sled::transaction::{TransactionError, TransactionResult};
 
-use crate::client::ClientError;
+use crate::{client::ClientError, model::Comment, wire::TicketDetail};
 
 pub const META: &str = "meta";
 pub const PENDING: &str = "pending";
@@ -82,5 +82,28 @@ pub fn committed<T>(result: TransactionResult<T, Infallible>) -> Result<T, Clien
     result.map_err(|e| match e {
         TransactionError::Storage(e) => ClientError::Store(e),
         TransactionError::Abort(never) => match never {},
+    })
+}
+
+/// A stored ticket with its comments. `TicketDetail` flattens the ticket,
+/// and serde buffers every field of a flattened struct (comments included)
+/// before it builds anything; reading the ticket and the comments as two
+/// plain structs from the same bytes is several times faster.
+pub fn decode_detail(bytes: &[u8]) -> Result<TicketDetail, ClientError> {
+    #[derive(serde::Deserialize)]
+    struct Comments {
+        comments: Vec<Comment>,
+    }
+    Ok(TicketDetail {
+        ticket: serde_json::from_slice(bytes)?,
+        comments: serde_json::from_slice::<Comments>(bytes)?.comments,
+    })
+}
+
+/// A stored ticket without its comments (skipped, not built): for lists.
+pub fn decode_summary(bytes: &[u8]) -> Result<TicketDetail, ClientError> {
+    Ok(TicketDetail {
+        ticket: serde_json::from_slice(bytes)?,
+        comments: Vec::new(),
     })
 }

@@ -171,6 +171,40 @@ fn with_nothing_pending_the_view_is_the_base() {
 }
 
 #[test]
+fn summaries_are_the_view_without_the_servers_comments() {
+    let dir = tempfile::tempdir().unwrap();
+    let [ada, ..] = sample_users();
+    let replica = replica_for(&dir, &ada);
+    let id = ticket(1).ticket.id;
+    assert!(!ticket(1).comments.is_empty() || !ticket(2).comments.is_empty());
+    replica.set_status(id, Status::InProgress).unwrap();
+    let note = replica.comment(id, "queued here", false).unwrap();
+    replica
+        .create_ticket("New one", "details", Priority::Low, &[])
+        .unwrap();
+    let full = replica.tickets().unwrap();
+    let summaries = replica.summaries().unwrap();
+    assert_eq!(summaries.len(), full.len());
+    for (s, f) in summaries.iter().zip(&full) {
+        assert_eq!(s.detail.ticket, f.detail.ticket);
+        assert_eq!(s.pending, f.pending);
+        let queued: Vec<_> = f
+            .detail
+            .comments
+            .iter()
+            .filter(|c| c.id == note)
+            .cloned()
+            .collect();
+        assert_eq!(s.detail.comments, queued, "only the comment queued here");
+    }
+    assert_eq!(
+        view(&replica, 1).detail,
+        full[0].detail,
+        "one ticket reads the same"
+    );
+}
+
+#[test]
 fn every_op_kind_replays_into_the_view() {
     let dir = tempfile::tempdir().unwrap();
     let [ada, _, dee, _] = sample_users();
