@@ -356,8 +356,12 @@ where
         remote: HttpRemote,
     ) -> Event {
         let file = SessionFile::in_dir(&self.data_dir);
-        if let Err(e) = file.save(&session) {
-            tracing::warn!(error = %e, "cannot save the session");
+        // Two fsyncs: off the reactor that also draws.
+        let saving = (file.clone(), session.clone());
+        match tokio::task::spawn_blocking(move || saving.0.save(&saving.1)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot save the session"),
+            Err(e) => tracing::warn!(error = %e, "saving the session failed"),
         }
         let me = Me::from(&session.user);
         // The same account again (the session had ended): new tokens for

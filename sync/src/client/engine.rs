@@ -59,6 +59,21 @@ pub struct SyncStatus {
     pub changes: u64,
 }
 
+impl SyncStatus {
+    /// Before the first round: what an engine starts with, and what the
+    /// console shows until it hears from one.
+    pub fn starting() -> SyncStatus {
+        SyncStatus {
+            phase: SyncPhase::Starting,
+            pending: 0,
+            conflicts: 0,
+            last_synced: None,
+            last_error: None,
+            changes: 0,
+        }
+    }
+}
+
 /// What one round did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SyncReport {
@@ -137,14 +152,7 @@ impl<R: Remote> std::fmt::Debug for Engine<R> {
 
 impl<R: Remote> Engine<R> {
     pub fn new(replica: Arc<Replica>, remote: R) -> Engine<R> {
-        let (status, _) = watch::channel(SyncStatus {
-            phase: SyncPhase::Starting,
-            pending: 0,
-            conflicts: 0,
-            last_synced: None,
-            last_error: None,
-            changes: 0,
-        });
+        let (status, _) = watch::channel(SyncStatus::starting());
         let engine = Engine {
             replica,
             remote: Arc::new(remote),
