@@ -11,22 +11,19 @@
 //! run because the machines are shared and noisy.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::{
     io::{BufRead, Write},
-    path::Path,
-    process::Stdio,
     sync::Arc,
     time::{Duration, Instant},
 };
 
+use common::{access_token, ms, percentile, seed, serve};
 use desk_sync::{
     client::{Engine, HttpRemote, Replica},
     model::Priority,
     wire::sync::{BootstrapLine, SyncUser},
-};
-use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    process::{Child, Command},
 };
 use uuid::Uuid;
 
@@ -41,7 +38,7 @@ async fn main() {
     let data = tempfile::tempdir().unwrap();
     eprintln!("seeding {tickets} tickets…");
     seed(data.path(), tickets).await;
-    let (mut deskd, url) = serve(data.path()).await;
+    let (mut deskd, url) = serve(data.path(), &[]).await;
 
     // 1. Bootstrap: the replica first, so the peak memory is its own.
     let (remote, carol) = sign_in(&url, "carol@example.com", "carol123").await;
@@ -177,15 +174,6 @@ async fn main() {
     );
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn percentile(samples: &mut [Duration], p: usize) -> Duration {
-    samples.sort();
-    samples[(samples.len() * p / 100).min(samples.len() - 1)]
-}
-
 /// This process's peak resident set (VmHWM), in KiB.
 fn peak_rss_kb() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -196,65 +184,10 @@ fn peak_rss_kb() -> u64 {
         .unwrap_or(0)
 }
 
-fn deskd() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_deskd"));
-    cmd.env("RUST_LOG", "warn,desk_server=info")
-        .env("DESK_LIMITS__API_PER_MINUTE", "0")
-        .env("DESK_LIMITS__LOGIN_PER_MINUTE", "0");
-    cmd
-}
-
-async fn seed(data: &Path, tickets: usize) {
-    let out = deskd()
-        .args(["seed-demo", "--tickets", &tickets.to_string(), "--data"])
-        .arg(data)
-        .output()
-        .await
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// `deskd serve` on a free port; its URL once it listens.
-async fn serve(data: &Path) -> (Child, String) {
-    let mut child = deskd()
-        .args(["serve", "--bind", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    loop {
-        let line = lines.next_line().await.unwrap().expect("deskd exited");
-        if let Some(url) = line.split("listening on ").nth(1) {
-            let url = url.trim().to_string();
-            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-            return (child, url);
-        }
-    }
-}
-
 async fn sign_in(url: &str, email: &str, password: &str) -> (HttpRemote, SyncUser) {
     let (remote, session) = HttpRemote::login(url, email, password).await.unwrap();
     let user = SyncUser::from(&session.user);
     (remote, user)
-}
-
-async fn access_token(http: &reqwest::Client, url: &str, email: &str, password: &str) -> String {
-    let session: serde_json::Value = http
-        .post(format!("{url}/api/v1/auth/login"))
-        .json(&serde_json::json!({"email": email, "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    session["access_token"].as_str().unwrap().to_string()
 }
 
 /// The bootstrap NDJSON saved to a file; its line count.

@@ -1,0 +1,641 @@
+//! HTTP benchmarks: the real `deskd` (100k seeded tickets) under `wrk`, each
+//! workload against a baseline measured in the same run, because the
+//! machines are shared and noisy:
+//!
+//! 1. `GET` embed, 64 connections — against a minimal warp "hello" server;
+//! 2. `GET /api/v1/tickets`, a page of 50 as the admin — p99 against the goal;
+//! 3. durable `POST /api/v1/tickets`, 64 connections — against raw SQLite WAL
+//!    inserts from 64 threads, one fsync per batch;
+//! 4. sync push of 10k ops from 8 clients (the real HTTP client) — against
+//!    the same SQLite baseline;
+//! 5. embed p99 while 32 logins run at once — against embed p99 idle.
+//!
+//! `cargo bench -p desk-server --bench http` (needs `wrk`: `tools/bench.sh`
+//! installs it). With two cores or more the servers run on core 0 and the load
+//! (wrk, this process) on core 1, through `taskset`. `DESK_BENCH_TICKETS` and
+//! `DESK_BENCH_SECS` (per wrk run, default 5) change the size.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+        mpsc,
+    },
+    time::{Duration, Instant},
+};
+
+use common::{access_token, seed, serve};
+use desk_sync::{
+    client::{HttpRemote, Remote},
+    model::{Op, OpKind},
+    wire::sync::{BootstrapLine, Outcome, PUSH_MAX_OPS, PushRequest},
+};
+use futures_util::StreamExt;
+use uuid::Uuid;
+
+/// Connections for the throughput workloads, and the concurrent creators.
+const CONNECTIONS: usize = 64;
+const PUSH_CLIENTS: usize = 8;
+const PUSH_OPS: usize = 10_000;
+const LOGINS: usize = 32;
+/// Connections reading the embed while the logins run (and idle, to compare).
+const EMBED_READERS: usize = 8;
+
+fn main() {
+    // The same executable is the hello server and the SQLite baseline, so
+    // they can be pinned to the server's core like `deskd`.
+    match std::env::var("DESK_BENCH_ROLE").as_deref() {
+        Ok("hello") => return hello(),
+        Ok("sqlite") => return sqlite_baseline(),
+        _ => {}
+    }
+    let pins = Pins::detect();
+    if let Some(code) = pins.run_pinned() {
+        std::process::exit(code);
+    }
+    if Command::new("wrk").arg("-v").output().is_err() {
+        eprintln!("error: `wrk` not found; `tools/bench.sh` installs it (apt-get install wrk)");
+        std::process::exit(1);
+    }
+    tokio::runtime::Runtime::new().unwrap().block_on(run(pins));
+}
+
+async fn run(pins: Pins) {
+    let tickets: usize = env_or("DESK_BENCH_TICKETS", 100_000);
+    let secs: u64 = env_or("DESK_BENCH_SECS", 5);
+    let data = tempfile::tempdir().unwrap();
+    let scripts = tempfile::tempdir().unwrap();
+    eprintln!("seeding {tickets} tickets…");
+    seed(data.path(), tickets).await;
+    let (mut deskd, url) = serve(data.path(), &pins.server).await;
+    let wrk = Wrk {
+        pins: &pins,
+        secs,
+        scripts: scripts.path(),
+    };
+    let http = reqwest::Client::new();
+    let admin = access_token(&http, &url, "carol@example.com", "carol123").await;
+    let customer = access_token(&http, &url, "alice@example.com", "alice123").await;
+    let embed = embed_path(&http, &url, &admin).await;
+
+    // 1. Embed against hello.
+    let mut hello = pins.command(&std::env::current_exe().unwrap());
+    hello.env("DESK_BENCH_ROLE", "hello").stdout(Stdio::piped());
+    let (mut hello, hello_url) = spawn_and_read_url(hello);
+    eprintln!("hello and embed, {CONNECTIONS} connections…");
+    let hello_run = wrk.run(&format!("{hello_url}/"), CONNECTIONS, &Script::get(&[]));
+    let embed_run = wrk.run(&format!("{url}{embed}"), CONNECTIONS, &Script::get(&[]));
+    hello.kill().unwrap();
+    let _ = hello.wait();
+
+    // 2. A page of the list as the admin: the first, and one from the middle.
+    eprintln!("list pages…");
+    let auth = [("Authorization", format!("Bearer {admin}"))];
+    let list = |page: usize| format!("{url}/api/v1/tickets?per_page=50&page={page}");
+    let first_page = wrk.run(&list(1), EMBED_READERS, &Script::get(&auth));
+    let middle_page = wrk.run(&list(tickets / 100 + 1), EMBED_READERS, &Script::get(&auth));
+
+    // 3. Durable creates against raw SQLite.
+    eprintln!("creates, and the SQLite baseline…");
+    let baseline = sqlite(&pins, data.path(), secs);
+    let commits_before = write_batches(&http, &url).await;
+    let customer_auth = [("Authorization", format!("Bearer {customer}"))];
+    let creates = wrk.run(
+        &format!("{url}/api/v1/tickets"),
+        CONNECTIONS,
+        &Script::post(
+            &customer_auth,
+            r#"{"subject":"Printer on fire","priority":"high"}"#,
+        ),
+    );
+    let commits = write_batches(&http, &url).await - commits_before;
+
+    // 4. Sync push from 8 clients.
+    eprintln!("sync push…");
+    let push = push(&url).await;
+
+    // 5. Embed while 32 logins run at once.
+    eprintln!("embed idle, then during {LOGINS} concurrent logins…");
+    let embed_idle = wrk.run(&format!("{url}{embed}"), EMBED_READERS, &Script::get(&[]));
+    let logins = wrk.spawn(
+        &format!("{url}/api/v1/auth/login"),
+        LOGINS,
+        secs + 2,
+        &Script::post(&[], r#"{"email":"bob@example.com","password":"bob123"}"#),
+    );
+    // Let the login storm fill the queue before measuring.
+    std::thread::sleep(Duration::from_secs(1));
+    let embed_busy = wrk.run(&format!("{url}{embed}"), EMBED_READERS, &Script::get(&[]));
+    let logins = Wrk::finish(logins);
+
+    deskd.start_kill().unwrap();
+    let _ = deskd.wait().await;
+
+    println!();
+    println!(
+        "| http benchmark ({tickets} tickets, {secs} s per run{}) | figure | baseline (same run) | ratio | goal |",
+        if pins.server.is_empty() {
+            ", not pinned"
+        } else {
+            ", server on core 0, load on core 1"
+        }
+    );
+    println!("|---|---|---|---|---|");
+    println!(
+        "| `GET` embed, {CONNECTIONS} connections | {} | warp hello: {} | {:.0}% | ≥ 60% |",
+        embed_run.summary(),
+        hello_run.summary(),
+        100.0 * embed_run.rate() / hello_run.rate()
+    );
+    println!(
+        "| `GET /api/v1/tickets` page 1 of 50, admin, {EMBED_READERS} connections | {} | | | p99 < 10 ms |",
+        first_page.summary()
+    );
+    println!(
+        "| … page {} (offset {}) | {} | page 1: p99 {:.2} ms | {:.1}× | p99 < 10 ms |",
+        tickets / 100 + 1,
+        tickets / 2,
+        middle_page.summary(),
+        first_page.p99_ms,
+        middle_page.p99_ms / first_page.p99_ms
+    );
+    println!(
+        "| durable `POST /api/v1/tickets`, {CONNECTIONS} connections | {} ({:.1} per commit) | raw SQLite WAL, {CONNECTIONS} threads: {:.0} rows/s ({:.1} per commit) | {:.0}% | ≥ 50% |",
+        creates.summary(),
+        creates.requests as f64 / commits.max(1.0),
+        baseline.rate(),
+        baseline.per_commit(),
+        100.0 * creates.rate() / baseline.rate()
+    );
+    println!(
+        "| sync push, {PUSH_OPS} ops from {PUSH_CLIENTS} clients | {:.0} ops/s ({:.2} s) | raw SQLite WAL: {:.0} rows/s | {:.0}% | report |",
+        PUSH_OPS as f64 / push.as_secs_f64(),
+        push.as_secs_f64(),
+        baseline.rate(),
+        100.0 * PUSH_OPS as f64 / push.as_secs_f64() / baseline.rate()
+    );
+    println!(
+        "| embed p99, {EMBED_READERS} connections, during {LOGINS} concurrent logins ({:.0} logins/s) | {:.2} ms ({:.0} req/s) | idle: {:.2} ms ({:.0} req/s) | {:.1}× | ≤ 3× |",
+        logins.rate(),
+        embed_busy.p99_ms,
+        embed_busy.rate(),
+        embed_idle.p99_ms,
+        embed_idle.rate(),
+        embed_busy.p99_ms / embed_idle.p99_ms
+    );
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Which cores the servers and the load get: with two or more, core 0 and
+/// core 1 through `taskset`, so the load generator does not steal the
+/// server's CPU; otherwise nothing is pinned.
+struct Pins {
+    server: Vec<String>,
+    load: Vec<String>,
+}
+
+impl Pins {
+    fn detect() -> Pins {
+        // Once pinned, this process sees one core: the decision was made.
+        let pinned = std::env::var_os("DESK_BENCH_PINNED").is_some();
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let taskset = Command::new("taskset")
+            .arg("-V")
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if pinned || (cores >= 2 && taskset && std::env::var_os("DESK_BENCH_NO_PIN").is_none()) {
+            let on = |core: &str| ["taskset", "-c", core].map(String::from).to_vec();
+            Pins {
+                server: on("0"),
+                load: on("1"),
+            }
+        } else {
+            Pins {
+                server: Vec::new(),
+                load: Vec::new(),
+            }
+        }
+    }
+
+    /// Runs this bench again on the load's core (once); its exit code.
+    fn run_pinned(&self) -> Option<i32> {
+        if self.load.is_empty() || std::env::var_os("DESK_BENCH_PINNED").is_some() {
+            return None;
+        }
+        let status = self
+            .command(&std::env::current_exe().unwrap())
+            .args(std::env::args_os().skip(1))
+            .env("DESK_BENCH_PINNED", "1")
+            .status()
+            .unwrap();
+        Some(status.code().unwrap_or(1))
+    }
+
+    /// `program` on the load's core.
+    fn load_command(&self, program: &str) -> Command {
+        wrapped(&self.load, Path::new(program))
+    }
+
+    /// `program` on the server's core.
+    fn command(&self, program: &Path) -> Command {
+        wrapped(&self.server, program)
+    }
+}
+
+fn wrapped(prefix: &[String], program: &Path) -> Command {
+    match prefix.split_first() {
+        Some((first, rest)) => {
+            let mut cmd = Command::new(first);
+            cmd.args(rest).arg(program);
+            cmd
+        }
+        None => Command::new(program),
+    }
+}
+
+/// Starts `cmd`, which prints its URL as its first line.
+fn spawn_and_read_url(mut cmd: Command) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (child, line.trim().to_string())
+}
+
+/// A wrk Lua script: the request, and a `done` that prints the figures on
+/// one line this bench reads.
+struct Script(String);
+
+impl Script {
+    fn get(headers: &[(&str, String)]) -> Script {
+        Script::new("GET", headers, None)
+    }
+
+    fn post(headers: &[(&str, String)], body: &str) -> Script {
+        let mut headers = headers.to_vec();
+        headers.push(("Content-Type", "application/json".into()));
+        Script::new("POST", &headers, Some(body))
+    }
+
+    fn new(method: &str, headers: &[(&str, String)], body: Option<&str>) -> Script {
+        let mut lua = format!("wrk.method = \"{method}\"\n");
+        for (name, value) in headers {
+            lua.push_str(&format!("wrk.headers[\"{name}\"] = \"{value}\"\n"));
+        }
+        if let Some(body) = body {
+            lua.push_str(&format!("wrk.body = [[{body}]]\n"));
+        }
+        lua.push_str(
+            r#"done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("DESK-WRK %d %d %.0f %.0f %d %d\n", summary.requests,
+    summary.duration, latency:percentile(50), latency:percentile(99), e.status,
+    e.connect + e.read + e.write + e.timeout))
+end
+"#,
+        );
+        Script(lua)
+    }
+}
+
+struct Wrk<'a> {
+    pins: &'a Pins,
+    secs: u64,
+    scripts: &'a Path,
+}
+
+/// What one wrk run measured.
+#[derive(Debug)]
+struct Run {
+    requests: u64,
+    secs: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+impl Run {
+    fn rate(&self) -> f64 {
+        self.requests as f64 / self.secs
+    }
+
+    fn summary(&self) -> String {
+        format!(
+            "{:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
+            self.rate(),
+            self.p50_ms,
+            self.p99_ms
+        )
+    }
+}
+
+impl Wrk<'_> {
+    fn run(&self, url: &str, connections: usize, script: &Script) -> Run {
+        Wrk::finish(self.spawn(url, connections, self.secs, script))
+    }
+
+    fn spawn(
+        &self,
+        url: &str,
+        connections: usize,
+        secs: u64,
+        script: &Script,
+    ) -> std::process::Child {
+        let path: PathBuf = self.scripts.join(format!("{}.lua", Uuid::new_v4()));
+        std::fs::write(&path, &script.0).unwrap();
+        self.pins
+            .load_command("wrk")
+            .args(["-t1", "--timeout", "10s"])
+            .arg(format!("-c{connections}"))
+            .arg(format!("-d{secs}s"))
+            .arg("-s")
+            .arg(&path)
+            .arg(url)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Waits for a wrk run and reads its figures; every answer must have
+    /// been a success, or the figures would measure errors.
+    fn finish(child: std::process::Child) -> Run {
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = text
+            .lines()
+            .find_map(|l| l.strip_prefix("DESK-WRK "))
+            .unwrap_or_else(|| panic!("wrk printed no figures:\n{text}"));
+        let n: Vec<f64> = line
+            .split_whitespace()
+            .map(|v| v.parse().unwrap())
+            .collect();
+        assert_eq!(
+            (n[4], n[5]),
+            (0.0, 0.0),
+            "wrk saw error answers or socket errors:\n{text}"
+        );
+        Run {
+            requests: n[0] as u64,
+            secs: n[1] / 1e6,
+            p50_ms: n[2] / 1e3,
+            p99_ms: n[3] / 1e3,
+        }
+    }
+}
+
+/// A ticket's embed path: the admin rotates ticket 1's token and reads the
+/// new link (the old token would answer 404 now).
+async fn embed_path(http: &reqwest::Client, url: &str, admin: &str) -> String {
+    let link: serde_json::Value = http
+        .post(format!("{url}/api/v1/tickets/1/embed-token"))
+        .bearer_auth(admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let link = link["embed_url"].as_str().unwrap();
+    let path = &link[link.find("/api/v1/tickets/embed/").unwrap()..];
+    let check = http.get(format!("{url}{path}")).send().await.unwrap();
+    assert_eq!(check.status(), 200, "the embed link answers");
+    path.to_string()
+}
+
+/// Commits the server's writer has made so far (`/metrics`).
+async fn write_batches(http: &reqwest::Client, url: &str) -> f64 {
+    let text = http
+        .get(format!("{url}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("desk_store_write_batch_size_count "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("the writer's batch metric")
+}
+
+/// `PUSH_OPS` comments pushed by `PUSH_CLIENTS` clients at once, each with
+/// its own client id and sign-in, in batches as large as the engine sends;
+/// the time until every op is applied.
+async fn push(url: &str) -> Duration {
+    let http = reqwest::Client::new();
+    let admin = access_token(&http, url, "carol@example.com", "carol123").await;
+    let page: serde_json::Value = http
+        .get(format!("{url}/api/v1/tickets?per_page=200"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tickets: Arc<Vec<Uuid>> = Arc::new(
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().parse().unwrap())
+            .collect(),
+    );
+    let mut clients = Vec::new();
+    for _ in 0..PUSH_CLIENTS {
+        let (remote, _) = HttpRemote::login(url, "carol@example.com", "carol123")
+            .await
+            .unwrap();
+        clients.push(remote);
+    }
+    let epoch = epoch(&clients[0]).await;
+    let each = PUSH_OPS / PUSH_CLIENTS;
+    let began = Instant::now();
+    let tasks: Vec<_> = clients
+        .into_iter()
+        .enumerate()
+        .map(|(n, remote)| {
+            let (tickets, epoch) = (tickets.clone(), epoch.clone());
+            tokio::spawn(async move {
+                let client_id = Uuid::new_v4();
+                let ops: Vec<Op> = (0..each)
+                    .map(|i| Op {
+                        client_seq: i as u64 + 1,
+                        op_id: Uuid::new_v4(),
+                        ticket_id: tickets[(n * each + i) % tickets.len()],
+                        base_version: None,
+                        kind: OpKind::Comment {
+                            comment_id: Uuid::new_v4(),
+                            body: format!("bench comment {i} from client {n}"),
+                            internal: false,
+                        },
+                    })
+                    .collect();
+                for batch in ops.chunks(PUSH_MAX_OPS) {
+                    let reply = remote
+                        .push(&PushRequest {
+                            client_id,
+                            epoch: epoch.clone(),
+                            ops: batch.to_vec(),
+                        })
+                        .await
+                        .unwrap();
+                    assert!(
+                        reply.results.iter().all(|r| r.outcome == Outcome::Applied),
+                        "every pushed op applies"
+                    );
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    began.elapsed()
+}
+
+/// The server's epoch, from the end of a bootstrap.
+async fn epoch(remote: &HttpRemote) -> String {
+    let mut lines = remote.bootstrap().await.unwrap();
+    while let Some(line) = lines.next().await {
+        if let BootstrapLine::Meta(meta) = line.unwrap() {
+            return meta.epoch;
+        }
+    }
+    panic!("the bootstrap ended without its meta line")
+}
+
+/// The minimal warp server of warp's own "hello" example, on the same
+/// runtime `deskd` uses; prints its URL.
+fn hello() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        use warp::Filter;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        println!("http://{}", listener.local_addr().unwrap());
+        let routes = warp::any().map(|| "Hello, World!");
+        warp::serve(routes).incoming(listener).run().await;
+    });
+}
+
+/// What the SQLite baseline measured.
+struct Baseline {
+    rows: u64,
+    commits: u64,
+    secs: f64,
+}
+
+impl Baseline {
+    fn rate(&self) -> f64 {
+        self.rows as f64 / self.secs
+    }
+
+    fn per_commit(&self) -> f64 {
+        self.rows as f64 / self.commits.max(1) as f64
+    }
+}
+
+/// Runs the SQLite baseline on the server's core, in `dir`'s file system.
+fn sqlite(pins: &Pins, dir: &Path, secs: u64) -> Baseline {
+    let out = pins
+        .command(&std::env::current_exe().unwrap())
+        .env("DESK_BENCH_ROLE", "sqlite")
+        .env("DESK_BENCH_DIR", dir)
+        .env("DESK_BENCH_SECS", secs.to_string())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("DESK-SQLITE "))
+        .unwrap_or_else(|| panic!("{text}{}", String::from_utf8_lossy(&out.stderr)));
+    let n: Vec<f64> = line
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    Baseline {
+        rows: n[0] as u64,
+        commits: n[1] as u64,
+        secs: n[2],
+    }
+}
+
+/// The ceiling for durable writes: `CONNECTIONS` threads each insert a
+/// ticket-sized row and wait for it to be durable; one writer commits
+/// whatever has queued as one transaction (WAL, `synchronous = FULL`: one
+/// fsync per batch). No HTTP, JSON, auth, change log or history.
+fn sqlite_baseline() {
+    let dir = PathBuf::from(std::env::var_os("DESK_BENCH_DIR").unwrap());
+    let secs: u64 = env_or("DESK_BENCH_SECS", 5);
+    let conn = rusqlite::Connection::open(dir.join("baseline.db")).unwrap();
+    conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+        .unwrap();
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL;
+         CREATE TABLE tickets (id BLOB PRIMARY KEY, subject TEXT NOT NULL,
+           description TEXT NOT NULL, status TEXT NOT NULL, priority INTEGER NOT NULL,
+           created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);",
+    )
+    .unwrap();
+    type Job = mpsc::SyncSender<()>;
+    let (queue, jobs) = mpsc::channel::<Job>();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let acked = Arc::new(AtomicU64::new(0));
+    let clients: Vec<_> = (0..CONNECTIONS)
+        .map(|_| {
+            let (queue, acked) = (queue.clone(), acked.clone());
+            std::thread::spawn(move || {
+                while Instant::now() < deadline {
+                    let (done, wait) = mpsc::sync_channel(1);
+                    queue.send(done).unwrap();
+                    wait.recv().unwrap();
+                    acked.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    drop(queue);
+    let began = Instant::now();
+    let mut commits = 0u64;
+    while let Ok(first) = jobs.recv() {
+        let batch: Vec<Job> = std::iter::once(first).chain(jobs.try_iter()).collect();
+        let tx = conn.unchecked_transaction().unwrap();
+        {
+            let mut insert = tx
+                .prepare_cached("INSERT INTO tickets VALUES (?1, ?2, '', 'new', 2, ?3, ?3)")
+                .unwrap();
+            for _ in &batch {
+                let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64;
+                insert
+                    .execute(rusqlite::params![Uuid::now_v7(), "Printer on fire", now])
+                    .unwrap();
+            }
+        }
+        tx.commit().unwrap();
+        commits += 1;
+        for done in batch {
+            let _ = done.send(());
+        }
+    }
+    let elapsed = began.elapsed().as_secs_f64();
+    for client in clients {
+        client.join().unwrap();
+    }
+    println!(
+        "DESK-SQLITE {} {commits} {elapsed}",
+        acked.load(Ordering::Relaxed)
+    );
+}
