@@ -9,6 +9,7 @@ use desk_sync::{
     wire::{EmbedView, HistoryEvent, Page, TicketDetail, UserQuery},
 };
 use rusqlite::Connection;
+use codec::Cached;
 use time::OffsetDateTime;
 use tokio::sync::broadcast;
 use uuid::Uuid;
@@ -43,6 +44,7 @@ impl From<rusqlite::Error> for StoreError {
 fn open_connection(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.set_prepared_statement_cache_capacity(codec::STATEMENT_CACHE);
     // The bundled SQLite plans with STAT4, which re-parses a cached statement
     // whenever a bound value might change its plan — on every call for most
     // of ours (a profile of a 100k bootstrap showed the parser at the top).
@@ -103,7 +105,7 @@ impl SqliteStore {
     /// `public_url` is the base of the links the store hands out.
     pub fn open(path: &Path, public_url: &str, on_batch: BatchObserver) -> Result<Self> {
         let mut conn = open_connection(path)?;
-        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        let mode: String = conn.row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Backend(
                 format!("cannot enable WAL (journal mode is {mode})").into(),

@@ -15,7 +15,7 @@ use std::{
 use rusqlite::{Connection, params};
 use tokio::sync::broadcast;
 
-use super::sync::head;
+use super::{codec::Cached, sync::head};
 use crate::store::{ChangeNotice, Result};
 
 /// More new entries than this in one commit (a bulk import) become a single
@@ -120,7 +120,7 @@ impl Lineage {
         path.push("-lineage");
         let path = PathBuf::from(path);
         let epoch: String =
-            conn.query_row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| {
+            conn.row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| {
                 r.get(0)
             })?;
         let head = head(conn)?;
@@ -130,7 +130,7 @@ impl Lineage {
         });
         let epoch = match recorded {
             Some((known, seen)) if known == epoch && head < seen => {
-                let fresh: String = conn.query_row(
+                let fresh: String = conn.row(
                     "UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'epoch'
                      RETURNING value",
                     [],

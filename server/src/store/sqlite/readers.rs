@@ -9,7 +9,7 @@ use std::{
 
 use rusqlite::Connection;
 
-use super::open_connection;
+use super::{codec::Cached, open_connection};
 use crate::store::{Result, StoreError};
 
 /// Idle connections kept for reuse; more are opened under load and dropped
@@ -39,10 +39,12 @@ impl Readers {
         tokio::task::spawn_blocking(move || {
             let conn = this.take()?;
             let outcome = (|| {
-                let tx = conn.unchecked_transaction()?;
-                let value = work(&tx)?;
-                tx.finish()?;
-                Ok(value)
+                // `BEGIN` and its end through the statement cache, like
+                // every statement per request (see `Cached`).
+                conn.exec("BEGIN", [])?;
+                let value = work(&conn);
+                conn.exec("ROLLBACK", [])?;
+                value
             })();
             this.give_back(conn);
             outcome

@@ -17,7 +17,7 @@ use rusqlite::{Connection, OptionalExtension, ToSql, params, params_from_iter};
 use serde_json::{Value, json};
 
 use super::{
-    codec::{Links, json_col, json_text, parsed_col, time_col},
+    codec::{Cached, Links, json_col, json_text, parsed_col, time_col},
     tickets::{self, TICKET_SELECT, ticket_from_row},
 };
 use crate::store::{
@@ -287,13 +287,12 @@ fn apply(
     embeds: &mut impl Iterator<Item = EmbedToken>,
     links: &Links,
 ) -> Result<OpResult> {
-    conn.execute_batch("SAVEPOINT op")?;
+    conn.exec("SAVEPOINT op", [])?;
     let decided = decide(conn, actor, op, embeds, links);
-    conn.execute_batch(if decided.is_ok() {
-        "RELEASE op"
-    } else {
-        "ROLLBACK TO op; RELEASE op"
-    })?;
+    if decided.is_err() {
+        conn.exec("ROLLBACK TO op", [])?;
+    }
+    conn.exec("RELEASE op", [])?;
     let result = OpResult::of(op, Outcome::Applied);
     Ok(match decided {
         Ok(Decided::Applied(ticket)) => OpResult {

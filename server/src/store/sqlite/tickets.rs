@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::{
     codec::{
-        Links, from_micros, json_col, json_text, now, parsed_col, search_text, time_col, to_micros,
+        Cached, Links, from_micros, json_col, json_text, now, parsed_col, search_text, time_col, to_micros,
     },
     users,
 };
@@ -93,7 +93,7 @@ fn load_for(
 fn save(conn: &Connection, ticket: &mut Ticket, at: OffsetDateTime) -> Result<()> {
     ticket.version += 1;
     ticket.updated_at = at;
-    conn.execute(
+    conn.exec(
         "UPDATE tickets SET subject = ?2, description = ?3, status = ?4, priority = ?5,
             assignee_id = ?6, tags = ?7, updated_at = ?8, version = ?9, search = ?10
          WHERE id = ?1",
@@ -151,7 +151,7 @@ fn record(
     actor: Uuid,
     event: Event<'_>,
 ) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "INSERT INTO history (ticket_id, at, actor_id, kind, field, from_value, to_value, internal)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
@@ -216,7 +216,7 @@ fn create_digest(actor: &Actor, new: &NewTicket) -> Vec<u8> {
 }
 
 fn next_number(conn: &Connection) -> Result<u64> {
-    Ok(conn.query_row(
+    Ok(conn.row(
         "SELECT COALESCE(MAX(number), 0) + 1 FROM tickets",
         [],
         |r| r.get(0),
@@ -232,7 +232,7 @@ pub fn create(
 ) -> Result<Ticket> {
     let digest = create_digest(&actor, new);
     let existing: Option<Vec<u8>> = conn
-        .query_row(
+        .row(
             "SELECT create_digest FROM tickets WHERE id = ?1",
             [new.id],
             |r| r.get(0),
@@ -247,7 +247,7 @@ pub fn create(
         };
     }
     let at = now();
-    conn.execute(
+    conn.exec(
         "INSERT INTO tickets (id, number, subject, description, status, priority, requester_id,
             assignee_id, tags, created_at, updated_at, version, embed_token, embed_hash, create_digest, search)
          VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?9, ?9, 1, ?10, ?11, ?12, ?13)",
@@ -362,7 +362,7 @@ pub(super) fn append_comment(
         internal,
         created_at: at,
     };
-    conn.execute(
+    conn.exec(
         "INSERT INTO comments (id, ticket_id, author_id, body, internal, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
@@ -393,7 +393,7 @@ pub fn rotate_embed(
     links: &Links,
 ) -> Result<Ticket> {
     let mut ticket = load_for(conn, &actor, key, TicketAction::RotateEmbed, links)?;
-    conn.execute(
+    conn.exec(
         "UPDATE tickets SET embed_token = ?2, embed_hash = ?3 WHERE id = ?1",
         params![ticket.id, embed.token, embed.hash],
     )?;
@@ -537,7 +537,7 @@ pub fn list(
     } else {
         format!("WHERE {}", clauses.join(" AND "))
     };
-    let total: u64 = conn.query_row(
+    let total: u64 = conn.row(
         &format!("SELECT COUNT(*) FROM tickets t {where_sql}"),
         params_from_iter(values.iter()),
         |r| r.get(0),
@@ -576,7 +576,7 @@ pub fn list(
 
 pub fn embed_view(conn: &Connection, hash: &TokenHash, links: &Links) -> Result<Option<EmbedView>> {
     Ok(conn
-        .query_row(
+        .row(
             "SELECT subject, status, updated_at, number FROM tickets WHERE embed_hash = ?1",
             [hash],
             |r| {

@@ -12,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::codec::{now, parsed_col, time_col, to_micros};
+use super::codec::{Cached, now, parsed_col, time_col, to_micros};
 use crate::store::{Credentials, NewUser, RefreshGrant, Result, Rotation, TokenHash, UserUpdate};
 
 const USER_COLUMNS: &str = "id, email, name, role, active, created_at";
@@ -29,7 +29,7 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
 }
 
 pub fn insert(conn: &Connection, new: &NewUser) -> Result<User> {
-    let taken: bool = conn.query_row(
+    let taken: bool = conn.row(
         "SELECT EXISTS (SELECT 1 FROM users WHERE email = ?1)",
         [&new.email],
         |r| r.get(0),
@@ -38,7 +38,7 @@ pub fn insert(conn: &Connection, new: &NewUser) -> Result<User> {
         return Err(RuleError::Conflict("that email is already registered".into()).into());
     }
     let created_at = now();
-    conn.execute(
+    conn.exec(
         "INSERT INTO users (id, email, name, role, active, password_hash, created_at)
          VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6)",
         params![
@@ -120,7 +120,7 @@ pub fn update(conn: &Connection, actor: Actor, id: Uuid, update: &UserUpdate) ->
     if let Some(active) = edit.active {
         user.active = active;
     }
-    conn.execute(
+    conn.exec(
         "UPDATE users SET name = ?2, role = ?3, active = ?4, password_hash = COALESCE(?5, password_hash)
          WHERE id = ?1",
         params![id, user.name, user.role.as_str(), user.active, update.password_hash],
@@ -129,7 +129,7 @@ pub fn update(conn: &Connection, actor: Actor, id: Uuid, update: &UserUpdate) ->
     // does a new role, so consoles sign in again and replace a replica
     // filled under the old one (what an agent held is not a customer's).
     if edit.password || edit.active == Some(false) || edit.role.is_some() {
-        conn.execute(
+        conn.exec(
             "UPDATE refresh_families SET revoked = 1 WHERE user_id = ?1",
             [id],
         )?;
@@ -139,7 +139,7 @@ pub fn update(conn: &Connection, actor: Actor, id: Uuid, update: &UserUpdate) ->
 
 pub fn issue_refresh(conn: &Connection, grant: &RefreshGrant) -> Result<()> {
     let family = Uuid::now_v7();
-    conn.execute(
+    conn.exec(
         "INSERT INTO refresh_families (id, user_id) VALUES (?1, ?2)",
         params![family, grant.user_id],
     )?;
@@ -147,7 +147,7 @@ pub fn issue_refresh(conn: &Connection, grant: &RefreshGrant) -> Result<()> {
 }
 
 fn insert_token(conn: &Connection, family: Uuid, grant: &RefreshGrant) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "INSERT INTO refresh_tokens (token_hash, family_id, expires_at) VALUES (?1, ?2, ?3)",
         params![grant.hash, family, to_micros(grant.expires_at)],
     )?;
@@ -161,7 +161,7 @@ pub fn rotate_refresh(
     expires_at: OffsetDateTime,
 ) -> Result<Rotation> {
     let found = conn
-        .query_row(
+        .row(
             "SELECT t.family_id, f.user_id, t.expires_at, t.spent, f.revoked
              FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
              WHERE t.token_hash = ?1",
@@ -186,13 +186,13 @@ pub fn rotate_refresh(
     if spent {
         // Someone replays a token that was already exchanged: one of the two
         // holders is a thief. End the family so neither can go on.
-        conn.execute(
+        conn.exec(
             "UPDATE refresh_families SET revoked = 1 WHERE id = ?1",
             [family],
         )?;
         return Ok(Rotation::Reused);
     }
-    conn.execute(
+    conn.exec(
         "UPDATE refresh_tokens SET spent = 1 WHERE token_hash = ?1",
         [presented],
     )?;
@@ -209,7 +209,7 @@ pub fn rotate_refresh(
 }
 
 pub fn revoke_refresh(conn: &Connection, presented: &TokenHash) -> Result<()> {
-    conn.execute(
+    conn.exec(
         "UPDATE refresh_families SET revoked = 1
          WHERE id = (SELECT family_id FROM refresh_tokens WHERE token_hash = ?1)",
         [presented],

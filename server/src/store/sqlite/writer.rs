@@ -21,6 +21,7 @@ use std::{
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+use super::codec::Cached;
 use crate::store::{Result, StoreError};
 
 /// Most jobs in one transaction: bounds the latency a large group adds.
@@ -154,7 +155,7 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, mut after: impl AfterGroup
 }
 
 fn commit_group(conn: &Connection, batch: &mut Vec<Job>) {
-    let began = conn.execute_batch("BEGIN IMMEDIATE");
+    let began = conn.exec("BEGIN IMMEDIATE", []).map(drop);
     if let Err(err) = &began {
         tracing::error!(%err, "cannot begin a write transaction");
     }
@@ -174,9 +175,9 @@ fn commit_group(conn: &Connection, batch: &mut Vec<Job>) {
                 Some("the transaction was rolled back by SQLite".into()),
             ))))
         }
-        Ok(()) => conn.execute_batch("COMMIT").map_err(|err| {
+        Ok(()) => conn.exec("COMMIT", []).map(drop).map_err(|err| {
             tracing::error!(%err, "commit failed; the group is rolled back");
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = conn.exec("ROLLBACK", []);
             GroupFailed(Arc::new(err))
         }),
         Err(err) => Err(GroupFailed(Arc::new(err))),
@@ -189,17 +190,15 @@ fn commit_group(conn: &Connection, batch: &mut Vec<Job>) {
 /// Runs one job in a savepoint so its failure undoes only its own writes. A
 /// panic is contained to the job too: the writer must outlive a bug.
 fn in_savepoint<T>(conn: &Connection, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-    conn.execute_batch("SAVEPOINT job")?;
+    conn.exec("SAVEPOINT job", [])?;
     let outcome = catch_unwind(AssertUnwindSafe(|| work(conn))).unwrap_or_else(|_| {
         tracing::error!("a write job panicked; its changes are rolled back");
         Err(StoreError::Backend("write job panicked".into()))
     });
-    let end = if outcome.is_ok() {
-        "RELEASE job"
-    } else {
-        "ROLLBACK TO job; RELEASE job"
-    };
-    conn.execute_batch(end)?;
+    if outcome.is_err() {
+        conn.exec("ROLLBACK TO job", [])?;
+    }
+    conn.exec("RELEASE job", [])?;
     outcome
 }
 
