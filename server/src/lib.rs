@@ -16,6 +16,7 @@ pub mod error;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+mod pool;
 pub mod routes;
 pub mod seed;
 pub mod server;

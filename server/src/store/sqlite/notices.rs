@@ -119,10 +119,9 @@ impl Lineage {
         let mut path = db.as_os_str().to_owned();
         path.push("-lineage");
         let path = PathBuf::from(path);
-        let epoch: String =
-            conn.row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| {
-                r.get(0)
-            })?;
+        let epoch: String = conn.row("SELECT value FROM meta WHERE key = 'epoch'", [], |r| {
+            r.get(0)
+        })?;
         let head = head(conn)?;
         let recorded = std::fs::read_to_string(&path).ok().and_then(|text| {
             let (epoch, seq) = text.trim().split_once(' ')?;

