@@ -2,7 +2,7 @@
 //! sizes. Route labels are templates (`/api/v1/tickets/{id}`), never raw
 //! paths, so random URLs cannot grow the label set.
 
-use std::time::Duration;
+use std::{sync::LazyLock, time::Duration};
 
 use prometheus_client::{
     encoding::{EncodeLabelSet, text::encode},
@@ -140,23 +140,43 @@ impl Metrics {
 }
 
 /// The documented route template `path` matches (the most specific one when
-/// several do), or `other`.
+/// several do), or `other`. Runs for every request: the templates are split
+/// once, and the path once, without allocating (splitting every template per
+/// request was 12% of the embed route's CPU).
 pub fn route_template(path: &str) -> &'static str {
-    let path = path.trim_end_matches('/');
-    crate::openapi::OPERATIONS
+    /// Longer than any route: a longer path is `other` anyway.
+    const MAX: usize = 8;
+    static TEMPLATES: LazyLock<Vec<(Vec<&'static str>, &'static str)>> = LazyLock::new(|| {
+        let mut templates: Vec<_> = crate::openapi::OPERATIONS
+            .iter()
+            .map(|op| (op.path.split('/').collect(), op.path))
+            .collect();
+        templates.dedup_by_key(|(_, path)| *path);
+        templates
+    });
+    let mut segments = [""; MAX];
+    let mut count = 0;
+    for segment in path.trim_end_matches('/').split('/') {
+        if count == MAX {
+            return "other";
+        }
+        segments[count] = segment;
+        count += 1;
+    }
+    let segments = &segments[..count];
+    TEMPLATES
         .iter()
-        .map(|op| op.path)
-        .filter_map(|template| {
-            let (mut parts, mut segments) = (template.split('/'), path.split('/'));
+        .filter(|(parts, _)| parts.len() == segments.len())
+        .filter_map(|(parts, template)| {
             let mut literals = 0;
-            loop {
-                match (parts.next(), segments.next()) {
-                    (None, None) => return Some((literals, template)),
-                    (Some(p), Some(s)) if p == s => literals += 1,
-                    (Some(p), Some(s)) if p.starts_with('{') && !s.is_empty() => {}
-                    _ => return None,
+            for (part, segment) in parts.iter().zip(segments) {
+                if part == segment {
+                    literals += 1;
+                } else if !part.starts_with('{') || segment.is_empty() {
+                    return None;
                 }
             }
+            Some((literals, *template))
         })
         .max_by_key(|(literals, _)| *literals)
         .map_or("other", |(_, template)| template)
