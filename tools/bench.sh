@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs Desk's benchmarks, installing what they need first (wrk and taskset,
+# from Debian's packages). Each bench prints a Markdown table of figures
+# beside baselines measured in the same run.
+#
+#   tools/bench.sh              # all three: http, sync, console
+#   tools/bench.sh http         # only some: http, sync, console
+#
+# DESK_BENCH_TICKETS (default 100000) and DESK_BENCH_SECS (http: seconds per
+# wrk run, default 5) make a run quicker.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+install() {
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq "$@"
+}
+
+benches=("$@")
+[ ${#benches[@]} -gt 0 ] || benches=(http sync console)
+
+for bench in "${benches[@]}"; do
+    case "$bench" in
+        http)
+            command -v wrk >/dev/null || install wrk
+            command -v taskset >/dev/null || install util-linux
+            cargo bench --locked -p desk-server --bench http
+            ;;
+        sync) cargo bench --locked -p desk-server --bench sync ;;
+        console) cargo bench --locked -p desk-tui --bench console ;;
+        *)
+            echo "error: unknown bench '$bench' (http, sync, console)" >&2
+            exit 1
+            ;;
+    esac
+done
