@@ -60,7 +60,10 @@ impl<S: 'static> Pool<S> {
     ) -> Option<T> {
         let (tx, rx) = oneshot::channel();
         let job: Job<S> = Box::new(move |state| {
-            let _ = tx.send(work(state));
+            // Nobody waits for it any more (the request went away): skip it.
+            if !tx.is_closed() {
+                let _ = tx.send(work(state));
+            }
         });
         self.jobs.send(job).ok()?;
         rx.await.ok()

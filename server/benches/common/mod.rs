@@ -9,11 +9,13 @@ use tokio::{
     process::{Child, Command},
 };
 
-/// `deskd` with every rate limit off: the benches measure capacity, and a
-/// loopback load generator is one address.
+/// `deskd` with every rate limit off (the benches measure capacity, and a
+/// loopback load generator is one address) and access tokens that outlast a
+/// long run.
 pub fn deskd() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_deskd"));
     cmd.env("RUST_LOG", "warn,desk_server=info")
+        .env("DESK_AUTH__ACCESS_TTL_MINUTES", "240")
         .env("DESK_LIMITS__API_PER_MINUTE", "0")
         .env("DESK_LIMITS__LOGIN_PER_MINUTE", "0")
         .env("DESK_LIMITS__EMBED_PER_MINUTE", "0");

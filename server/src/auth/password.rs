@@ -1,33 +1,103 @@
 //! argon2id with the crate's defaults (m = 19 MiB, t = 2, p = 1), always off
 //! the async reactor: one hash costs tens of milliseconds of CPU.
 
-use std::sync::OnceLock;
+use std::{sync::OnceLock, time::Duration};
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 
+use tokio::sync::Semaphore;
+
 use crate::{error::ApiError, pool::Pool};
 
+/// How long the hashing threads may make no progress at all before a hash
+/// waiting on them also runs at normal priority.
+const PATIENCE: Duration = Duration::from_secs(3);
+
 /// Runs `work` on the hashing threads: one per core, so a burst of logins
-/// queues instead of taking 19 MiB each at once, and at a lowered priority,
-/// so the CPU they take is what requests leave over. A login can wait a few
-/// milliseconds more; a chatbot's embed read should not wait for 32 of them
-/// (the bench's embed p99 during 32 concurrent logins was 5.2× its idle p99
-/// while the hashes ran at normal priority).
-async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-    static HASHERS: OnceLock<Option<Pool<()>>> = OnceLock::new();
-    let hashers = HASHERS.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Pool::start("desk-hasher", cores, lower_priority)
+/// queues instead of taking 19 MiB each at once, and in the idle scheduling
+/// class, so they only take CPU that requests leave over — a chatbot's embed
+/// read must not wait for 32 logins (at normal priority its p99 was 5.2× idle
+/// during them, at nice 10 still 4.3×; in the idle class under 1×).
+///
+/// Idle CPU may not come at all when the machine is busy with other work.
+/// A login storm is not that — the threads finish hash after hash and the
+/// queue is the back-pressure — but when they have not started or finished
+/// a hash for [`PATIENCE`], they are starved, and a waiting hash also runs
+/// at normal priority (at most one per core); the first answer counts: a
+/// hash is a pure function of its inputs.
+async fn hashing<T, F>(work: F) -> Option<T>
+where
+    T: Send + 'static,
+    F: Fn() -> T + Clone + Send + 'static,
+{
+    static IDLE: OnceLock<Option<Pool<()>>> = OnceLock::new();
+    static NORMAL: OnceLock<Semaphore> = OnceLock::new();
+    let cores = || std::thread::available_parallelism().map_or(2, |n| n.get());
+    let idle = IDLE.get_or_init(|| {
+        Pool::start("desk-hasher", cores(), lower_priority)
             .inspect_err(|err| tracing::error!(%err, "cannot start the hashing threads"))
             .ok()
     });
-    hashers.as_ref()?.run(move |()| work()).await
+    let idle = idle.as_ref()?.run({
+        let work = work.clone();
+        move |()| {
+            progress::mark();
+            let done = work();
+            progress::mark();
+            done
+        }
+    });
+    tokio::pin!(idle);
+    loop {
+        match tokio::time::timeout(PATIENCE, &mut idle).await {
+            Ok(done) => return done,
+            Err(_) if progress::within(PATIENCE) => continue,
+            Err(_) => break,
+        }
+    }
+    tracing::debug!("the hashing threads are starved; hashing at normal priority");
+    let _slot = NORMAL
+        .get_or_init(|| Semaphore::new(cores()))
+        .acquire()
+        .await
+        .ok()?;
+    tokio::select! {
+        done = &mut idle => done,
+        done = tokio::task::spawn_blocking(work) => done.ok(),
+    }
 }
 
-/// Puts this thread in the idle scheduling class: it runs when no request
+/// When the hashing threads last started or finished a hash.
+mod progress {
+    use std::{
+        sync::{
+            OnceLock,
+            atomic::{AtomicU64, Ordering},
+        },
+        time::{Duration, Instant},
+    };
+
+    static LAST: AtomicU64 = AtomicU64::new(0);
+
+    fn since_start() -> Duration {
+        static START: OnceLock<Instant> = OnceLock::new();
+        START.get_or_init(Instant::now).elapsed()
+    }
+
+    pub fn mark() {
+        let now = u64::try_from(since_start().as_millis()).unwrap_or(u64::MAX);
+        LAST.store(now, Ordering::Relaxed);
+    }
+
+    pub fn within(window: Duration) -> bool {
+        let last = Duration::from_millis(LAST.load(Ordering::Relaxed));
+        since_start().saturating_sub(last) < window
+    }
+}
+
+/// Puts this thread in the idle scheduling class: it runs when nothing else
 /// wants the CPU, and a request thread that wakes up takes the CPU from it
-/// at once (a merely lower nice value still let a hash finish its slice:
-/// the embed p99 during 32 logins was 4.3× idle with nice 10).
+/// at once (a merely lower nice value still let a hash finish its slice).
 fn lower_priority() {
     #[cfg(target_os = "linux")]
     {

@@ -140,13 +140,15 @@ impl SqliteStore {
     }
 
     /// Stops the writer after the group it is on and waits for its final
-    /// checkpoint. Writes after this fail with [`StoreError::Closed`].
+    /// checkpoint, then closes the readers' connections. Reads and writes
+    /// after this fail with [`StoreError::Closed`].
     pub async fn close(&self) {
         self.inner.writer.stop().await;
         let thread = self.inner.thread.lock().ok().and_then(|mut t| t.take());
         if let Some(thread) = thread {
             let _ = tokio::task::spawn_blocking(move || thread.join()).await;
         }
+        self.inner.readers.close().await;
     }
 
     async fn write<T, F>(&self, work: F) -> Result<T>
