@@ -89,7 +89,9 @@ impl Readers {
     }
 
     /// Closes every reader's connection and waits until they are closed, so
-    /// the files can be replaced (a restore) once the store is closed.
+    /// the files can be replaced (a restore) once the store is closed. Run
+    /// it to the end (`SqliteStore::close` does): dropped halfway, threads
+    /// that took their part would wait for the rest for good.
     pub async fn close(&self) {
         self.closed.store(true, Ordering::Release);
         // One job per thread: each waits for the others, so no thread can
