@@ -798,6 +798,11 @@ async fn deactivating_via_patch_also_stops_tokens_at_once() {
     let carol = s.token(CAROL).await;
     let alice = s.session(ALICE.0, ALICE.1).await;
     let alice_id = str_of(&alice["user"], "id");
+    // Signed-in requests have been made: the server knows alice as active.
+    assert_eq!(
+        me(&s, str_of(&alice, "access_token")).await.status,
+        StatusCode::OK
+    );
     let r = s
         .patch(
             &format!("/api/v1/users/{alice_id}"),

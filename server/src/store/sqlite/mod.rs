@@ -1,7 +1,13 @@
 //! The SQLite store: WAL journal, `synchronous = FULL` (an acknowledged write
 //! has reached the disk), one group-committing [`writer`], pooled [`readers`].
 
-use std::{path::Path, sync::Arc};
+use std::{
+    path::Path,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
 
 use codec::Cached;
 use desk_sync::wire::sync::PushRequest;
@@ -26,12 +32,14 @@ mod readers;
 mod schema;
 mod sync;
 mod tickets;
+mod user_cache;
 mod users;
 mod writer;
 
 pub use codec::Links;
 use notices::{Lineage, Publisher};
 use readers::Readers;
+use user_cache::UserCache;
 use writer::{AfterGroup, Writer};
 
 impl From<rusqlite::Error> for StoreError {
@@ -80,19 +88,28 @@ struct Inner {
     links: Links,
     epoch: String,
     notices: broadcast::Sender<ChangeNotice>,
+    users: Arc<UserCache>,
 }
 
 /// Called with the size of every committed group (for metrics).
 pub type BatchObserver = Box<dyn Fn(usize) + Send>;
 
-/// What runs after each group: metrics, then live-client notices.
+/// What runs after each group: the user cache forgotten if users changed,
+/// metrics, then live-client notices.
 struct AfterCommit {
     on_batch: BatchObserver,
     publisher: Publisher,
+    users: Arc<UserCache>,
+    /// Set by the write connection's update hook when a row of `users`
+    /// changed — whichever code path changed it.
+    users_touched: Arc<AtomicBool>,
 }
 
 impl AfterGroup for AfterCommit {
     fn group(&mut self, conn: &Connection, size: usize) {
+        if self.users_touched.swap(false, Ordering::Relaxed) {
+            self.users.clear();
+        }
         (self.on_batch)(size);
         self.publisher.after_commit(conn);
     }
@@ -120,9 +137,19 @@ impl SqliteStore {
         let lineage = Lineage::check(path, &conn)?;
         let epoch = lineage.epoch().to_string();
         let (notices, _) = broadcast::channel(NOTICE_BUFFER);
+        let users = Arc::new(UserCache::default());
+        let users_touched = Arc::new(AtomicBool::new(false));
+        let touched = users_touched.clone();
+        conn.update_hook(Some(move |_, _: &str, table: &str, _| {
+            if table == "users" {
+                touched.store(true, Ordering::Relaxed);
+            }
+        }))?;
         let after = AfterCommit {
             on_batch,
             publisher: Publisher::new(&conn, notices.clone(), lineage)?,
+            users: users.clone(),
+            users_touched,
         };
         let (writer, thread) =
             Writer::start(conn, after).map_err(|e| StoreError::Backend(Box::new(e)))?;
@@ -135,6 +162,7 @@ impl SqliteStore {
                 links: Links::new(public_url),
                 epoch,
                 notices,
+                users,
             }),
         })
     }
@@ -182,7 +210,16 @@ impl Store for SqliteStore {
     }
 
     async fn user(&self, id: Uuid) -> Result<Option<User>> {
-        self.read(move |c, _| users::get(c, id)).await
+        let cache = &self.inner.users;
+        if let Some(user) = cache.get(id) {
+            return Ok(Some(user));
+        }
+        let read_at = cache.generation();
+        let user = self.read(move |c, _| users::get(c, id)).await?;
+        if let Some(user) = &user {
+            cache.keep(user.clone(), read_at);
+        }
+        Ok(user)
     }
 
     async fn credentials(&self, email: String) -> Result<Option<Credentials>> {

@@ -50,6 +50,8 @@ enum Msg {
 /// Told about every group the writer has committed (or failed to), and
 /// when it stops.
 pub trait AfterGroup: Send + 'static {
+    /// Runs once the group's commit is known and before any of its jobs is
+    /// answered: what a caller does next sees what this did.
     fn group(&mut self, conn: &Connection, size: usize);
     fn closing(&mut self);
 }
@@ -138,9 +140,7 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, mut after: impl AfterGroup
                 Err(_) => break,
             }
         }
-        let size = batch.len();
-        commit_group(&conn, &mut batch);
-        after.group(&conn, size);
+        commit_group(&conn, &mut batch, &mut after);
         if stopping {
             break;
         }
@@ -154,7 +154,8 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, mut after: impl AfterGroup
     after.closing();
 }
 
-fn commit_group(conn: &Connection, batch: &mut Vec<Job>) {
+fn commit_group(conn: &Connection, batch: &mut Vec<Job>, after: &mut impl AfterGroup) {
+    let size = batch.len();
     let began = conn.exec("BEGIN IMMEDIATE", []).map(drop);
     if let Err(err) = &began {
         tracing::error!(%err, "cannot begin a write transaction");
@@ -182,6 +183,7 @@ fn commit_group(conn: &Connection, batch: &mut Vec<Job>) {
         }),
         Err(err) => Err(GroupFailed(Arc::new(err))),
     };
+    after.group(conn, size);
     for reply in replies {
         reply(committed.clone());
     }
@@ -216,6 +218,37 @@ mod tests {
             .collect()
     }
 
+    struct Nothing;
+
+    impl AfterGroup for Nothing {
+        fn group(&mut self, _: &Connection, _: usize) {}
+        fn closing(&mut self) {}
+    }
+
+    /// Checks, when told about the group, that its job is not answered yet.
+    struct Unanswered(Option<oneshot::Receiver<Result<()>>>, bool);
+
+    impl AfterGroup for Unanswered {
+        fn group(&mut self, _: &Connection, size: usize) {
+            assert_eq!(size, 1);
+            let reply = self.0.as_mut().unwrap();
+            self.1 = matches!(reply.try_recv(), Err(oneshot::error::TryRecvError::Empty));
+        }
+        fn closing(&mut self) {}
+    }
+
+    #[test]
+    fn the_group_is_reported_before_its_jobs_are_answered() {
+        // The store forgets cached users there: a caller that changed a
+        // user must not see the old one after its answer.
+        let conn = table();
+        let (a, ra) = job(insert(1));
+        let mut after = Unanswered(Some(ra), false);
+        commit_group(&conn, &mut vec![a], &mut after);
+        assert!(after.1, "a job was answered before the group was reported");
+        assert!(after.0.unwrap().blocking_recv().unwrap().is_ok());
+    }
+
     fn table() -> Connection {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
@@ -238,7 +271,7 @@ mod tests {
             Err(StoreError::Backend("refused".into()))
         });
         let (c, rc) = job(insert(3));
-        commit_group(&conn, &mut vec![a, b, c]);
+        commit_group(&conn, &mut vec![a, b, c], &mut Nothing);
         assert!(ra.blocking_recv().unwrap().is_ok());
         assert!(rb.blocking_recv().unwrap().is_err());
         assert!(rc.blocking_recv().unwrap().is_ok());
@@ -261,7 +294,7 @@ mod tests {
             flag.store(true, Ordering::SeqCst);
             insert(3)(conn)
         });
-        commit_group(&conn, &mut vec![a, b, c]);
+        commit_group(&conn, &mut vec![a, b, c], &mut Nothing);
         assert!(
             !ran.load(Ordering::SeqCst),
             "a job ran outside the transaction"
