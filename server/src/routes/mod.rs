@@ -123,12 +123,19 @@ fn limit_for<S>(
     auth: Option<&str>,
 ) -> Result<Option<RateInfo>, crate::error::ApiError> {
     // By segments, as the router matches them: `/login/` and `//login` reach
-    // the login route too, so they must count against its limit.
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    match segments.as_slice() {
-        ["api", "v1", "tickets", "embed", ..] => app.limits.check_embed(addr),
-        ["api", "v1", "auth", "login" | "token" | "register", ..] => app.limits.check_login(addr),
-        ["api", ..] => {
+    // the login route too, so they must count against its limit. The first
+    // four decide; no allocation per request.
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
+    let first: [Option<&str>; 4] = std::array::from_fn(|_| segments.next());
+    match first {
+        [Some("api"), Some("v1"), Some("tickets"), Some("embed")] => app.limits.check_embed(addr),
+        [
+            Some("api"),
+            Some("v1"),
+            Some("auth"),
+            Some("login" | "token" | "register"),
+        ] => app.limits.check_login(addr),
+        [Some("api"), ..] => {
             // Only the signature is checked here; the route itself
             // authenticates fully.
             let caller = auth
