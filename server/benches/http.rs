@@ -712,7 +712,9 @@ fn sqlite_baseline() {
                 )
                 .unwrap();
             let mut number: i64 = conn
-                .query_row("SELECT MAX(number) FROM tickets", [], |r| r.get(0))
+                .query_row("SELECT COALESCE(MAX(number), 0) FROM tickets", [], |r| {
+                    r.get(0)
+                })
                 .unwrap();
             Box::new(move |tx| {
                 let id = Uuid::now_v7();

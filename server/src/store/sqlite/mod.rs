@@ -94,22 +94,26 @@ struct Inner {
 /// Called with the size of every committed group (for metrics).
 pub type BatchObserver = Box<dyn Fn(usize) + Send>;
 
-/// What runs after each group: the user cache forgotten if users changed,
-/// metrics, then live-client notices.
+/// What runs after each group: the user cache forgotten if users changed
+/// (before the group is answered), then metrics and live-client notices.
 struct AfterCommit {
     on_batch: BatchObserver,
     publisher: Publisher,
     users: Arc<UserCache>,
     /// Set by the write connection's update hook when a row of `users`
-    /// changed — whichever code path changed it.
+    /// changed — whichever of the store's functions changed it. (The hook
+    /// needs `users` to stay a rowid table written without `REPLACE`.)
     users_touched: Arc<AtomicBool>,
 }
 
 impl AfterGroup for AfterCommit {
-    fn group(&mut self, conn: &Connection, size: usize) {
+    fn committed(&mut self) {
         if self.users_touched.swap(false, Ordering::Relaxed) {
             self.users.clear();
         }
+    }
+
+    fn group(&mut self, conn: &Connection, size: usize) {
         (self.on_batch)(size);
         self.publisher.after_commit(conn);
     }

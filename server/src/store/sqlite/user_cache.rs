@@ -8,6 +8,11 @@
 //! read and forgets them all whenever a write group touched the `users`
 //! table, before any job of that group is answered.
 //!
+//! It follows this process's writes only: a change made to the database
+//! file by another program (the `sqlite3` shell) while `deskd` runs is not
+//! seen until the next change through `deskd`. (`deskd user add` only adds
+//! users, and users not yet read are never cached.)
+//!
 //! A read can race a change: it may load the old row, then the writer
 //! commits and clears, then the read would put the old row back for good.
 //! The generation prevents that: a read keeps its row only if no clear

@@ -51,7 +51,10 @@ enum Msg {
 /// when it stops.
 pub trait AfterGroup: Send + 'static {
     /// Runs once the group's commit is known and before any of its jobs is
-    /// answered: what a caller does next sees what this did.
+    /// answered, so what a caller does next sees what this did. Keep it
+    /// small and infallible: the answers wait for it.
+    fn committed(&mut self) {}
+    /// Runs after the group's jobs are answered.
     fn group(&mut self, conn: &Connection, size: usize);
     fn closing(&mut self);
 }
@@ -140,7 +143,9 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, mut after: impl AfterGroup
                 Err(_) => break,
             }
         }
+        let size = batch.len();
         commit_group(&conn, &mut batch, &mut after);
+        after.group(&conn, size);
         if stopping {
             break;
         }
@@ -155,7 +160,6 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, mut after: impl AfterGroup
 }
 
 fn commit_group(conn: &Connection, batch: &mut Vec<Job>, after: &mut impl AfterGroup) {
-    let size = batch.len();
     let began = conn.exec("BEGIN IMMEDIATE", []).map(drop);
     if let Err(err) = &began {
         tracing::error!(%err, "cannot begin a write transaction");
@@ -183,7 +187,7 @@ fn commit_group(conn: &Connection, batch: &mut Vec<Job>, after: &mut impl AfterG
         }),
         Err(err) => Err(GroupFailed(Arc::new(err))),
     };
-    after.group(conn, size);
+    after.committed();
     for reply in replies {
         reply(committed.clone());
     }
@@ -225,20 +229,21 @@ mod tests {
         fn closing(&mut self) {}
     }
 
-    /// Checks, when told about the group, that its job is not answered yet.
+    /// Checks, when told the group committed, that its job is not answered
+    /// yet.
     struct Unanswered(Option<oneshot::Receiver<Result<()>>>, bool);
 
     impl AfterGroup for Unanswered {
-        fn group(&mut self, _: &Connection, size: usize) {
-            assert_eq!(size, 1);
+        fn committed(&mut self) {
             let reply = self.0.as_mut().unwrap();
             self.1 = matches!(reply.try_recv(), Err(oneshot::error::TryRecvError::Empty));
         }
+        fn group(&mut self, _: &Connection, _: usize) {}
         fn closing(&mut self) {}
     }
 
     #[test]
-    fn the_group_is_reported_before_its_jobs_are_answered() {
+    fn the_commit_is_reported_before_the_jobs_are_answered() {
         // The store forgets cached users there: a caller that changed a
         // user must not see the old one after its answer.
         let conn = table();
