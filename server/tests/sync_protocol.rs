@@ -873,6 +873,43 @@ async fn pull_reports_last_client_seq_for_the_callers_own_client_only() {
 // push
 // =====================================================================
 
+/// The public embed view is served from memory once read; every write to
+/// its ticket — a push, a comment — must show in the next read.
+#[tokio::test]
+async fn the_embed_view_shows_a_push_and_a_comment_at_once() {
+    let s = TestServer::start().await;
+    let c = Cast::sign_in(&s).await;
+    let t = ticket_for(&s, &c, "Printer on fire", Some(BOB.0)).await;
+    let url = fetch(&s, &c, &t).await["embed_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = &url[url.find("/api/v1/").unwrap()..];
+    let embed = || async {
+        let r = s.http.get(format!("{}{path}", s.url)).send().await.unwrap();
+        let r = Reply::from(r).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        r.body
+    };
+    for _ in 0..2 {
+        assert_eq!(embed().await["status"], "open");
+    }
+
+    let e = epoch(&s, &c.bob).await;
+    let ops = [
+        op(1, &t, set_status("open", "in_progress")),
+        op(2, &t, set_subject("Printer on fire", "Printer smoking")),
+    ];
+    push_ok(&s, &c.bob, Uuid::new_v4(), &e, &ops).await;
+    let view = embed().await;
+    assert_eq!(view["status"], "in_progress");
+    assert_eq!(view["subject"], "Printer smoking");
+
+    comment(&s, &c.alice, &t, "still smoking", false).await;
+    let ticket = fetch(&s, &c, &t).await;
+    assert_eq!(embed().await["last_updated"], ticket["updated_at"]);
+}
+
 #[tokio::test]
 async fn push_applies_once_and_answers_a_repeat_with_the_stored_results() {
     let s = TestServer::start().await;

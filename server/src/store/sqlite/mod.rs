@@ -3,10 +3,7 @@
 
 use std::{
     path::Path,
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
+    sync::{Arc, Mutex, PoisonError},
 };
 
 use codec::Cached;
@@ -29,18 +26,23 @@ use super::{
 mod codec;
 mod notices;
 mod readers;
+mod row_cache;
 mod schema;
 mod sync;
 mod tickets;
-mod user_cache;
 mod users;
 mod writer;
 
 pub use codec::Links;
 use notices::{Lineage, Publisher};
 use readers::Readers;
-use user_cache::UserCache;
+use row_cache::RowCache;
 use writer::{AfterGroup, Writer};
+
+/// The hook's list stays whole if a holder panicked (pushes and takes).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 impl From<rusqlite::Error> for StoreError {
     fn from(err: rusqlite::Error) -> Self {
@@ -88,28 +90,49 @@ struct Inner {
     links: Links,
     epoch: String,
     notices: broadcast::Sender<ChangeNotice>,
-    users: Arc<UserCache>,
+    memory: Arc<InMemory>,
+}
+
+/// What the store serves from memory (see `row_cache.rs`).
+#[derive(Debug, Default)]
+struct InMemory {
+    /// Users by id: every signed-in request checks its caller.
+    users: RowCache<Uuid, User>,
+    /// Public embed views by token digest: what chatbots poll.
+    embeds: RowCache<TokenHash, EmbedView>,
+}
+
+/// The rows of cached tables a write group touched, collected by the write
+/// connection's update hook — whichever of the store's functions wrote
+/// them. (The hook needs these tables to stay rowid tables written without
+/// `REPLACE`.)
+#[derive(Debug, Default)]
+struct Touched {
+    users: Vec<i64>,
+    tickets: Vec<i64>,
 }
 
 /// Called with the size of every committed group (for metrics).
 pub type BatchObserver = Box<dyn Fn(usize) + Send>;
 
-/// What runs after each group: the user cache forgotten if users changed
-/// (before the group is answered), then metrics and live-client notices.
+/// What runs after each group: the cached rows it wrote forgotten (before
+/// the group is answered), then metrics and live-client notices.
 struct AfterCommit {
     on_batch: BatchObserver,
     publisher: Publisher,
-    users: Arc<UserCache>,
-    /// Set by the write connection's update hook when a row of `users`
-    /// changed — whichever of the store's functions changed it. (The hook
-    /// needs `users` to stay a rowid table written without `REPLACE`.)
-    users_touched: Arc<AtomicBool>,
+    memory: Arc<InMemory>,
+    touched: Arc<Mutex<Touched>>,
 }
 
 impl AfterGroup for AfterCommit {
     fn committed(&mut self) {
-        if self.users_touched.swap(false, Ordering::Relaxed) {
-            self.users.clear();
+        let touched = std::mem::take(&mut *lock(&self.touched));
+        // Rows of a job that rolled back are forgotten too: harmless.
+        if !touched.users.is_empty() {
+            self.memory.users.forget(&touched.users);
+        }
+        if !touched.tickets.is_empty() {
+            self.memory.embeds.forget(&touched.tickets);
         }
     }
 
@@ -141,19 +164,19 @@ impl SqliteStore {
         let lineage = Lineage::check(path, &conn)?;
         let epoch = lineage.epoch().to_string();
         let (notices, _) = broadcast::channel(NOTICE_BUFFER);
-        let users = Arc::new(UserCache::default());
-        let users_touched = Arc::new(AtomicBool::new(false));
-        let touched = users_touched.clone();
-        conn.update_hook(Some(move |_, _: &str, table: &str, _| {
-            if table == "users" {
-                touched.store(true, Ordering::Relaxed);
-            }
+        let memory = Arc::new(InMemory::default());
+        let touched = Arc::new(Mutex::new(Touched::default()));
+        let hook = touched.clone();
+        conn.update_hook(Some(move |_, _: &str, table: &str, row: i64| match table {
+            "users" => lock(&hook).users.push(row),
+            "tickets" => lock(&hook).tickets.push(row),
+            _ => {}
         }))?;
         let after = AfterCommit {
             on_batch,
             publisher: Publisher::new(&conn, notices.clone(), lineage)?,
-            users: users.clone(),
-            users_touched,
+            memory: memory.clone(),
+            touched,
         };
         let (writer, thread) =
             Writer::start(conn, after).map_err(|e| StoreError::Backend(Box::new(e)))?;
@@ -166,7 +189,7 @@ impl SqliteStore {
                 links: Links::new(public_url),
                 epoch,
                 notices,
-                users,
+                memory,
             }),
         })
     }
@@ -214,16 +237,16 @@ impl Store for SqliteStore {
     }
 
     async fn user(&self, id: Uuid) -> Result<Option<User>> {
-        let cache = &self.inner.users;
-        if let Some(user) = cache.get(id) {
+        let cache = &self.inner.memory.users;
+        if let Some(user) = cache.get(&id) {
             return Ok(Some(user));
         }
         let read_at = cache.generation();
-        let user = self.read(move |c, _| users::get(c, id)).await?;
-        if let Some(user) = &user {
-            cache.keep(user.clone(), read_at);
-        }
-        Ok(user)
+        let found = self.read(move |c, _| users::get_row(c, id)).await?;
+        Ok(found.map(|(row, user)| {
+            cache.keep(id, row, user.clone(), read_at);
+            user
+        }))
     }
 
     async fn credentials(&self, email: String) -> Result<Option<Credentials>> {
@@ -327,8 +350,18 @@ impl Store for SqliteStore {
     }
 
     async fn embed_view(&self, hash: TokenHash) -> Result<Option<EmbedView>> {
-        self.read(move |c, links| tickets::embed_view(c, &hash, links))
-            .await
+        let cache = &self.inner.memory.embeds;
+        if let Some(view) = cache.get(&hash) {
+            return Ok(Some(view));
+        }
+        let read_at = cache.generation();
+        let found = self
+            .read(move |c, links| tickets::embed_view(c, &hash, links))
+            .await?;
+        Ok(found.map(|(row, view)| {
+            cache.keep(hash, row, view.clone(), read_at);
+            view
+        }))
     }
 
     fn epoch(&self) -> &str {

@@ -583,20 +583,29 @@ pub fn list(
     })
 }
 
-pub fn embed_view(conn: &Connection, hash: &TokenHash, links: &Links) -> Result<Option<EmbedView>> {
+/// The public view of the ticket whose embed token digests to `hash`, with
+/// the ticket's rowid (for the store's cache).
+pub fn embed_view(
+    conn: &Connection,
+    hash: &TokenHash,
+    links: &Links,
+) -> Result<Option<(i64, EmbedView)>> {
     Ok(conn
         .row(
-            "SELECT subject, status, updated_at, number FROM tickets WHERE embed_hash = ?1",
+            "SELECT subject, status, updated_at, number, rowid FROM tickets WHERE embed_hash = ?1",
             [hash],
             |r| {
                 let status: desk_sync::model::Status = parsed_col(r, 1)?;
-                Ok(EmbedView {
-                    subject: r.get(0)?,
-                    status,
-                    status_label: status.label().to_string(),
-                    last_updated: time_col(r, 2)?,
-                    link: links.ticket_link(r.get(3)?),
-                })
+                Ok((
+                    r.get(4)?,
+                    EmbedView {
+                        subject: r.get(0)?,
+                        status,
+                        status_label: status.label().to_string(),
+                        last_updated: time_col(r, 2)?,
+                        link: links.ticket_link(r.get(3)?),
+                    },
+                ))
             },
         )
         .optional()?)

@@ -60,6 +60,15 @@ pub fn insert(conn: &Connection, new: &NewUser) -> Result<User> {
     })
 }
 
+/// A user with the rowid it is stored at (for the store's cache).
+pub fn get_row(conn: &Connection, id: Uuid) -> Result<Option<(i64, User)>> {
+    let sql = format!("SELECT {USER_COLUMNS}, rowid FROM users WHERE id = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id], |row| Ok((row.get(6)?, user_from_row(row)?)))
+        .optional()?)
+}
+
 pub fn get(conn: &Connection, id: Uuid) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
     // Runs for every authenticated request: keep it prepared.
