@@ -90,10 +90,10 @@ impl<K: Hash + Eq + Clone, V: Clone> RowCache<K, V> {
         if let Some(old) = state.keys.insert(row, key.clone()) {
             state.entries.remove(&old);
         }
-        if let Some((old_row, _)) = state.entries.insert(key, (row, value)) {
-            if old_row != row {
-                state.keys.remove(&old_row);
-            }
+        if let Some((old_row, _)) = state.entries.insert(key, (row, value))
+            && old_row != row
+        {
+            state.keys.remove(&old_row);
         }
     }
 
