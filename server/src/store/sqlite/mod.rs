@@ -36,6 +36,8 @@ mod writer;
 pub use codec::Links;
 use notices::{Lineage, Publisher};
 use readers::Readers;
+/// How many users, and how many embed views, the store keeps in memory.
+pub use row_cache::CAPACITY as CACHED_ROWS;
 use row_cache::RowCache;
 use writer::{AfterGroup, Writer};
 

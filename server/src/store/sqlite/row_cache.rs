@@ -33,7 +33,7 @@ use std::{
 /// Enough for every agent and the customers active at once, or the tickets
 /// whose widgets are open; past it the cache starts over (each entry is
 /// read again, at one query).
-const CAPACITY: usize = 10_000;
+pub const CAPACITY: usize = 10_000;
 
 #[derive(Debug)]
 pub struct RowCache<K, V> {
