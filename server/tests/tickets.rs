@@ -433,6 +433,44 @@ async fn listing_filters_by_status_priority_assignee_and_text() {
     assert_eq!(list(&s, &alice, &[]).await.body["total"], 3);
 }
 
+/// A listing's `total` is counted once per state of the change log and kept:
+/// each kind of write that moves a ticket in or out of a filter must show in
+/// the very next listing, even one that was just counted.
+#[tokio::test]
+async fn list_totals_follow_every_write_at_once() {
+    let s = TestServer::start().await;
+    let alice = s.token(ALICE).await;
+    let bob = s.token(BOB).await;
+    let carol = s.token(CAROL).await;
+    let total = |token: &str, query: &'static [(&'static str, &'static str)]| {
+        let token = token.to_string();
+        let s = &s;
+        async move { list(s, &token, query).await.body["total"].as_u64().unwrap() }
+    };
+    let open = &[("status", "open")];
+    let smoking = &[("q", "smoking")];
+    let (open_0, alices_0, bobs_0) = (
+        total(&carol, open).await,
+        total(&alice, &[]).await,
+        total(&bob, &[]).await,
+    );
+    assert_eq!(total(&carol, smoking).await, 0);
+
+    let t = s.ticket(&alice, "Printer on fire").await;
+    assert_eq!(total(&carol, open).await, open_0 + 1, "a create");
+    assert_eq!(total(&alice, &[]).await, alices_0 + 1);
+
+    patch_ok(&s, &carol, &t, json!({"subject": "Printer smoking"})).await;
+    assert_eq!(total(&carol, smoking).await, 1, "a new subject");
+
+    s.assign(&carol, &id_of(&t), BOB.0).await;
+    assert_eq!(total(&bob, &[]).await, bobs_0 + 1, "an assignment");
+
+    patch_ok(&s, &bob, &t, json!({"status": "closed"})).await;
+    assert_eq!(total(&carol, open).await, open_0, "a status change");
+    assert_eq!(total(&carol, smoking).await, 1);
+}
+
 /// "Case-insensitive" is not only for ASCII: a helpdesk's subjects are in
 /// its users' languages.
 #[tokio::test]

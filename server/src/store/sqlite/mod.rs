@@ -30,6 +30,7 @@ mod row_cache;
 mod schema;
 mod sync;
 mod tickets;
+mod totals;
 mod users;
 mod writer;
 
@@ -102,6 +103,8 @@ struct InMemory {
     users: RowCache<Uuid, User>,
     /// Public embed views by token digest: what chatbots poll.
     embeds: RowCache<TokenHash, EmbedView>,
+    /// Listing totals, by filter.
+    totals: totals::Totals,
 }
 
 /// The rows of cached tables a write group touched, collected by the write
@@ -300,7 +303,8 @@ impl Store for SqliteStore {
     }
 
     async fn list_tickets(&self, actor: Actor, filter: TicketFilter) -> Result<Page<Ticket>> {
-        self.read(move |c, links| tickets::list(c, actor, &filter, links))
+        let inner = self.inner.clone();
+        self.read(move |c, links| tickets::list(c, actor, &filter, links, &inner.memory.totals))
             .await
     }
 

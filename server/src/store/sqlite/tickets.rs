@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::totals::Totals;
 use super::{
     codec::{
         Cached, Links, from_micros, json_col, json_text, now, parsed_col, search_text, time_col,
@@ -485,44 +486,54 @@ pub fn history(
     Ok(events)
 }
 
+/// A listing's conditions, their bound values, and both as one text: the
+/// key its total is kept under.
+#[derive(Default)]
+struct Clauses {
+    sql: Vec<&'static str>,
+    values: Vec<Box<dyn ToSql>>,
+    key: String,
+}
+
+impl Clauses {
+    fn add(&mut self, clause: &'static str) {
+        self.sql.push(clause);
+        self.key.push_str(clause);
+        self.key.push('\n');
+    }
+
+    fn bind<T: ToSql + std::fmt::Display + 'static>(&mut self, clause: &'static str, value: T) {
+        self.add(clause);
+        self.key.push_str(&value.to_string());
+        self.key.push('\n');
+        self.values.push(Box::new(value));
+    }
+}
+
 pub fn list(
     conn: &Connection,
     actor: Actor,
     filter: &TicketFilter,
     links: &Links,
+    totals: &Totals,
 ) -> Result<Page<Ticket>> {
-    let mut clauses: Vec<&str> = Vec::new();
-    let mut values: Vec<Box<dyn ToSql>> = Vec::new();
+    let mut clauses = Clauses::default();
     match actor.scope() {
         Scope::All => {}
-        Scope::AssignedTo(id) => {
-            clauses.push("t.assignee_id = ?");
-            values.push(Box::new(id));
-        }
-        Scope::RequestedBy(id) => {
-            clauses.push("t.requester_id = ?");
-            values.push(Box::new(id));
-        }
+        Scope::AssignedTo(id) => clauses.bind("t.assignee_id = ?", id),
+        Scope::RequestedBy(id) => clauses.bind("t.requester_id = ?", id),
     }
     if let Some(status) = filter.status {
-        clauses.push("t.status = ?");
-        values.push(Box::new(status.as_str()));
+        clauses.bind("t.status = ?", status.as_str());
     }
     if let Some(priority) = filter.priority {
-        clauses.push("t.priority = ?");
-        values.push(Box::new(priority.rank()));
+        clauses.bind("t.priority = ?", priority.rank());
     }
     match filter.assignee {
         None => {}
-        Some(AssigneeFilter::Unassigned) => clauses.push("t.assignee_id IS NULL"),
-        Some(AssigneeFilter::Me) => {
-            clauses.push("t.assignee_id = ?");
-            values.push(Box::new(actor.id));
-        }
-        Some(AssigneeFilter::User(id)) => {
-            clauses.push("t.assignee_id = ?");
-            values.push(Box::new(id));
-        }
+        Some(AssigneeFilter::Unassigned) => clauses.add("t.assignee_id IS NULL"),
+        Some(AssigneeFilter::Me) => clauses.bind("t.assignee_id = ?", actor.id),
+        Some(AssigneeFilter::User(id)) => clauses.bind("t.assignee_id = ?", id),
     }
     if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
         let escaped = q
@@ -530,19 +541,34 @@ pub fn list(
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
-        clauses.push("t.search LIKE ? ESCAPE '\\'");
-        values.push(Box::new(format!("%{escaped}%")));
+        clauses.bind("t.search LIKE ? ESCAPE '\\'", format!("%{escaped}%"));
     }
+    let Clauses {
+        sql: clauses,
+        mut values,
+        key,
+    } = clauses;
     let where_sql = if clauses.is_empty() {
         String::new()
     } else {
         format!("WHERE {}", clauses.join(" AND "))
     };
-    let total: u64 = conn.row(
-        &format!("SELECT COUNT(*) FROM tickets t {where_sql}"),
-        params_from_iter(values.iter()),
-        |r| r.get(0),
-    )?;
+    // The change log's head names this snapshot's tickets (see `totals.rs`).
+    let head: u64 = conn.row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
+        r.get(0)
+    })?;
+    let total = match totals.get(&key, head) {
+        Some(total) => total,
+        None => {
+            let total: u64 = conn.row(
+                &format!("SELECT COUNT(*) FROM tickets t {where_sql}"),
+                params_from_iter(values.iter()),
+                |r| r.get(0),
+            )?;
+            totals.keep(key, head, total);
+            total
+        }
+    };
     let column = match filter.sort.field {
         SortField::UpdatedAt => "t.updated_at",
         SortField::CreatedAt => "t.created_at",
