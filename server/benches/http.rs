@@ -94,7 +94,9 @@ async fn run(pins: Pins) {
     let customer = access_token(&http, &url, "alice@example.com", "alice123").await;
     let embeds = embed_paths(&http, &url, data.path()).await;
     let some_embeds = Script::get_each(&embeds[..WIDGETS.min(embeds.len())]);
-    let every_embed = Script::get_each(&embeds);
+    // The widgets' tokens last: the run before leaves them in memory.
+    let widgets = WIDGETS.min(embeds.len());
+    let every_embed = Script::get_each(&[&embeds[widgets..], &embeds[..widgets]].concat());
 
     // 1. Embed against hello, which gets the same requests (and ignores
     // their paths), so the load generator does the same work for both.
@@ -223,7 +225,7 @@ async fn run(pins: Pins) {
         100.0 * PUSH_OPS as f64 / push.as_secs_f64() / baseline.rate()
     );
     println!(
-        "| embed p99, {EMBED_READERS} connections, during {LOGINS} concurrent logins ({:.0} logins/s, login p50 / p99 {:.0} / {:.0} ms) | {:.2} ms ({:.0} req/s) | idle: {:.2} ms ({:.0} req/s) | {:.1}× | ≤ 3× |",
+        "| embed p99 (the 1,000 tokens, from memory), {EMBED_READERS} connections, during {LOGINS} concurrent logins ({:.0} logins/s, login p50 / p99 {:.0} / {:.0} ms) | {:.2} ms ({:.0} req/s) | idle: {:.2} ms ({:.0} req/s) | {:.1}× | ≤ 3× |",
         logins.rate(),
         logins.p50_ms,
         logins.p99_ms,
@@ -384,10 +386,10 @@ impl Script {
         }
         lua.push_str(
             r#"}
-local next = 0
+local i = 0
 request = function()
-  next = next % #paths + 1
-  return wrk.format("GET", paths[next])
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i])
 end
 "#,
         );

@@ -11,8 +11,10 @@
 //! So the store keeps what it read, with the rowid it came from. The write
 //! connection's update hook collects the rowids each write group touches,
 //! and the writer forgets those rows after the group commits and **before
-//! any job of the group is answered** — so whoever made a change, and
-//! anyone who hears of it, reads the new row.
+//! any job of the group is answered or announced** — so whoever made a
+//! change, and a live client poked about it, reads the new row. (A reader
+//! that finds the change in the log in the microseconds between the commit
+//! and the forgetting may still get the old view once.)
 //!
 //! It follows this process's writes only: a change made to the database file
 //! by another program (the `sqlite3` shell) while `deskd` runs is not seen

@@ -486,6 +486,9 @@ pub fn history(
     Ok(events)
 }
 
+/// The longest filter whose total is kept (see `totals.rs`).
+const MAX_KEPT_KEY: usize = 512;
+
 /// A listing's conditions, their bound values, and both as one text: the
 /// key its total is kept under.
 #[derive(Default)]
@@ -504,8 +507,9 @@ impl Clauses {
 
     fn bind<T: ToSql + std::fmt::Display + 'static>(&mut self, clause: &'static str, value: T) {
         self.add(clause);
-        self.key.push_str(&value.to_string());
-        self.key.push('\n');
+        // Length-prefixed, so no value can spell another clause.
+        let text = value.to_string();
+        self.key.push_str(&format!("{}:{text}\n", text.len()));
         self.values.push(Box::new(value));
     }
 }
@@ -565,7 +569,11 @@ pub fn list(
                 params_from_iter(values.iter()),
                 |r| r.get(0),
             )?;
-            totals.keep(key, head, total);
+            // A long search text would make a long key: such totals are
+            // counted each time rather than let callers fill memory.
+            if key.len() <= MAX_KEPT_KEY {
+                totals.keep(key, head, total);
+            }
             total
         }
     };

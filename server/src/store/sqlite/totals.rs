@@ -9,13 +9,18 @@
 //! tickets that snapshot sees: a total counted at head `h` holds for any
 //! snapshot at head `h`, and for none other. No invalidation, no race — a
 //! write moves the head and the next listing counts again.
+//!
+//! Like the row cache it follows writes made through the store: a ticket
+//! edited by another program (the `sqlite3` shell) without a change-log row
+//! while `deskd` runs leaves totals stale until the next write.
 
 use std::{
     collections::HashMap,
     sync::{Mutex, MutexGuard, PoisonError},
 };
 
-/// Distinct filters remembered; past it the map starts over.
+/// Distinct filters remembered (keys of at most 512 bytes: `tickets::list`
+/// keeps no longer ones); past it the map starts over.
 const CAPACITY: usize = 1024;
 
 #[derive(Debug, Default)]
