@@ -63,6 +63,7 @@ pub fn insert(conn: &Connection, new: &NewUser) -> Result<User> {
 /// A user with the rowid it is stored at (for the store's cache).
 pub fn get_row(conn: &Connection, id: Uuid) -> Result<Option<(i64, User)>> {
     let sql = format!("SELECT {USER_COLUMNS}, rowid FROM users WHERE id = ?1");
+    // Runs for every caller not yet in the store's memory: keep it prepared.
     Ok(conn
         .prepare_cached(&sql)?
         .query_row([id], |row| Ok((row.get(6)?, user_from_row(row)?)))
@@ -70,12 +71,7 @@ pub fn get_row(conn: &Connection, id: Uuid) -> Result<Option<(i64, User)>> {
 }
 
 pub fn get(conn: &Connection, id: Uuid) -> Result<Option<User>> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
-    // Runs for every authenticated request: keep it prepared.
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([id], user_from_row)
-        .optional()?)
+    Ok(get_row(conn, id)?.map(|(_, user)| user))
 }
 
 pub fn credentials(conn: &Connection, email: &str) -> Result<Option<Credentials>> {
