@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{
-    Priority, Status,
+    Actor, Priority, Status, policy,
     validate::{self, Problems},
 };
 use crate::RuleError;
@@ -253,6 +253,28 @@ impl NewTicket {
             priority: priority.unwrap_or_default(),
             tags: tags.unwrap_or_default(),
         })
+    }
+
+    /// The ticket `by` (named `name`) opens with this at `at`: open, at
+    /// version 1, assigned to its creator when an agent opens it. It has no
+    /// number or embed link until the server gives it theirs.
+    pub fn open(self, by: &Actor, name: String, at: OffsetDateTime) -> Ticket {
+        let requester = UserRef { id: by.id, name };
+        Ticket {
+            id: self.id,
+            number: None,
+            subject: self.subject,
+            description: self.description,
+            status: Status::Open,
+            priority: self.priority,
+            assignee: policy::initial_assignee(by).map(|_| requester.clone()),
+            requester,
+            tags: self.tags,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+            embed_url: None,
+        }
     }
 }
 

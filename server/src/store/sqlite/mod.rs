@@ -40,7 +40,7 @@ use readers::Readers;
 /// How many users, and how many embed views, the store keeps in memory.
 pub use row_cache::CAPACITY as CACHED_ROWS;
 use row_cache::RowCache;
-use writer::{AfterGroup, Writer};
+use writer::{AfterGroup, Isolation, Writer};
 
 /// The hook's list stays whole if a holder panicked (pushes and takes).
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -211,7 +211,26 @@ impl SqliteStore {
         self.inner.readers.close().await;
     }
 
+    /// Runs `work` in the writer's next group, in a savepoint of its own.
     async fn write<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &Links) -> Result<T> + Send + 'static,
+    {
+        self.write_as(Isolation::Savepoint, work).await
+    }
+
+    /// Runs `work`, which refuses only before its first write, in the
+    /// writer's next group without a savepoint ([`Isolation::ChecksFirst`]).
+    async fn write_checked<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &Links) -> Result<T> + Send + 'static,
+    {
+        self.write_as(Isolation::ChecksFirst, work).await
+    }
+
+    async fn write_as<T, F>(&self, isolation: Isolation, work: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection, &Links) -> Result<T> + Send + 'static,
@@ -219,7 +238,7 @@ impl SqliteStore {
         let inner = self.inner.clone();
         self.inner
             .writer
-            .write(move |conn| work(conn, &inner.links))
+            .write(isolation, move |conn| work(conn, &inner.links))
             .await
     }
 
@@ -293,7 +312,7 @@ impl Store for SqliteStore {
         new: NewTicket,
         embed: EmbedToken,
     ) -> Result<Ticket> {
-        self.write(move |c, links| tickets::create(c, actor, &new, &embed, links))
+        self.write_checked(move |c, links| tickets::create(c, actor, new, &embed, links))
             .await
     }
 
@@ -315,7 +334,7 @@ impl Store for SqliteStore {
         patch: TicketPatch,
         if_match: Option<u64>,
     ) -> Result<Ticket> {
-        self.write(move |c, links| tickets::update(c, actor, key, &patch, if_match, links))
+        self.write_checked(move |c, links| tickets::update(c, actor, key, &patch, if_match, links))
             .await
     }
 
@@ -325,7 +344,7 @@ impl Store for SqliteStore {
         key: TicketKey,
         assignee: Option<Uuid>,
     ) -> Result<Ticket> {
-        self.write(move |c, links| tickets::assign(c, actor, key, assignee, links))
+        self.write_checked(move |c, links| tickets::assign(c, actor, key, assignee, links))
             .await
     }
 
@@ -336,7 +355,7 @@ impl Store for SqliteStore {
         body: String,
         internal: bool,
     ) -> Result<Comment> {
-        self.write(move |c, links| tickets::comment(c, actor, key, &body, internal, links))
+        self.write_checked(move |c, links| tickets::comment(c, actor, key, &body, internal, links))
             .await
     }
 
@@ -351,7 +370,7 @@ impl Store for SqliteStore {
         key: TicketKey,
         embed: EmbedToken,
     ) -> Result<Ticket> {
-        self.write(move |c, links| tickets::rotate_embed(c, actor, key, &embed, links))
+        self.write_checked(move |c, links| tickets::rotate_embed(c, actor, key, &embed, links))
             .await
     }
 

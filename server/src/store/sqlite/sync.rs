@@ -340,7 +340,7 @@ fn decide(
             .next()
             .ok_or_else(|| StoreError::Backend("no embed token for a create op".into()))?;
         return Ok(Decided::Applied(tickets::create(
-            conn, actor, &new, &embed, links,
+            conn, actor, new, &embed, links,
         )?));
     }
 

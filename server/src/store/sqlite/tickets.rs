@@ -24,7 +24,7 @@ use super::{
     users,
 };
 use crate::store::{
-    ChangeEntry, EmbedToken, ImportTicket, Result, StoreError, TicketFilter, TicketKey, TokenHash,
+    ChangeEntry, EmbedToken, ImportTicket, Result, TicketFilter, TicketKey, TokenHash,
 };
 
 pub(super) const TICKET_SELECT: &str =
@@ -225,54 +225,79 @@ fn next_number(conn: &Connection) -> Result<u64> {
     )?)
 }
 
+/// Creates `new` as `actor`. Refuses only before its first write (the store
+/// runs it without a savepoint), and returns the ticket built from what it
+/// wrote rather than reading it back.
 pub fn create(
     conn: &Connection,
     actor: Actor,
-    new: &NewTicket,
+    new: NewTicket,
     embed: &EmbedToken,
     links: &Links,
 ) -> Result<Ticket> {
-    let digest = create_digest(&actor, new);
-    let existing: Option<Vec<u8>> = conn
+    let digest = create_digest(&actor, &new);
+    let at = now();
+    // One statement numbers the ticket (one writer: no two creates see the
+    // same MAX) and recognises an id already taken, which inserts nothing.
+    let number: Option<u64> = conn
         .row(
-            "SELECT create_digest FROM tickets WHERE id = ?1",
-            [new.id],
+            "INSERT INTO tickets (id, number, subject, description, status, priority,
+                requester_id, assignee_id, tags, created_at, updated_at, version, embed_token,
+                embed_hash, create_digest, search)
+             VALUES (?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM tickets), ?2, ?3, 'open', ?4,
+                ?5, ?6, ?7, ?8, ?8, 1, ?9, ?10, ?11, ?12)
+             ON CONFLICT (id) DO NOTHING
+             RETURNING number",
+            params![
+                new.id,
+                new.subject,
+                new.description,
+                new.priority.rank(),
+                actor.id,
+                policy::initial_assignee(&actor),
+                json_text(&new.tags),
+                to_micros(at),
+                embed.token,
+                embed.hash,
+                digest,
+                search_text(&new.subject, &new.description),
+            ],
             |r| r.get(0),
         )
         .optional()?;
-    if let Some(existing) = existing {
-        // The same create again (a retry after a lost answer) gets the same
-        // ticket; anything else under that id is a conflict.
-        return match load(conn, TicketKey::Id(new.id), links)? {
-            Some(ticket) if existing == digest && actor.can_see(&ticket) => Ok(ticket),
-            _ => Err(RuleError::Conflict("a different ticket already has this id".into()).into()),
-        };
-    }
-    let at = now();
-    conn.exec(
-        "INSERT INTO tickets (id, number, subject, description, status, priority, requester_id,
-            assignee_id, tags, created_at, updated_at, version, embed_token, embed_hash, create_digest, search)
-         VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?9, ?9, 1, ?10, ?11, ?12, ?13)",
-        params![
-            new.id,
-            next_number(conn)?,
-            new.subject,
-            new.description,
-            new.priority.rank(),
-            actor.id,
-            policy::initial_assignee(&actor),
-            json_text(&new.tags),
-            to_micros(at),
-            embed.token,
-            embed.hash,
-            digest,
-            search_text(&new.subject, &new.description),
-        ],
-    )?;
+    let Some(number) = number else {
+        return created_before(conn, &actor, new.id, &digest, links);
+    };
     record(conn, new.id, at, actor.id, Event::of(EventKind::Created))?;
     log_change(conn, new.id, EventKind::Created, at, None)?;
-    load(conn, TicketKey::Id(new.id), links)?
-        .ok_or(StoreError::Backend("created ticket vanished".into()))
+    let name = conn.row("SELECT name FROM users WHERE id = ?1", [actor.id], |r| {
+        r.get(0)
+    })?;
+    Ok(Ticket {
+        number: Some(number),
+        embed_url: Some(links.embed_url(&embed.token)),
+        ..new.open(&actor, name, at)
+    })
+}
+
+/// A create whose id is taken. The same create again (a retry after a lost
+/// answer) gets the same ticket; anything else under that id is a conflict.
+fn created_before(
+    conn: &Connection,
+    actor: &Actor,
+    id: Uuid,
+    digest: &[u8],
+    links: &Links,
+) -> Result<Ticket> {
+    let existing: Vec<u8> = conn.row(
+        "SELECT create_digest FROM tickets WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )?;
+    match load(conn, TicketKey::Id(id), links)? {
+        Some(ticket) if existing == digest && actor.can_see(&ticket) => Ok(ticket),
+        _ => Err(RuleError::Conflict("a different ticket already has this id".into()).into()),
+    }
 }
 
 pub fn update(

@@ -2,11 +2,11 @@
 //! groups.
 //!
 //! Requests queue jobs on a channel. The thread takes everything queued (up to
-//! [`MAX_BATCH`]), runs each job in its own savepoint inside one transaction,
+//! [`MAX_BATCH`]), runs the jobs one after another inside one transaction,
 //! commits once — one fsync for the whole group — and only then answers each
-//! job. A job that fails rolls back its savepoint alone; a failed commit fails
-//! them all. Because there is one writer, change-log sequence numbers are
-//! handed out in commit order.
+//! job. A job that fails undoes its own writes alone (see [`Isolation`]); a
+//! failed commit fails them all. Because there is one writer, change-log
+//! sequence numbers are handed out in commit order.
 //!
 //! No job ever runs outside the group's transaction: some errors (disk full,
 //! I/O) make SQLite roll the whole transaction back, and a job run after that
@@ -28,6 +28,22 @@ use crate::store::{Result, StoreError};
 pub const MAX_BATCH: usize = 512;
 /// Jobs waiting beyond this make writers wait (backpressure, bounded memory).
 const QUEUE: usize = 4096;
+
+/// How a job that fails is kept from taking the rest of its group with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    /// The job runs in its own savepoint: a failure at any point undoes the
+    /// job alone.
+    Savepoint,
+    /// The job checks everything it may refuse before its first write, so a
+    /// refusal leaves nothing to undo and it needs no savepoint. A savepoint
+    /// is not free: SQLite copies every page the job then changes into a
+    /// journal, and the jobs of a group all change the same few pages (the
+    /// ends of the tables and their indexes). If such a job fails after
+    /// writing anyway (a bug, a panic), the whole group is rolled back and
+    /// fails: half a job is never committed.
+    ChecksFirst,
+}
 
 /// Why a group did not commit, shared by every job in it.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -80,12 +96,12 @@ impl Writer {
 
     /// Runs `work` in the writer's next transaction; resolves once it is
     /// committed (durable) or has failed.
-    pub async fn write<T, F>(&self, work: F) -> Result<T>
+    pub async fn write<T, F>(&self, isolation: Isolation, work: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let (job, rx) = job(work);
+        let (job, rx) = job(isolation, work);
         self.jobs
             .send(Msg::Job(job))
             .await
@@ -101,16 +117,17 @@ impl Writer {
 }
 
 /// Wraps `work` as a job, with the receiver of its eventual answer.
-fn job<T, F>(work: F) -> (Job, oneshot::Receiver<Result<T>>)
+fn job<T, F>(isolation: Isolation, work: F) -> (Job, oneshot::Receiver<Result<T>>)
 where
     T: Send + 'static,
     F: FnOnce(&Connection) -> Result<T> + Send + 'static,
 {
     let (tx, rx) = oneshot::channel();
     let job: Job = Box::new(move |conn| {
-        let outcome = match conn {
-            Some(conn) => in_savepoint(conn, work),
-            None => Err(StoreError::Backend(
+        let outcome = match (conn, isolation) {
+            (Some(conn), Isolation::Savepoint) => in_savepoint(conn, work),
+            (Some(conn), Isolation::ChecksFirst) => checked_first(conn, work),
+            (None, _) => Err(StoreError::Backend(
                 "no write transaction could be opened".into(),
             )),
         };
@@ -177,7 +194,7 @@ fn commit_group(conn: &Connection, batch: &mut Vec<Job>, after: &mut impl AfterG
         Ok(()) if conn.is_autocommit() => {
             Err(GroupFailed(Arc::new(rusqlite::Error::SqliteFailure(
                 rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
-                Some("the transaction was rolled back by SQLite".into()),
+                Some("the transaction was rolled back".into()),
             ))))
         }
         Ok(()) => conn.exec("COMMIT", []).map(drop).map_err(|err| {
@@ -193,19 +210,41 @@ fn commit_group(conn: &Connection, batch: &mut Vec<Job>, after: &mut impl AfterG
     }
 }
 
-/// Runs one job in a savepoint so its failure undoes only its own writes. A
-/// panic is contained to the job too: the writer must outlive a bug.
+/// Runs one job in a savepoint so its failure undoes only its own writes.
 fn in_savepoint<T>(conn: &Connection, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
     conn.exec("SAVEPOINT job", [])?;
-    let outcome = catch_unwind(AssertUnwindSafe(|| work(conn))).unwrap_or_else(|_| {
-        tracing::error!("a write job panicked; its changes are rolled back");
-        Err(StoreError::Backend("write job panicked".into()))
-    });
+    let outcome = contained(conn, work);
     if outcome.is_err() {
         conn.exec("ROLLBACK TO job", [])?;
     }
     conn.exec("RELEASE job", [])?;
     outcome
+}
+
+/// Runs an [`Isolation::ChecksFirst`] job. If it failed after writing, its
+/// writes cannot be told apart from the group's: the transaction is rolled
+/// back, which makes [`commit_group`] skip the rest of the group and fail
+/// all of it.
+fn checked_first<T>(conn: &Connection, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    // Rows written by statements that completed; a statement that fails
+    // undoes itself and counts nothing.
+    let written = conn.total_changes();
+    let outcome = contained(conn, work);
+    if outcome.is_err() && conn.total_changes() != written && !conn.is_autocommit() {
+        tracing::error!("a write job failed after writing; its whole group is rolled back");
+        if let Err(err) = conn.exec("ROLLBACK", []) {
+            tracing::error!(%err, "cannot roll the group back");
+        }
+    }
+    outcome
+}
+
+/// Runs `work`, turning a panic into an error: the writer must outlive a bug.
+fn contained<T>(conn: &Connection, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(|| work(conn))).unwrap_or_else(|_| {
+        tracing::error!("a write job panicked; its changes are rolled back");
+        Err(StoreError::Backend("write job panicked".into()))
+    })
 }
 
 #[cfg(test)]
@@ -247,7 +286,7 @@ mod tests {
         // The store forgets cached users there: a caller that changed a
         // user must not see the old one after its answer.
         let conn = table();
-        let (a, ra) = job(insert(1));
+        let (a, ra) = job(Isolation::Savepoint, insert(1));
         let mut after = Unanswered(Some(ra), false);
         commit_group(&conn, &mut vec![a], &mut after);
         assert!(after.1, "a job was answered before the group was reported");
@@ -270,12 +309,12 @@ mod tests {
     #[test]
     fn a_failing_job_rolls_back_alone() {
         let conn = table();
-        let (a, ra) = job(insert(1));
-        let (b, rb) = job(|c: &Connection| -> Result<()> {
+        let (a, ra) = job(Isolation::Savepoint, insert(1));
+        let (b, rb) = job(Isolation::Savepoint, |c: &Connection| -> Result<()> {
             insert(2)(c)?;
             Err(StoreError::Backend("refused".into()))
         });
-        let (c, rc) = job(insert(3));
+        let (c, rc) = job(Isolation::Savepoint, insert(3));
         commit_group(&conn, &mut vec![a, b, c], &mut Nothing);
         assert!(ra.blocking_recv().unwrap().is_ok());
         assert!(rb.blocking_recv().unwrap().is_err());
@@ -284,21 +323,73 @@ mod tests {
     }
 
     #[test]
+    fn a_job_that_checks_first_and_refuses_leaves_its_group_alone() {
+        let conn = table();
+        let (a, ra) = job(Isolation::ChecksFirst, insert(1));
+        let (b, rb) = job(Isolation::ChecksFirst, |_: &Connection| -> Result<()> {
+            Err(StoreError::Backend("refused".into()))
+        });
+        let (c, rc) = job(Isolation::ChecksFirst, insert(3));
+        commit_group(&conn, &mut vec![a, b, c], &mut Nothing);
+        assert!(ra.blocking_recv().unwrap().is_ok());
+        assert!(rb.blocking_recv().unwrap().is_err());
+        assert!(rc.blocking_recv().unwrap().is_ok());
+        assert_eq!(rows(&conn), vec![1, 3]);
+    }
+
+    #[test]
+    fn a_job_that_fails_after_writing_without_a_savepoint_fails_its_group() {
+        type Work = Box<dyn FnOnce(&Connection) -> Result<()> + Send>;
+        let fail_after_writing: [Work; 2] = [
+            Box::new(|c| {
+                insert(2)(c)?;
+                Err(StoreError::Backend("refused late".into()))
+            }),
+            Box::new(|c| {
+                insert(2)(c)?;
+                panic!("a bug after the first write")
+            }),
+        ];
+        for work in fail_after_writing {
+            let conn = table();
+            let (a, ra) = job(Isolation::ChecksFirst, insert(1));
+            let (b, rb) = job(Isolation::ChecksFirst, work);
+            let (c, rc) = job(Isolation::ChecksFirst, insert(3));
+            commit_group(&conn, &mut vec![a, b, c], &mut Nothing);
+            for r in [ra, rb, rc] {
+                assert!(
+                    r.blocking_recv().unwrap().is_err(),
+                    "half a job must not commit, so nothing in its group may"
+                );
+            }
+            assert_eq!(rows(&conn), Vec::<i64>::new());
+            // The connection is ready for the next group.
+            let (d, rd) = job(Isolation::ChecksFirst, insert(4));
+            commit_group(&conn, &mut vec![d], &mut Nothing);
+            assert!(rd.blocking_recv().unwrap().is_ok());
+            assert_eq!(rows(&conn), vec![4]);
+        }
+    }
+
+    #[test]
     fn after_sqlite_aborts_the_transaction_no_job_runs_and_none_succeeds() {
         let conn = table();
-        let (a, ra) = job(insert(1));
+        let (a, ra) = job(Isolation::Savepoint, insert(1));
         // Stands in for an I/O or disk-full error that makes SQLite roll back
         // the whole transaction.
-        let (b, rb) = job(|c: &Connection| -> Result<()> {
+        let (b, rb) = job(Isolation::Savepoint, |c: &Connection| -> Result<()> {
             c.execute_batch("ROLLBACK")?;
             Ok(())
         });
         let ran = Arc::new(AtomicBool::new(false));
         let flag = ran.clone();
-        let (c, rc) = job(move |conn: &Connection| -> Result<()> {
-            flag.store(true, Ordering::SeqCst);
-            insert(3)(conn)
-        });
+        let (c, rc) = job(
+            Isolation::Savepoint,
+            move |conn: &Connection| -> Result<()> {
+                flag.store(true, Ordering::SeqCst);
+                insert(3)(conn)
+            },
+        );
         commit_group(&conn, &mut vec![a, b, c], &mut Nothing);
         assert!(
             !ran.load(Ordering::SeqCst),

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{Replica, store};
 use crate::{
     client::ClientError,
-    model::{Actor, Comment, Op, OpKind, Status, Ticket, UserRef, Verdict, policy, rules},
+    model::{Actor, Comment, NewTicket, Op, OpKind, Ticket, UserRef, Verdict, rules},
     wire::{TicketDetail, sync::SyncUser},
 };
 
@@ -198,24 +198,20 @@ impl Replayer {
             return None;
         };
         let actor = self.actor()?;
-        let me = self.me_ref();
-        let assignee = policy::initial_assignee(&actor).map(|_| me.clone());
+        let name = self.me.as_ref()?.name.clone();
+        let new = NewTicket {
+            id: op.ticket_id,
+            subject: subject.clone(),
+            description: description.clone(),
+            priority: *priority,
+            tags: tags.clone(),
+        };
         let at = time_of(op.op_id).unwrap_or(OffsetDateTime::UNIX_EPOCH);
         Some(TicketDetail {
+            // Version 0: the server has not seen it yet.
             ticket: Ticket {
-                id: op.ticket_id,
-                number: None,
-                subject: subject.clone(),
-                description: description.clone(),
-                status: Status::Open,
-                priority: *priority,
-                requester: me,
-                assignee,
-                tags: tags.clone(),
-                created_at: at,
-                updated_at: at,
                 version: 0,
-                embed_url: None,
+                ..new.open(&actor, name, at)
             },
             comments: Vec::new(),
         })
