@@ -66,8 +66,9 @@ fn open_connection(path: &Path) -> Result<Connection> {
         rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
         true,
     )?;
-    // Temporary storage in memory: each write job runs in a savepoint, and a
-    // group's statement journal spilled to a temporary file after 64 KiB —
+    // Temporary storage in memory: write jobs run in savepoints or change
+    // rows under statement journals, and a group's journal spilled to a
+    // temporary file after 64 KiB —
     // a profile of 64 concurrent creates had the writer spending a quarter
     // of its time in `pwrite` to that file. Nothing in it needs to survive.
     conn.execute_batch(

@@ -237,37 +237,36 @@ pub fn create(
 ) -> Result<Ticket> {
     let digest = create_digest(&actor, &new);
     let at = now();
-    // One statement numbers the ticket (one writer: no two creates see the
-    // same MAX) and recognises an id already taken, which inserts nothing.
-    let number: Option<u64> = conn
-        .row(
-            "INSERT INTO tickets (id, number, subject, description, status, priority,
-                requester_id, assignee_id, tags, created_at, updated_at, version, embed_token,
-                embed_hash, create_digest, search)
-             VALUES (?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM tickets), ?2, ?3, 'open', ?4,
-                ?5, ?6, ?7, ?8, ?8, 1, ?9, ?10, ?11, ?12)
-             ON CONFLICT (id) DO NOTHING
-             RETURNING number",
-            params![
-                new.id,
-                new.subject,
-                new.description,
-                new.priority.rank(),
-                actor.id,
-                policy::initial_assignee(&actor),
-                json_text(&new.tags),
-                to_micros(at),
-                embed.token,
-                embed.hash,
-                digest,
-                search_text(&new.subject, &new.description),
-            ],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let Some(number) = number else {
+    let number = next_number(conn)?;
+    // An id already taken inserts nothing, so this job still refuses before
+    // its first write. (`RETURNING number` with the number as a subquery
+    // would fold three statements into one, but costs more than them: SQLite
+    // buffers the returned rows in a temporary table.)
+    let inserted = conn.exec(
+        "INSERT INTO tickets (id, number, subject, description, status, priority, requester_id,
+            assignee_id, tags, created_at, updated_at, version, embed_token, embed_hash,
+            create_digest, search)
+         VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?9, ?9, 1, ?10, ?11, ?12, ?13)
+         ON CONFLICT (id) DO NOTHING",
+        params![
+            new.id,
+            number,
+            new.subject,
+            new.description,
+            new.priority.rank(),
+            actor.id,
+            policy::initial_assignee(&actor),
+            json_text(&new.tags),
+            to_micros(at),
+            embed.token,
+            embed.hash,
+            digest,
+            search_text(&new.subject, &new.description),
+        ],
+    )?;
+    if inserted == 0 {
         return created_before(conn, &actor, new.id, &digest, links);
-    };
+    }
     record(conn, new.id, at, actor.id, Event::of(EventKind::Created))?;
     log_change(conn, new.id, EventKind::Created, at, None)?;
     let name = conn.row("SELECT name FROM users WHERE id = ?1", [actor.id], |r| {
