@@ -783,11 +783,13 @@ fn sqlite_baseline() {
     conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
         .unwrap();
     // The server's settings for its write connection.
-    conn.execute_batch(
+    conn.execute_batch(&format!(
         "PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
-         PRAGMA temp_store = MEMORY;",
-    )
+         PRAGMA temp_store = MEMORY;
+         PRAGMA wal_autocheckpoint = {};",
+        desk_server::store::sqlite::WAL_CHECKPOINT_PAGES
+    ))
     .unwrap();
     let mut insert: Box<dyn FnMut(&rusqlite::Connection)> = match rows {
         Rows::Bare => {

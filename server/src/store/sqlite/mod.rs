@@ -155,7 +155,7 @@ impl AfterGroup for AfterCommit {
 /// Live clients that fall this far behind skip to the newest poke.
 const NOTICE_BUFFER: usize = 1024;
 /// WAL pages (4 KiB each) after which the writer checkpoints.
-const WAL_CHECKPOINT_PAGES: u32 = 10_000;
+pub const WAL_CHECKPOINT_PAGES: u32 = 10_000;
 
 impl SqliteStore {
     /// Opens (creating and migrating if needed) the database at `path`.
