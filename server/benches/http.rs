@@ -784,10 +784,8 @@ fn sqlite_baseline() {
         .unwrap();
     // The server's settings for its write connection.
     conn.execute_batch(&format!(
-        "PRAGMA synchronous = FULL;
-         PRAGMA foreign_keys = ON;
-         PRAGMA temp_store = MEMORY;
-         PRAGMA wal_autocheckpoint = {};",
+        "{} PRAGMA wal_autocheckpoint = {};",
+        desk_server::store::sqlite::CONNECTION_PRAGMAS,
         desk_server::store::sqlite::WAL_CHECKPOINT_PAGES
     ))
     .unwrap();

@@ -66,18 +66,18 @@ fn open_connection(path: &Path) -> Result<Connection> {
         rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
         true,
     )?;
-    // Temporary storage in memory: write jobs run in savepoints or change
-    // rows under statement journals, and a group's journal spilled to a
-    // temporary file after 64 KiB —
-    // a profile of 64 concurrent creates had the writer spending a quarter
-    // of its time in `pwrite` to that file. Nothing in it needs to survive.
-    conn.execute_batch(
-        "PRAGMA foreign_keys = ON;
-         PRAGMA synchronous = FULL;
-         PRAGMA temp_store = MEMORY;",
-    )?;
+    conn.execute_batch(CONNECTION_PRAGMAS)?;
     Ok(conn)
 }
+
+/// Every connection's settings. Temporary storage is in memory: write jobs
+/// run in savepoints or change rows under statement journals, and a group's
+/// journal spilled to a temporary file after 64 KiB — a profile of 64
+/// concurrent creates had the writer spending a quarter of its time in
+/// `pwrite` to that file. Nothing in it needs to survive.
+pub const CONNECTION_PRAGMAS: &str = "PRAGMA foreign_keys = ON;
+    PRAGMA synchronous = FULL;
+    PRAGMA temp_store = MEMORY;";
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {

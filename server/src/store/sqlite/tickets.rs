@@ -225,9 +225,9 @@ fn next_number(conn: &Connection) -> Result<u64> {
     )?)
 }
 
-/// Creates `new` as `actor`. Refuses only before its first write (the store
-/// runs it without a savepoint), and returns the ticket built from what it
-/// wrote rather than reading it back.
+/// Creates `new` as `actor`. Refuses only before its first write (so the
+/// store can run it without a savepoint), and returns the ticket built from
+/// what it wrote rather than reading it back.
 pub fn create(
     conn: &Connection,
     actor: Actor,
@@ -237,6 +237,9 @@ pub fn create(
 ) -> Result<Ticket> {
     let digest = create_digest(&actor, &new);
     let at = now();
+    let name = conn.row("SELECT name FROM users WHERE id = ?1", [actor.id], |r| {
+        r.get(0)
+    })?;
     let number = next_number(conn)?;
     // An id already taken inserts nothing, so this job still refuses before
     // its first write. (`RETURNING number` with the number as a subquery
@@ -269,9 +272,6 @@ pub fn create(
     }
     record(conn, new.id, at, actor.id, Event::of(EventKind::Created))?;
     log_change(conn, new.id, EventKind::Created, at, None)?;
-    let name = conn.row("SELECT name FROM users WHERE id = ?1", [actor.id], |r| {
-        r.get(0)
-    })?;
     Ok(Ticket {
         number: Some(number),
         embed_url: Some(links.embed_url(&embed.token)),

@@ -4,8 +4,8 @@
 //! Requests queue jobs on a channel. The thread takes everything queued (up to
 //! [`MAX_BATCH`]), runs the jobs one after another inside one transaction,
 //! commits once — one fsync for the whole group — and only then answers each
-//! job. A job that fails undoes its own writes alone (see [`Isolation`]); a
-//! failed commit fails them all. Because there is one writer, change-log
+//! job. A job that fails is kept from the rest of its group (see
+//! [`Isolation`]); a failed commit fails them all. Because there is one writer, change-log
 //! sequence numbers are handed out in commit order.
 //!
 //! No job ever runs outside the group's transaction: some errors (disk full,
@@ -53,9 +53,17 @@ pub struct GroupFailed(#[source] Arc<rusqlite::Error>);
 /// Sends a job's outcome once the group's commit is known.
 type Reply = Box<dyn FnOnce(std::result::Result<(), GroupFailed>) + Send>;
 /// Runs against the connection inside the group's transaction, or against
-/// `None` when there is no transaction to run in; returns how to answer once
-/// the commit is known.
-type Job = Box<dyn FnOnce(Option<&Connection>) -> Reply + Send>;
+/// `None` when there is no transaction to run in.
+type Job = Box<dyn FnOnce(Option<&Connection>) -> Ran + Send>;
+
+/// What running a job left behind.
+struct Ran {
+    /// How to answer once the commit is known.
+    reply: Reply,
+    /// The job failed after writing, with no savepoint to undo it: the group
+    /// must not commit.
+    broke_group: bool,
+}
 
 enum Msg {
     Job(Job),
@@ -124,20 +132,24 @@ where
 {
     let (tx, rx) = oneshot::channel();
     let job: Job = Box::new(move |conn| {
-        let outcome = match (conn, isolation) {
+        let (outcome, broke_group) = match (conn, isolation) {
             (Some(conn), Isolation::Savepoint) => in_savepoint(conn, work),
             (Some(conn), Isolation::ChecksFirst) => checked_first(conn, work),
-            (None, _) => Err(StoreError::Backend(
-                "no write transaction could be opened".into(),
-            )),
+            (None, _) => (
+                Err(StoreError::Backend(
+                    "no write transaction could be opened".into(),
+                )),
+                false,
+            ),
         };
-        Box::new(move |committed| {
+        let reply: Reply = Box::new(move |committed| {
             let answer = committed
                 .map_err(|failed| StoreError::Backend(Box::new(failed)))
                 .and(outcome);
             // The requester may have gone away; the write stands regardless.
             let _ = tx.send(answer);
-        })
+        });
+        Ran { reply, broke_group }
     });
     (job, rx)
 }
@@ -177,20 +189,37 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, mut after: impl AfterGroup
 }
 
 fn commit_group(conn: &Connection, batch: &mut Vec<Job>, after: &mut impl AfterGroup) {
+    if !conn.is_autocommit() {
+        // A group's rollback failed: abandon its transaction, never commit it.
+        rollback(conn);
+    }
     let began = conn.exec("BEGIN IMMEDIATE", []).map(drop);
     if let Err(err) = &began {
         tracing::error!(%err, "cannot begin a write transaction");
     }
+    let mut broken = false;
     let replies: Vec<Reply> = batch
         .drain(..)
         .map(|job| {
             // `is_autocommit` turns true when SQLite has aborted the
             // transaction: the rest of the group must not run at all.
-            let in_transaction = began.is_ok() && !conn.is_autocommit();
-            job(in_transaction.then_some(conn))
+            let in_transaction = began.is_ok() && !broken && !conn.is_autocommit();
+            let ran = job(in_transaction.then_some(conn));
+            broken |= ran.broke_group;
+            ran.reply
         })
         .collect();
     let committed = match began {
+        Ok(()) if broken => {
+            tracing::error!(
+                "a write job failed and its writes cannot be undone alone; its whole group is rolled back"
+            );
+            rollback(conn);
+            Err(GroupFailed(Arc::new(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+                Some("a job of the group failed part-way".into()),
+            ))))
+        }
         Ok(()) if conn.is_autocommit() => {
             Err(GroupFailed(Arc::new(rusqlite::Error::SqliteFailure(
                 rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
@@ -199,7 +228,7 @@ fn commit_group(conn: &Connection, batch: &mut Vec<Job>, after: &mut impl AfterG
         }
         Ok(()) => conn.exec("COMMIT", []).map(drop).map_err(|err| {
             tracing::error!(%err, "commit failed; the group is rolled back");
-            let _ = conn.exec("ROLLBACK", []);
+            rollback(conn);
             GroupFailed(Arc::new(err))
         }),
         Err(err) => Err(GroupFailed(Arc::new(err))),
@@ -210,39 +239,53 @@ fn commit_group(conn: &Connection, batch: &mut Vec<Job>, after: &mut impl AfterG
     }
 }
 
-/// Runs one job in a savepoint so its failure undoes only its own writes.
-fn in_savepoint<T>(conn: &Connection, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-    conn.exec("SAVEPOINT job", [])?;
-    let outcome = contained(conn, work);
-    if outcome.is_err() {
-        conn.exec("ROLLBACK TO job", [])?;
+fn rollback(conn: &Connection) {
+    if let Err(err) = conn.exec("ROLLBACK", []) {
+        tracing::error!(%err, "cannot roll the group back; the next group abandons it");
     }
-    conn.exec("RELEASE job", [])?;
-    outcome
 }
 
-/// Runs an [`Isolation::ChecksFirst`] job. If it failed after writing, its
-/// writes cannot be told apart from the group's: the transaction is rolled
-/// back, which makes [`commit_group`] skip the rest of the group and fail
-/// all of it.
-fn checked_first<T>(conn: &Connection, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+/// Runs one job in a savepoint so its failure undoes only its own writes,
+/// and tells whether the group is broken: the savepoint could not be rolled
+/// back or released, so what the group would commit is not what its answers
+/// say.
+fn in_savepoint<T>(
+    conn: &Connection,
+    work: impl FnOnce(&Connection) -> Result<T>,
+) -> (Result<T>, bool) {
+    if let Err(err) = conn.exec("SAVEPOINT job", []) {
+        return (Err(err.into()), false);
+    }
+    let outcome = contained(conn, work);
+    let undone = outcome.is_ok() || conn.exec("ROLLBACK TO job", []).is_ok();
+    let released = conn.exec("RELEASE job", []).is_ok();
+    // When SQLite itself has rolled back (`is_autocommit`), there is
+    // nothing left to undo.
+    let intact = (undone && released) || conn.is_autocommit();
+    (outcome, !intact)
+}
+
+/// Runs an [`Isolation::ChecksFirst`] job, and tells whether it failed after
+/// writing: its writes then cannot be told apart from the group's, so
+/// [`commit_group`] runs none of the rest and rolls the group back.
+fn checked_first<T>(
+    conn: &Connection,
+    work: impl FnOnce(&Connection) -> Result<T>,
+) -> (Result<T>, bool) {
     // Rows written by statements that completed; a statement that fails
     // undoes itself and counts nothing.
     let written = conn.total_changes();
     let outcome = contained(conn, work);
-    if outcome.is_err() && conn.total_changes() != written && !conn.is_autocommit() {
-        tracing::error!("a write job failed after writing; its whole group is rolled back");
-        if let Err(err) = conn.exec("ROLLBACK", []) {
-            tracing::error!(%err, "cannot roll the group back");
-        }
-    }
-    outcome
+    // When SQLite itself has rolled back (`is_autocommit`), there is
+    // nothing left to undo.
+    let broke = outcome.is_err() && conn.total_changes() != written && !conn.is_autocommit();
+    (outcome, broke)
 }
 
 /// Runs `work`, turning a panic into an error: the writer must outlive a bug.
 fn contained<T>(conn: &Connection, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
     catch_unwind(AssertUnwindSafe(|| work(conn))).unwrap_or_else(|_| {
-        tracing::error!("a write job panicked; its changes are rolled back");
+        tracing::error!("a write job panicked");
         Err(StoreError::Backend("write job panicked".into()))
     })
 }
@@ -369,6 +412,25 @@ mod tests {
             assert!(rd.blocking_recv().unwrap().is_ok());
             assert_eq!(rows(&conn), vec![4]);
         }
+    }
+
+    #[test]
+    fn a_job_whose_savepoint_cannot_be_undone_fails_its_group() {
+        let conn = table();
+        let (a, ra) = job(Isolation::Savepoint, insert(1));
+        // Stands in for a `ROLLBACK TO` that fails: the job has already
+        // released its own savepoint when it refuses.
+        let (b, rb) = job(Isolation::Savepoint, |c: &Connection| -> Result<()> {
+            c.execute_batch("RELEASE job")?;
+            insert(2)(c)?;
+            Err(StoreError::Backend("refused late".into()))
+        });
+        let (c, rc) = job(Isolation::Savepoint, insert(3));
+        commit_group(&conn, &mut vec![a, b, c], &mut Nothing);
+        for r in [ra, rb, rc] {
+            assert!(r.blocking_recv().unwrap().is_err());
+        }
+        assert_eq!(rows(&conn), Vec::<i64>::new());
     }
 
     #[test]
