@@ -151,30 +151,16 @@ mod tests {
             body(now + 600)
         );
         assert!(keys.verify(&none).is_err());
-        let expired = Claims {
-            sub: u.id,
-            role: u.role,
-            iat: now - 100,
-            exp: now - 1,
-            jti: Uuid::nil(),
-        };
-        let token = jsonwebtoken::encode(
-            &Header::default(),
-            &expired,
-            &EncodingKey::from_secret(&[7u8; 32]),
-        )
-        .unwrap();
-        assert!(keys.verify(&token).is_err());
+        assert!(keys.verify(&expired().1).is_err());
     }
 
-    #[test]
-    fn a_remembered_token_still_expires() {
-        let keys = Keys::new(&[7u8; 32], 15);
-        let u = user();
+    /// Claims that expired a second ago, and a token with them signed by
+    /// the tests' key.
+    fn expired() -> (Claims, String) {
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let claims = Claims {
-            sub: u.id,
-            role: u.role,
+            sub: Uuid::now_v7(),
+            role: Role::Agent,
             iat: now - 100,
             exp: now - 1,
             jti: Uuid::nil(),
@@ -185,6 +171,13 @@ mod tests {
             &EncodingKey::from_secret(&[7u8; 32]),
         )
         .unwrap();
+        (claims, token)
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires() {
+        let keys = Keys::new(&[7u8; 32], 15);
+        let (claims, token) = expired();
         // As if it had been verified while it was still valid.
         keys.verified
             .lock()

@@ -349,40 +349,42 @@ mod tests {
         }
     }
 
+    type Work = Box<dyn FnOnce(&Connection) -> Result<()> + Send>;
+
+    /// Commits `insert(1)`, `middle`, `insert(3)` as one group on `conn`;
+    /// which of the three succeeded, and the rows then in the table.
+    fn group_around(
+        conn: &Connection,
+        isolation: Isolation,
+        middle: Work,
+    ) -> ([bool; 3], Vec<i64>) {
+        let (a, ra) = job(isolation, insert(1));
+        let (b, rb) = job(isolation, middle);
+        let (c, rc) = job(isolation, insert(3));
+        commit_group(conn, &mut vec![a, b, c], &mut Nothing);
+        let ok = [ra, rb, rc].map(|r| r.blocking_recv().unwrap().is_ok());
+        (ok, rows(conn))
+    }
+
     #[test]
     fn a_failing_job_rolls_back_alone() {
-        let conn = table();
-        let (a, ra) = job(Isolation::Savepoint, insert(1));
-        let (b, rb) = job(Isolation::Savepoint, |c: &Connection| -> Result<()> {
+        let refuses_late: Work = Box::new(|c| {
             insert(2)(c)?;
             Err(StoreError::Backend("refused".into()))
         });
-        let (c, rc) = job(Isolation::Savepoint, insert(3));
-        commit_group(&conn, &mut vec![a, b, c], &mut Nothing);
-        assert!(ra.blocking_recv().unwrap().is_ok());
-        assert!(rb.blocking_recv().unwrap().is_err());
-        assert!(rc.blocking_recv().unwrap().is_ok());
-        assert_eq!(rows(&conn), vec![1, 3]);
+        let outcome = group_around(&table(), Isolation::Savepoint, refuses_late);
+        assert_eq!(outcome, ([true, false, true], vec![1, 3]));
     }
 
     #[test]
     fn a_job_that_checks_first_and_refuses_leaves_its_group_alone() {
-        let conn = table();
-        let (a, ra) = job(Isolation::ChecksFirst, insert(1));
-        let (b, rb) = job(Isolation::ChecksFirst, |_: &Connection| -> Result<()> {
-            Err(StoreError::Backend("refused".into()))
-        });
-        let (c, rc) = job(Isolation::ChecksFirst, insert(3));
-        commit_group(&conn, &mut vec![a, b, c], &mut Nothing);
-        assert!(ra.blocking_recv().unwrap().is_ok());
-        assert!(rb.blocking_recv().unwrap().is_err());
-        assert!(rc.blocking_recv().unwrap().is_ok());
-        assert_eq!(rows(&conn), vec![1, 3]);
+        let refuses: Work = Box::new(|_| Err(StoreError::Backend("refused".into())));
+        let outcome = group_around(&table(), Isolation::ChecksFirst, refuses);
+        assert_eq!(outcome, ([true, false, true], vec![1, 3]));
     }
 
     #[test]
     fn a_job_that_fails_after_writing_without_a_savepoint_fails_its_group() {
-        type Work = Box<dyn FnOnce(&Connection) -> Result<()> + Send>;
         let fail_after_writing: [Work; 2] = [
             Box::new(|c| {
                 insert(2)(c)?;
@@ -395,17 +397,11 @@ mod tests {
         ];
         for work in fail_after_writing {
             let conn = table();
-            let (a, ra) = job(Isolation::ChecksFirst, insert(1));
-            let (b, rb) = job(Isolation::ChecksFirst, work);
-            let (c, rc) = job(Isolation::ChecksFirst, insert(3));
-            commit_group(&conn, &mut vec![a, b, c], &mut Nothing);
-            for r in [ra, rb, rc] {
-                assert!(
-                    r.blocking_recv().unwrap().is_err(),
-                    "half a job must not commit, so nothing in its group may"
-                );
-            }
-            assert_eq!(rows(&conn), Vec::<i64>::new());
+            assert_eq!(
+                group_around(&conn, Isolation::ChecksFirst, work),
+                ([false; 3], vec![]),
+                "half a job must not commit, so nothing in its group may"
+            );
             // The connection is ready for the next group.
             let (d, rd) = job(Isolation::ChecksFirst, insert(4));
             commit_group(&conn, &mut vec![d], &mut Nothing);
@@ -416,21 +412,15 @@ mod tests {
 
     #[test]
     fn a_job_whose_savepoint_cannot_be_undone_fails_its_group() {
-        let conn = table();
-        let (a, ra) = job(Isolation::Savepoint, insert(1));
         // Stands in for a `ROLLBACK TO` that fails: the job has already
         // released its own savepoint when it refuses.
-        let (b, rb) = job(Isolation::Savepoint, |c: &Connection| -> Result<()> {
+        let escapes: Work = Box::new(|c| {
             c.execute_batch("RELEASE job")?;
             insert(2)(c)?;
             Err(StoreError::Backend("refused late".into()))
         });
-        let (c, rc) = job(Isolation::Savepoint, insert(3));
-        commit_group(&conn, &mut vec![a, b, c], &mut Nothing);
-        for r in [ra, rb, rc] {
-            assert!(r.blocking_recv().unwrap().is_err());
-        }
-        assert_eq!(rows(&conn), Vec::<i64>::new());
+        let outcome = group_around(&table(), Isolation::Savepoint, escapes);
+        assert_eq!(outcome, ([false; 3], vec![]));
     }
 
     #[test]
