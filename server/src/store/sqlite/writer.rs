@@ -5,8 +5,8 @@
 //! [`MAX_BATCH`]), runs the jobs one after another inside one transaction,
 //! commits once — one fsync for the whole group — and only then answers each
 //! job. A job that fails is kept from the rest of its group (see
-//! [`Isolation`]); a failed commit fails them all. Because there is one writer, change-log
-//! sequence numbers are handed out in commit order.
+//! [`Isolation`]); a failed commit fails them all. Because there is one
+//! writer, change-log sequence numbers are handed out in commit order.
 //!
 //! No job ever runs outside the group's transaction: some errors (disk full,
 //! I/O) make SQLite roll the whole transaction back, and a job run after that
@@ -49,6 +49,16 @@ pub enum Isolation {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("the write transaction failed")]
 pub struct GroupFailed(#[source] Arc<rusqlite::Error>);
+
+impl GroupFailed {
+    /// The group was rolled back before its commit, for `why`.
+    fn aborted(why: &str) -> Self {
+        GroupFailed(Arc::new(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+            Some(why.into()),
+        )))
+    }
+}
 
 /// Sends a job's outcome once the group's commit is known.
 type Reply = Box<dyn FnOnce(std::result::Result<(), GroupFailed>) + Send>;
@@ -215,16 +225,10 @@ fn commit_group(conn: &Connection, batch: &mut Vec<Job>, after: &mut impl AfterG
                 "a write job failed and its writes cannot be undone alone; its whole group is rolled back"
             );
             rollback(conn);
-            Err(GroupFailed(Arc::new(rusqlite::Error::SqliteFailure(
-                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
-                Some("a job of the group failed part-way".into()),
-            ))))
+            Err(GroupFailed::aborted("a job of the group failed part-way"))
         }
         Ok(()) if conn.is_autocommit() => {
-            Err(GroupFailed(Arc::new(rusqlite::Error::SqliteFailure(
-                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
-                Some("the transaction was rolled back".into()),
-            ))))
+            Err(GroupFailed::aborted("the transaction was rolled back"))
         }
         Ok(()) => conn.exec("COMMIT", []).map(drop).map_err(|err| {
             tracing::error!(%err, "commit failed; the group is rolled back");
