@@ -14,6 +14,7 @@ pub mod app;
 pub mod auth;
 pub mod error;
 pub mod limits;
+mod memo;
 pub mod metrics;
 pub mod openapi;
 mod pool;

@@ -4,8 +4,6 @@
 //! required and checked without leeway. Requests are authorized with the role
 //! the store holds now; a token whose role is no longer the user's is refused.
 
-use std::{collections::HashMap, sync::Mutex};
-
 use desk_sync::model::{Role, User};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -13,7 +11,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::tokens;
-use crate::{error::ApiError, store::TokenHash};
+use crate::{error::ApiError, memo::Memo, store::TokenHash};
 
 /// Most verified tokens remembered; past it the memory starts over.
 const REMEMBERED: usize = 10_000;
@@ -39,7 +37,7 @@ pub struct Keys {
     /// sixth of a create's request-side CPU. Only tokens this server signed
     /// get in, so a flood of forged ones cannot fill it; `exp` is checked on
     /// every use.
-    verified: Mutex<HashMap<TokenHash, Claims>>,
+    verified: Memo<TokenHash, Claims>,
 }
 
 impl std::fmt::Debug for Keys {
@@ -60,7 +58,7 @@ impl Keys {
             decoding: DecodingKey::from_secret(secret),
             validation,
             ttl_s: u64::from(ttl_minutes) * 60,
-            verified: Mutex::new(HashMap::new()),
+            verified: Memo::new(REMEMBERED),
         }
     }
 
@@ -85,7 +83,7 @@ impl Keys {
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
         let digest = tokens::digest(token);
         let now = OffsetDateTime::now_utc().unix_timestamp();
-        if let Some(claims) = self.remembered(&digest)
+        if let Some(claims) = self.verified.get(&digest)
             && now < claims.exp
         {
             return Ok(claims);
@@ -93,17 +91,8 @@ impl Keys {
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
             .map_err(|_| ApiError::Unauthorized("invalid or expired access token"))?;
-        if let Ok(mut verified) = self.verified.lock() {
-            if verified.len() >= REMEMBERED {
-                verified.clear();
-            }
-            verified.insert(digest, claims.clone());
-        }
+        self.verified.keep(digest, claims.clone());
         Ok(claims)
-    }
-
-    fn remembered(&self, digest: &TokenHash) -> Option<Claims> {
-        self.verified.lock().ok()?.get(digest).cloned()
     }
 }
 
@@ -179,10 +168,7 @@ mod tests {
         let keys = Keys::new(&[7u8; 32], 15);
         let (claims, token) = expired();
         // As if it had been verified while it was still valid.
-        keys.verified
-            .lock()
-            .unwrap()
-            .insert(tokens::digest(&token), claims);
+        keys.verified.keep(tokens::digest(&token), claims);
         assert!(keys.verify(&token).is_err());
     }
 
@@ -195,10 +181,10 @@ mod tests {
             keys.verify(&token).is_err(),
             "refused again, not remembered"
         );
-        assert!(keys.verified.lock().unwrap().is_empty());
+        assert!(keys.verified.is_empty());
         let good = keys.issue(&user()).unwrap();
         let first = keys.verify(&good).unwrap();
         assert_eq!(keys.verify(&good).unwrap().jti, first.jti);
-        assert_eq!(keys.verified.lock().unwrap().len(), 1);
+        assert_eq!(keys.verified.len(), 1);
     }
 }

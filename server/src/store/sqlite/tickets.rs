@@ -510,9 +510,6 @@ pub fn history(
     Ok(events)
 }
 
-/// The longest filter whose total is kept (see `totals.rs`).
-const MAX_KEPT_KEY: usize = 512;
-
 /// A listing's conditions, their bound values, and both as one text: the
 /// key its total is kept under.
 #[derive(Default)]
@@ -593,11 +590,7 @@ pub fn list(
                 params_from_iter(values.iter()),
                 |r| r.get(0),
             )?;
-            // A long search text would make a long key: such totals are
-            // counted each time rather than let callers fill memory.
-            if key.len() <= MAX_KEPT_KEY {
-                totals.keep(key, head, total);
-            }
+            totals.keep(key, head, total);
             total
         }
     };

@@ -14,41 +14,41 @@
 //! edited by another program (the `sqlite3` shell) without a change-log row
 //! while `deskd` runs leaves totals stale until the next write.
 
-use std::{
-    collections::HashMap,
-    sync::{Mutex, MutexGuard, PoisonError},
-};
+use crate::memo::Memo;
 
-/// Distinct filters remembered (keys of at most 512 bytes: `tickets::list`
-/// keeps no longer ones); past it the map starts over.
+/// Distinct filters remembered; past it the memo starts over.
 const CAPACITY: usize = 1024;
+/// The longest filter key kept: a long search text makes a long key, and
+/// such totals are counted each time rather than let callers fill memory.
+const MAX_KEY: usize = 512;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Totals {
     /// By the filter's SQL with its values: `(head, total)`.
-    counted: Mutex<HashMap<String, (u64, u64)>>,
+    counted: Memo<String, (u64, u64)>,
+}
+
+impl Default for Totals {
+    fn default() -> Self {
+        Totals {
+            counted: Memo::new(CAPACITY),
+        }
+    }
 }
 
 impl Totals {
     /// The total for `filter` counted at change-log head `head`, if any.
     pub fn get(&self, filter: &str, head: u64) -> Option<u64> {
-        match self.counted().get(filter) {
-            Some(&(at, total)) if at == head => Some(total),
+        match self.counted.get(filter) {
+            Some((at, total)) if at == head => Some(total),
             _ => None,
         }
     }
 
     pub fn keep(&self, filter: String, head: u64, total: u64) {
-        let mut counted = self.counted();
-        if counted.len() >= CAPACITY && !counted.contains_key(&filter) {
-            counted.clear();
+        if filter.len() <= MAX_KEY {
+            self.counted.keep(filter, (head, total));
         }
-        counted.insert(filter, (head, total));
-    }
-
-    fn counted(&self) -> MutexGuard<'_, HashMap<String, (u64, u64)>> {
-        // Inserts and lookups only: a panic elsewhere leaves the map whole.
-        self.counted.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -66,5 +66,13 @@ mod tests {
         totals.keep("status = open".into(), 8, 41);
         assert_eq!(totals.get("status = open", 7), None);
         assert_eq!(totals.get("status = open", 8), Some(41));
+    }
+
+    #[test]
+    fn totals_of_long_filters_are_not_kept() {
+        let totals = Totals::default();
+        let long = "x".repeat(MAX_KEY + 1);
+        totals.keep(long.clone(), 7, 40);
+        assert_eq!(totals.get(&long, 7), None);
     }
 }
