@@ -10,12 +10,12 @@ use desk_sync::{
 use serde_json::{Value, json};
 use warp::{
     Rejection, Reply,
-    http::{HeaderValue, StatusCode},
+    http::{HeaderValue, StatusCode, header::RETRY_AFTER},
     reject::{self, Reject},
     reply::Response,
 };
 
-use crate::store::StoreError;
+use crate::{limits::RateInfo, store::StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -102,9 +102,12 @@ impl ApiError {
         } = self
         {
             let headers = response.headers_mut();
-            headers.insert("retry-after", HeaderValue::from(*retry_after_s));
-            headers.insert("ratelimit-limit", HeaderValue::from(*limit));
-            headers.insert("ratelimit-remaining", HeaderValue::from(0));
+            headers.insert(RETRY_AFTER, HeaderValue::from(*retry_after_s));
+            RateInfo {
+                limit: *limit,
+                remaining: 0,
+            }
+            .set_headers(headers);
         }
         response
     }

@@ -8,14 +8,18 @@
 //!   over the store; [`error`] turns every failure into the contract's body.
 //! - [`limits`], [`metrics`], [`openapi`]: rate limits, Prometheus metrics,
 //!   the OpenAPI document.
-//! - [`server`]: binding, serving and graceful shutdown; [`seed`]: demo data.
+//! - [`server`]: binding and graceful shutdown; [`connections`]: serving
+//!   HTTP on the accepted connections, each request observed (its id, span
+//!   and metrics); [`seed`]: demo data.
 
 pub mod app;
 pub mod auth;
+pub mod connections;
 pub mod error;
 pub mod limits;
 mod memo;
 pub mod metrics;
+mod observe;
 pub mod openapi;
 mod pool;
 pub mod routes;

@@ -11,6 +11,7 @@ use governor::{
     state::keyed::DefaultKeyedStateStore,
 };
 use uuid::Uuid;
+use warp::http::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::error::ApiError;
 
@@ -28,6 +29,16 @@ pub enum Caller {
 pub struct RateInfo {
     pub limit: u32,
     pub remaining: u32,
+}
+
+impl RateInfo {
+    /// Sets the `RateLimit-*` headers (parsed once, not per answer).
+    pub fn set_headers(self, headers: &mut HeaderMap) {
+        const LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
+        const REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+        headers.insert(LIMIT, HeaderValue::from(self.limit));
+        headers.insert(REMAINING, HeaderValue::from(self.remaining));
+    }
 }
 
 #[derive(Debug)]

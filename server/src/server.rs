@@ -10,6 +10,7 @@ use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use crate::{
     app::App,
     auth::{jwt::Keys, password, secret},
+    connections,
     limits::Limits,
     metrics::Metrics,
     routes,
@@ -156,11 +157,8 @@ pub async fn serve<S: Store>(
         // Live streams end now, or the graceful shutdown would wait on them.
         let _ = closing_tx.send(true);
     };
-    warp::serve(routes::routes(app, closing))
-        .incoming(listener)
-        .graceful(shutdown)
-        .run()
-        .await;
+    let metrics = app.metrics.clone();
+    connections::serve(listener, routes::routes(app, closing), metrics, shutdown).await;
     sweeper.abort();
 }
 

@@ -1,5 +1,6 @@
-//! Secrets never reach the logs, even at debug level: passwords, access and
-//! refresh tokens, embed tokens.
+//! Secrets never reach the logs, even at debug level (where every request
+//! is logged, with the id its answer carries): passwords, access and refresh
+//! tokens, embed tokens.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod common;
 
@@ -28,7 +29,12 @@ async fn logs_hold_no_secrets() {
         .unwrap();
     let embed_url = ticket["embed_url"].as_str().unwrap().to_string();
     let embed_token = embed_url.rsplit('/').next().unwrap().to_string();
-    assert_eq!(http.get(&embed_url).send().await.unwrap().status(), 200);
+    let embed = http.get(&embed_url).send().await.unwrap();
+    assert_eq!(embed.status(), 200);
+    let request_id = embed.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
     let refreshed = http
         .post(format!("{}/api/v1/auth/refresh", d.url))
         .json(&json!({"refresh_token": refresh}))
@@ -44,9 +50,13 @@ async fn logs_hold_no_secrets() {
         log.push_str(&line);
         log.push('\n');
     }
+    let answered = log
+        .lines()
+        .find(|line| line.contains(&request_id) && line.contains("answered"))
+        .unwrap_or_else(|| panic!("no access line carries the id {request_id}:\n{log}"));
     assert!(
-        log.contains("/api/v1/tickets/embed/{token}"),
-        "the embed request is logged, by template:\n{log}"
+        answered.contains("/api/v1/tickets/embed/{token}") && answered.contains("status=200"),
+        "the embed request is logged by template, with its status: {answered}"
     );
     for (what, secret) in [
         ("password", password),

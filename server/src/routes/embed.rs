@@ -6,11 +6,14 @@ use desk_sync::RuleError;
 use warp::{
     Filter,
     filters::BoxedFilter,
-    http::{HeaderValue, StatusCode},
+    http::{
+        HeaderValue,
+        header::{ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, CONTENT_TYPE},
+    },
     reply::Response,
 };
 
-use super::{filters::with_app, json};
+use super::filters::with_app;
 use crate::{app::App, auth::tokens, error::ApiError, store::Store};
 
 pub fn route<S: Store>(app: App<S>) -> BoxedFilter<(Response,)> {
@@ -19,12 +22,11 @@ pub fn route<S: Store>(app: App<S>) -> BoxedFilter<(Response,)> {
         .and(with_app(app))
         .then(|token: String, app: App<S>| async move {
             let mut response = match app.store.embed_view(tokens::digest(&token)).await {
-                Ok(Some(view)) => {
-                    let mut r = json(StatusCode::OK, &view);
-                    r.headers_mut().insert(
-                        "cache-control",
-                        HeaderValue::from_static("public, max-age=5"),
-                    );
+                Ok(Some(json)) => {
+                    let mut r = Response::new(json.bytes().into());
+                    let headers = r.headers_mut();
+                    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                    headers.insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=5"));
                     r
                 }
                 Ok(None) => ApiError::from(RuleError::NotFound("ticket")).to_response(),
@@ -35,7 +37,7 @@ pub fn route<S: Store>(app: App<S>) -> BoxedFilter<(Response,)> {
             // Errors carry it too, so a widget can read why it failed.
             response
                 .headers_mut()
-                .insert("access-control-allow-origin", HeaderValue::from_static("*"));
+                .insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
             response
         })
         .boxed()

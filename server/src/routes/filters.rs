@@ -13,6 +13,7 @@ use warp::{Filter, Rejection};
 use crate::{
     app::App,
     auth::session,
+    connections::Peer,
     error::ApiError,
     store::{Store, TicketKey},
 };
@@ -39,14 +40,12 @@ pub fn caller<S: Store>(app: App<S>) -> impl Filter<Extract = (Actor,), Error = 
 pub fn client_addr(
     trusted: Vec<IpAddr>,
 ) -> impl Filter<Extract = (IpAddr,), Error = Rejection> + Clone {
-    warp::addr::remote()
+    warp::ext::optional::<Peer>()
         .and(warp::header::optional::<String>("x-forwarded-for"))
-        .map(
-            move |peer: Option<std::net::SocketAddr>, forwarded: Option<String>| {
-                let peer = peer.map_or(IpAddr::from([127, 0, 0, 1]), |a| a.ip());
-                client_ip(peer, forwarded.as_deref(), &trusted)
-            },
-        )
+        .map(move |peer: Option<Peer>, forwarded: Option<String>| {
+            let peer = peer.map_or(IpAddr::from([127, 0, 0, 1]), |Peer(addr)| addr.ip());
+            client_ip(peer, forwarded.as_deref(), &trusted)
+        })
 }
 
 /// Walks `X-Forwarded-For` from the right (the hop nearest us) past trusted

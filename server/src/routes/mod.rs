@@ -1,20 +1,13 @@
-//! The HTTP surface: every route of API.md, wrapped in what every response
-//! gets (request id, rate-limit headers, the error body, tracing, metrics).
-
-use std::convert::Infallible;
+//! The HTTP surface: every route of API.md, behind the rate limits, with
+//! every failure turned into the contract's error body.
 
 use serde::Serialize;
-use tracing::field::Empty;
-use uuid::Uuid;
-use warp::{
-    Filter, Rejection, Reply,
-    http::{HeaderValue, StatusCode},
-    reply::Response,
-};
+use warp::{Filter, Rejection, Reply, http::StatusCode, reply::Response};
 
 use crate::{
     app::App,
     auth::session,
+    connections::Routes,
     error,
     limits::{Caller, RateInfo},
     store::Store,
@@ -28,11 +21,9 @@ mod sync;
 mod tickets;
 mod users;
 
-/// The whole server as one filter. `closing` turns true at shutdown.
-pub fn routes<S: Store>(
-    app: App<S>,
-    closing: tokio::sync::watch::Receiver<bool>,
-) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone {
+/// Every route as one filter, which answers every request (`observe` adds
+/// what every answer gets). `closing` turns true at shutdown.
+pub fn routes<S: Store>(app: App<S>, closing: tokio::sync::watch::Receiver<bool>) -> Routes {
     let api = embed::route(app.clone())
         .or(auth::routes(app.clone()))
         .unify()
@@ -47,53 +38,12 @@ pub fn routes<S: Store>(
         .recover(error::recover)
         .unify();
 
-    let metrics = app.metrics.clone();
-    request_id()
-        .and(
-            rate_limit(app)
-                .and(api)
-                .map(with_rate_headers)
-                .recover(error::recover)
-                .unify(),
-        )
-        .map(|id: Uuid, mut response: Response| {
-            if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
-                response.headers_mut().insert("x-request-id", value);
-            }
-            response
-        })
-        .with(warp::log::custom(move |info| {
-            metrics.observe_request(
-                info.method().as_str(),
-                info.path(),
-                info.status().as_u16(),
-                info.elapsed(),
-            );
-        }))
-        .with(warp::trace(|info| {
-            let path = loggable_path(info.path());
-            tracing::info_span!("request", id = Empty, user = Empty, method = %info.method(), %path)
-        }))
-}
-
-/// The path as logs may show it: embed tokens are bearer secrets, so their
-/// route is logged as its template.
-fn loggable_path(path: &str) -> &str {
-    if path.starts_with("/api/v1/tickets/embed/") {
-        "/api/v1/tickets/embed/{token}"
-    } else {
-        path
-    }
-}
-
-/// A fresh id per request, recorded on the request's span so every log line
-/// of the request carries it.
-fn request_id() -> impl Filter<Extract = (Uuid,), Error = Infallible> + Clone {
-    warp::any().map(|| {
-        let id = Uuid::new_v4();
-        tracing::Span::current().record("id", tracing::field::display(id));
-        id
-    })
+    rate_limit(app)
+        .and(api)
+        .map(with_rate_headers)
+        .recover(error::recover)
+        .unify()
+        .boxed()
 }
 
 /// Picks the limit that applies to the path and checks it: embed and login
@@ -150,9 +100,7 @@ fn limit_for<S>(
 
 fn with_rate_headers(rate: Option<RateInfo>, mut response: Response) -> Response {
     if let Some(rate) = rate {
-        let headers = response.headers_mut();
-        headers.insert("ratelimit-limit", HeaderValue::from(rate.limit));
-        headers.insert("ratelimit-remaining", HeaderValue::from(rate.remaining));
+        rate.set_headers(response.headers_mut());
     }
     response
 }

@@ -10,7 +10,7 @@ use codec::Cached;
 use desk_sync::wire::sync::PushRequest;
 use desk_sync::{
     model::{Actor, Comment, NewTicket, Ticket, TicketPatch, User},
-    wire::{EmbedView, HistoryEvent, Page, TicketDetail, UserQuery},
+    wire::{HistoryEvent, Page, TicketDetail, UserQuery},
 };
 use rusqlite::Connection;
 use time::OffsetDateTime;
@@ -18,8 +18,8 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use super::{
-    BootstrapSink, ChangeEntry, ChangeNotice, Credentials, EmbedToken, ImportTicket, NewUser,
-    PullReply, PushReply, RefreshGrant, Result, Rotation, Store, StoreError, TicketFilter,
+    BootstrapSink, ChangeEntry, ChangeNotice, Credentials, EmbedJson, EmbedToken, ImportTicket,
+    NewUser, PullReply, PushReply, RefreshGrant, Result, Rotation, Store, StoreError, TicketFilter,
     TicketKey, TokenHash, UserUpdate,
 };
 
@@ -103,7 +103,7 @@ struct InMemory {
     /// Users by id: every signed-in request checks its caller.
     users: RowCache<Uuid, User>,
     /// Public embed views by token digest: what chatbots poll.
-    embeds: RowCache<TokenHash, EmbedView>,
+    embeds: RowCache<TokenHash, EmbedJson>,
     /// Listing totals, by filter.
     totals: totals::Totals,
 }
@@ -387,19 +387,21 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn embed_view(&self, hash: TokenHash) -> Result<Option<EmbedView>> {
+    async fn embed_view(&self, hash: TokenHash) -> Result<Option<EmbedJson>> {
         let cache = &self.inner.memory.embeds;
-        if let Some(view) = cache.get(&hash) {
-            return Ok(Some(view));
+        if let Some(json) = cache.get(&hash) {
+            return Ok(Some(json));
         }
         let read_at = cache.generation();
         let found = self
             .read(move |c, links| tickets::embed_view(c, &hash, links))
             .await?;
-        Ok(found.map(|(row, view)| {
-            cache.keep(hash, row, view.clone(), read_at);
-            view
-        }))
+        let Some((row, view)) = found else {
+            return Ok(None);
+        };
+        let json = EmbedJson::encode(&view)?;
+        cache.keep(hash, row, json.clone(), read_at);
+        Ok(Some(json))
     }
 
     fn epoch(&self) -> &str {
