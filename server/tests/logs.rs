@@ -70,3 +70,43 @@ async fn logs_hold_no_secrets() {
         );
     }
 }
+
+/// A client that hangs up halfway through a request is the client's doing:
+/// it is logged at debug, never at ERROR (warp's own server logged every one
+/// at ERROR, drowning real errors).
+#[tokio::test]
+async fn a_client_hanging_up_mid_request_is_no_error() {
+    use tokio::io::AsyncWriteExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    daemon::seed(dir.path()).await;
+    let mut d = daemon::start(dir.path(), "warn,desk_server=debug").await;
+    let addr = d.url.trim_start_matches("http://");
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // Half a request head, then gone.
+    socket
+        .write_all(b"GET /api/v1/tickets HTTP/1.1\r\nhost: x\r\nauthor")
+        .await
+        .unwrap();
+    drop(socket);
+
+    let mut log = String::new();
+    let logged = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while let Some(line) = d.log.recv().await {
+            log.push_str(&line);
+            log.push('\n');
+            if line.contains("connection ended with an error") {
+                return Some(line);
+            }
+        }
+        None
+    })
+    .await;
+    let line = logged.ok().flatten();
+    let line = line.unwrap_or_else(|| panic!("the hang-up was not logged:\n{log}"));
+    assert!(line.contains("DEBUG"), "{line}");
+    assert!(
+        !log.contains("ERROR"),
+        "an ERROR for a client's hang-up:\n{log}"
+    );
+}
