@@ -4,7 +4,8 @@
 # comparing two versions of the server's request path.
 #
 #   tools/instructions.sh                  # this checkout's deskd
-#   tools/instructions.sh path/to/deskd …  # other builds, one after another
+#   tools/instructions.sh OLD NEW …        # other builds, one after another;
+#                                          # the first seeds: give the oldest first
 #
 # Seeds 20k tickets, reads 1,000 embed tokens through the API as the admin,
 # then runs deskd under callgrind: a warm-up, counters zeroed, 6 s of wrk
@@ -13,16 +14,16 @@
 # callgrind SHA-256 runs without SHA-NI, so token digests weigh more than on
 # the real CPU.
 set -euo pipefail
+binaries=()
+for deskd in "$@"; do binaries+=("$(realpath "$deskd")"); done
 cd "$(dirname "$0")/.."
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 need() { command -v "$1" >/dev/null || { $sudo apt-get update -qq && $sudo apt-get install -y -qq "$2"; }; }
 need wrk wrk
-need valgrind valgrind
 need callgrind_control valgrind
 
-binaries=("$@")
 if [ ${#binaries[@]} -eq 0 ]; then
     cargo build --release --locked -p desk-server --bin deskd
     binaries=(target/release/deskd)
@@ -35,8 +36,13 @@ trap 'stop; rm -rf "$work"' EXIT
 export RUST_LOG=warn DESK_LIMITS__EMBED_PER_MINUTE=0 DESK_LIMITS__API_PER_MINUTE=0
 url=http://127.0.0.1:7798
 
-"${binaries[0]}" seed-demo --tickets 20000 --data "$work/seed" >/dev/null 2>&1
-wait_up() { for _ in $(seq 120); do curl -sf -o /dev/null "$url/health" && return; sleep 0.5; done; exit 1; }
+"${binaries[0]}" seed-demo --tickets 20000 --data "$work/seed" >"$work/seed.log" 2>&1 ||
+    { cat "$work/seed.log"; exit 1; }
+wait_up() {
+    for _ in $(seq 120); do curl -sf -o /dev/null "$url/health" && return; sleep 0.5; done
+    echo "deskd did not answer on $url (is the port taken?)" >&2
+    exit 1
+}
 
 # The tokens, from the API: an admin sees every ticket's embed URL.
 "${binaries[0]}" serve --bind 127.0.0.1:7798 --data "$work/seed" >/dev/null 2>&1 &
@@ -63,9 +69,15 @@ for deskd in "${binaries[@]}"; do
     server=$!
     wait_up
     wrk -t1 -c16 -d3s -s "$work/embeds.lua" "$url" >/dev/null
-    callgrind_control -z >/dev/null 2>&1
-    requests=$(wrk -t1 -c16 -d6s -s "$work/embeds.lua" "$url" | awk '/requests in/{print $1}')
-    callgrind_control -d >/dev/null 2>&1
+    callgrind_control -z "$server" >/dev/null 2>&1
+    wrk -t1 -c16 -d6s -s "$work/embeds.lua" "$url" >"$work/wrk.out"
+    callgrind_control -d "$server" >/dev/null 2>&1
+    if grep -q "Non-2xx" "$work/wrk.out"; then
+        echo "$deskd: some embed reads failed:" >&2
+        cat "$work/wrk.out" >&2
+        exit 1
+    fi
+    requests=$(awk '/requests in/{print $1}' "$work/wrk.out")
     sleep 1
     instructions=$(awk '/^totals:/{print $2}' "$work/cg.out.1")
     echo "$deskd: $requests embed reads, $((instructions / requests)) instructions each"

@@ -5,22 +5,18 @@
 //! warp's own `serve` does this too, but through a service that clones the
 //! whole route tree (dozens of `App` clones) for every request, and it logs
 //! every connection a client drops at ERROR. Here the routes are one boxed
-//! filter, so a request costs one reference count, and each request gets its
+//! filter, so a request costs a reference count, and each request gets its
 //! id, span and metrics in one step (`observe`).
 
 use std::{convert::Infallible, future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
 
+use hyper::body::Incoming;
 use hyper_util::{
     rt::{TokioExecutor, TokioIo},
     server::{conn::auto, graceful::GracefulShutdown},
 };
 use tokio::net::TcpListener;
-use warp::{
-    filters::BoxedFilter,
-    http::Request,
-    hyper::{self, body::Incoming},
-    reply::Response,
-};
+use warp::{filters::BoxedFilter, http::Request, reply::Response};
 
 use crate::{metrics::Metrics, observe};
 
@@ -67,8 +63,11 @@ pub async fn serve(
                 async move { Ok::<_, Infallible>(observe::request(routes, request, &metrics).await) }
             });
             let builder = auto::Builder::new(TokioExecutor::new());
-            let connection = builder.serve_connection(TokioIo::new(stream), service);
-            // Mostly a client that went away mid-request: theirs to see, not ours.
+            // With upgrades, as warp's own `serve`: no route upgrades today,
+            // but one that does must not fail silently.
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            // Mostly a client that went away mid-request: theirs to see, not
+            // ours. (A failing answer body logs its own cause where it fails.)
             if let Err(err) = watcher.watch(connection).await {
                 tracing::debug!(%peer, %err, "connection ended with an error");
             }

@@ -4,12 +4,12 @@
 
 use std::{convert::Infallible, time::Instant};
 
+use hyper::body::Incoming;
 use tower_service::Service;
 use tracing::{Instrument, field::Empty};
 use uuid::Uuid;
 use warp::{
     http::{HeaderName, HeaderValue, Request},
-    hyper::body::Incoming,
     reply::Response,
 };
 
@@ -44,7 +44,8 @@ where
         metrics.observe_request(method.as_str(), route, status.as_u16(), elapsed);
         let path = loggable_path(uri.path());
         if status.is_server_error() {
-            // Its cause was logged where it happened, in this span.
+            // An internal error's cause was logged where it happened, in
+            // this span; a 503 (store closed, shutting down) has none.
             tracing::warn!(%method, path, status = status.as_u16(), ?elapsed, "answered with a failure");
         } else {
             // The access log, at `log.level = "debug"`.

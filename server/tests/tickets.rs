@@ -1135,6 +1135,8 @@ async fn the_embed_view_shows_five_fields_and_nothing_else() {
 
     let r = embed(&s, &path, None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.headers[header::CONTENT_TYPE], "application/json");
+    assert_eq!(r.headers[header::CACHE_CONTROL], "public, max-age=5");
     let keys: Vec<&String> = r.body.as_object().unwrap().keys().collect();
     assert_eq!(
         sorted_keys(keys),

@@ -43,7 +43,9 @@ pub fn client_addr(
     warp::ext::optional::<Peer>()
         .and(warp::header::optional::<String>("x-forwarded-for"))
         .map(move |peer: Option<Peer>, forwarded: Option<String>| {
-            let peer = peer.map_or(IpAddr::from([127, 0, 0, 1]), |Peer(addr)| addr.ip());
+            // Every connection has its peer; without one (a test harness),
+            // the unspecified address, which no proxy list should trust.
+            let peer = peer.map_or(IpAddr::from([0, 0, 0, 0]), |Peer(addr)| addr.ip());
             client_ip(peer, forwarded.as_deref(), &trusted)
         })
 }
