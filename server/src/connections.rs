@@ -16,12 +16,9 @@ use hyper_util::{
     server::{conn::auto, graceful::GracefulShutdown},
 };
 use tokio::net::TcpListener;
-use warp::{filters::BoxedFilter, http::Request, reply::Response};
+use warp::http::Request;
 
-use crate::{metrics::Metrics, observe};
-
-/// The routes, as one filter that answers every request.
-pub type Routes = BoxedFilter<(Response,)>;
+use crate::{metrics::Metrics, observe, routes::Routes};
 
 /// The TCP peer of a request's connection. `filters::client_addr` reads it
 /// (and looks past trusted proxies).

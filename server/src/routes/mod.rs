@@ -7,7 +7,6 @@ use warp::{Filter, Rejection, Reply, http::StatusCode, reply::Response};
 use crate::{
     app::App,
     auth::session,
-    connections::Routes,
     error,
     limits::{Caller, RateInfo},
     store::Store,
@@ -20,6 +19,10 @@ mod ops;
 mod sync;
 mod tickets;
 mod users;
+
+/// Every route, as one filter that answers every request: boxed, so serving
+/// a request clones a reference, not the tree.
+pub type Routes = warp::filters::BoxedFilter<(Response,)>;
 
 /// Every route as one filter, which answers every request (`observe` adds
 /// what every answer gets). `closing` turns true at shutdown.
