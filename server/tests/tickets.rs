@@ -478,6 +478,79 @@ async fn list_totals_follow_every_write_at_once() {
     assert_eq!(total(&carol, smoking).await, 1);
 }
 
+/// `t` as the first page of `token`'s listing shows it, checked against a
+/// fresh read of `t` field by field.
+async fn listed_as_read(s: &TestServer, token: &str, t: &Value, after: &str) -> Value {
+    let page = list(s, token, &[]).await.body;
+    let listed = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["id"] == t["id"])
+        .unwrap_or_else(|| panic!("after {after}: not listed: {page}"))
+        .clone();
+    let read = s.get(&path_of(t), token).await.body;
+    for field in [
+        "subject",
+        "description",
+        "status",
+        "priority",
+        "requester",
+        "assignee",
+        "tags",
+        "updated_at",
+        "version",
+        "embed_url",
+    ] {
+        assert_eq!(listed[field], read[field], "after {after}: {field}");
+    }
+    listed
+}
+
+/// Listed tickets are kept in memory, encoded: each kind of write to a
+/// ticket, and renaming someone it names, must show in the very next
+/// listing of a page that was just served.
+#[tokio::test]
+async fn listed_tickets_follow_every_write_at_once() {
+    let s = TestServer::start().await;
+    let alice = s.token(ALICE).await;
+    let carol = s.token(CAROL).await;
+    let t = s.ticket(&alice, "Printer on fire").await;
+    let first = listed_as_read(&s, &carol, &t, "the create").await;
+    assert_eq!(first["subject"], "Printer on fire");
+
+    patch_ok(&s, &carol, &t, json!({"subject": "Printer smoking"})).await;
+    let now = listed_as_read(&s, &carol, &t, "an edit").await;
+    assert_eq!(now["subject"], "Printer smoking");
+
+    comment(&s, &alice, &t, "Still smoking", false).await;
+    let commented = listed_as_read(&s, &carol, &t, "a comment").await;
+    assert_ne!(commented["version"], now["version"]);
+
+    s.assign(&carol, &id_of(&t), BOB.0).await;
+    let assigned = listed_as_read(&s, &carol, &t, "an assignment").await;
+    assert_eq!(assigned["assignee"]["name"], "Bob Keller");
+
+    for (email, name) in [(ALICE.0, "Alice Renamed"), (BOB.0, "Bob Renamed")] {
+        let user = s.user_id(&carol, email).await;
+        let r = s
+            .patch(
+                &format!("/api/v1/users/{user}"),
+                &carol,
+                json!({"name": name}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+    let renamed = listed_as_read(&s, &carol, &t, "renames").await;
+    assert_eq!(renamed["requester"]["name"], "Alice Renamed");
+    assert_eq!(renamed["assignee"]["name"], "Bob Renamed");
+
+    assert_eq!(rotate(&s, &carol, &t).await.status, StatusCode::OK);
+    let rotated = listed_as_read(&s, &carol, &t, "a new embed token").await;
+    assert_ne!(rotated["embed_url"], renamed["embed_url"]);
+}
+
 /// "Case-insensitive" is not only for ASCII: a helpdesk's subjects are in
 /// its users' languages.
 #[tokio::test]

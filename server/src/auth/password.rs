@@ -1,7 +1,13 @@
 //! argon2id with the crate's defaults (m = 19 MiB, t = 2, p = 1), always off
 //! the async reactor: one hash costs tens of milliseconds of CPU.
 
-use std::{sync::OnceLock, time::Duration};
+use std::{
+    sync::{
+        Arc, OnceLock,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 
@@ -9,89 +15,127 @@ use tokio::sync::Semaphore;
 
 use crate::{error::ApiError, pool::Pool};
 
-/// How long the hashing threads may make no progress at all before a hash
-/// waiting on them also runs at normal priority.
+/// How long the hashing threads may make no progress at all before one
+/// waiting hash runs at normal priority.
 const PATIENCE: Duration = Duration::from_secs(3);
 
-/// Runs `work` on the hashing threads: one per core, so a burst of logins
-/// queues instead of taking 19 MiB each at once, and in the idle scheduling
-/// class, so they only take CPU that requests leave over — a chatbot's embed
-/// read must not wait for 32 logins (at normal priority its p99 was 5.2× idle
-/// during them, at nice 10 still 4.3×; in the idle class under 1×).
-///
-/// Idle CPU may not come at all when the machine is busy with other work.
-/// A login storm is not that — the threads finish hash after hash and the
-/// queue is the back-pressure — but when they have not started or finished
-/// a hash for [`PATIENCE`], they are starved, and a waiting hash also runs
-/// at normal priority (at most one per core); the first answer counts: a
-/// hash is a pure function of its inputs.
+/// Runs `work` on the hashing threads (see [`Hashers`]).
 async fn hashing<T, F>(work: F) -> Option<T>
 where
     T: Send + 'static,
     F: Fn() -> T + Clone + Send + 'static,
 {
-    static IDLE: OnceLock<Option<Pool<()>>> = OnceLock::new();
-    static NORMAL: OnceLock<Semaphore> = OnceLock::new();
-    let cores = || std::thread::available_parallelism().map_or(2, |n| n.get());
-    let idle = IDLE.get_or_init(|| {
-        Pool::start("desk-hasher", cores(), lower_priority)
-            .inspect_err(|err| tracing::error!(%err, "cannot start the hashing threads"))
-            .ok()
-    });
-    let idle = idle.as_ref()?.run({
-        let work = work.clone();
-        move |()| {
-            progress::mark();
-            let done = work();
-            progress::mark();
-            done
-        }
-    });
-    tokio::pin!(idle);
-    loop {
-        match tokio::time::timeout(PATIENCE, &mut idle).await {
-            Ok(done) => return done,
-            Err(_) if progress::within(PATIENCE) => continue,
-            Err(_) => break,
-        }
-    }
-    tracing::debug!("the hashing threads are starved; hashing at normal priority");
-    let _slot = NORMAL
-        .get_or_init(|| Semaphore::new(cores()))
-        .acquire()
+    static HASHERS: OnceLock<Option<Hashers>> = OnceLock::new();
+    HASHERS
+        .get_or_init(|| {
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            Hashers::start(cores, lower_priority, PATIENCE)
+                .inspect_err(|err| tracing::error!(%err, "cannot start the hashing threads"))
+                .ok()
+        })
+        .as_ref()?
+        .run(work)
         .await
-        .ok()?;
-    tokio::select! {
-        done = &mut idle => done,
-        done = tokio::task::spawn_blocking(work) => done.ok(),
+}
+
+/// The threads that hash passwords: one per core, so a burst of logins
+/// queues instead of taking 19 MiB each at once, and in the idle scheduling
+/// class, so they only take CPU that requests leave over — a chatbot's embed
+/// read must not wait for 32 logins (at normal priority its p99 was 5.2× idle
+/// during them, at nice 10 still 4.3×; in the idle class under 1×).
+///
+/// Idle CPU may not come at all while requests keep the machine busy. When
+/// the threads have not started or finished a hash for the patience, one
+/// waiting hash runs at normal priority, and the next only after another
+/// patience without progress: under saturation logins still get through, at
+/// one per patience, without taking the reads' CPU for long. (Letting every
+/// starved hash through at once, one per core, ran hash after hash at normal
+/// priority for as long as the storm lasted: embed p99 4.0× idle.) The first
+/// answer counts: a hash is a pure function of its inputs.
+struct Hashers {
+    idle: Pool<()>,
+    /// Held by the one hash running at normal priority, until it ends.
+    fallback: Arc<Semaphore>,
+    patience: Duration,
+    progress: Arc<Progress>,
+}
+
+impl Hashers {
+    fn start(threads: usize, init: fn(), patience: Duration) -> std::io::Result<Self> {
+        Ok(Hashers {
+            idle: Pool::start("desk-hasher", threads, init)?,
+            fallback: Arc::new(Semaphore::new(1)),
+            patience,
+            progress: Arc::new(Progress::new()),
+        })
+    }
+
+    async fn run<T, F>(&self, work: F) -> Option<T>
+    where
+        T: Send + 'static,
+        F: Fn() -> T + Clone + Send + 'static,
+    {
+        let idle = self.idle.run({
+            let (work, progress) = (work.clone(), self.progress.clone());
+            move |()| {
+                progress.mark();
+                let done = work();
+                progress.mark();
+                done
+            }
+        });
+        tokio::pin!(idle);
+        loop {
+            if let Ok(done) = tokio::time::timeout(self.patience, &mut idle).await {
+                return done;
+            }
+            if self.progress.within(self.patience) {
+                continue;
+            }
+            // Another starved hash is running at normal priority: wait for
+            // the patience it restarts when it ends.
+            let Ok(slot) = self.fallback.clone().try_acquire_owned() else {
+                continue;
+            };
+            tracing::debug!("the hashing threads are starved; one hash runs at normal priority");
+            let progress = self.progress.clone();
+            let fallback = tokio::task::spawn_blocking(move || {
+                let done = work();
+                progress.mark();
+                drop(slot);
+                done
+            });
+            return tokio::select! {
+                done = &mut idle => done,
+                done = fallback => done.ok(),
+            };
+        }
     }
 }
 
 /// When the hashing threads last started or finished a hash.
-mod progress {
-    use std::{
-        sync::{
-            OnceLock,
-            atomic::{AtomicU64, Ordering},
-        },
-        time::{Duration, Instant},
-    };
+struct Progress {
+    start: Instant,
+    /// Milliseconds since `start`.
+    last: AtomicU64,
+}
 
-    static LAST: AtomicU64 = AtomicU64::new(0);
-
-    fn since_start() -> Duration {
-        static START: OnceLock<Instant> = OnceLock::new();
-        START.get_or_init(Instant::now).elapsed()
+impl Progress {
+    fn new() -> Self {
+        Progress {
+            start: Instant::now(),
+            last: AtomicU64::new(0),
+        }
     }
 
-    pub fn mark() {
-        let now = u64::try_from(since_start().as_millis()).unwrap_or(u64::MAX);
-        LAST.store(now, Ordering::Relaxed);
+    fn mark(&self) {
+        let now = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last.store(now, Ordering::Relaxed);
     }
 
-    pub fn within(window: Duration) -> bool {
-        let last = Duration::from_millis(LAST.load(Ordering::Relaxed));
-        since_start().saturating_sub(last) < window
+    fn within(&self, window: Duration) -> bool {
+        let last = Duration::from_millis(self.last.load(Ordering::Relaxed));
+        self.start.elapsed().saturating_sub(last) < window
     }
 }
 
@@ -163,7 +207,73 @@ pub async fn warm_up() {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::AtomicUsize;
+
     use super::*;
+
+    /// Hashes that find the hashing threads starved get through one at a
+    /// time, each a patience after the one before, on other threads.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn starved_hashes_get_through_one_at_a_time_a_patience_apart() {
+        let patience = Duration::from_millis(100);
+        let hashers = Arc::new(Hashers::start(1, || {}, patience).unwrap());
+        // The one hashing thread is busy and makes no progress until released.
+        let (release, stuck) = std::sync::mpsc::channel::<()>();
+        let (busy_tx, busy) = tokio::sync::oneshot::channel();
+        let blocker = tokio::spawn({
+            let hashers = hashers.clone();
+            async move {
+                hashers
+                    .idle
+                    .run(move |()| {
+                        let _ = busy_tx.send(());
+                        let _ = stuck.recv();
+                    })
+                    .await
+            }
+        });
+        busy.await.unwrap();
+
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let began = Instant::now();
+        let waiting: Vec<_> = (0..3u32)
+            .map(|n| {
+                let (hashers, running, most) = (hashers.clone(), running.clone(), most.clone());
+                tokio::spawn(async move {
+                    // Arriving at different times, their own waits end out
+                    // of step with the hash before them.
+                    tokio::time::sleep(patience * 6 / 10 * n).await;
+                    hashers
+                        .run(move || {
+                            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(now, Ordering::SeqCst);
+                            std::thread::sleep(Duration::from_millis(20));
+                            running.fetch_sub(1, Ordering::SeqCst);
+                            (
+                                std::thread::current().name().map(String::from),
+                                began.elapsed(),
+                            )
+                        })
+                        .await
+                })
+            })
+            .collect();
+        let mut ended = Vec::new();
+        for hash in waiting {
+            let (thread, at) = hash.await.unwrap().expect("a starved hash still ends");
+            assert_ne!(thread.as_deref(), Some("desk-hasher-0"));
+            ended.push(at);
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 1, "one starved hash at a time");
+        ended.sort();
+        assert!(ended[0] >= patience, "{ended:?}");
+        for pair in ended.windows(2) {
+            assert!(pair[1] - pair[0] >= patience, "a patience apart: {ended:?}");
+        }
+        release.send(()).unwrap();
+        blocker.await.unwrap();
+    }
 
     #[tokio::test]
     async fn hashes_verify_and_are_argon2id() {

@@ -69,6 +69,28 @@ impl EmbedJson {
     }
 }
 
+/// A ticket as it appears in a list page, encoded once as its JSON. Agents
+/// list the same few pages over and over while few tickets change, so a
+/// store that keeps tickets in memory keeps them encoded: a page is then an
+/// index walk and 50 reference counts, not 50 row decodings and 50
+/// serializations (which were three quarters of a page's CPU).
+#[derive(Debug, Clone)]
+pub struct TicketJson(std::sync::Arc<serde_json::value::RawValue>);
+
+impl TicketJson {
+    pub fn encode(ticket: &Ticket) -> Result<Self> {
+        serde_json::value::to_raw_value(ticket)
+            .map(|raw| TicketJson(raw.into()))
+            .map_err(|err| StoreError::Backend(Box::new(err)))
+    }
+}
+
+impl serde::Serialize for TicketJson {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
 /// A ticket's embed token, in clear (for its URL) and digested (for lookups).
 #[derive(Clone)]
 pub struct EmbedToken {
@@ -299,7 +321,7 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         actor: Actor,
         filter: TicketFilter,
-    ) -> impl Future<Output = Result<Page<Ticket>>> + Send;
+    ) -> impl Future<Output = Result<Page<TicketJson>>> + Send;
     fn update_ticket(
         &self,
         actor: Actor,

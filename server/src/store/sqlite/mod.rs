@@ -20,7 +20,7 @@ use uuid::Uuid;
 use super::{
     BootstrapSink, ChangeEntry, ChangeNotice, Credentials, EmbedJson, EmbedToken, ImportTicket,
     NewUser, PullReply, PushReply, RefreshGrant, Result, Rotation, Store, StoreError, TicketFilter,
-    TicketKey, TokenHash, UserUpdate,
+    TicketJson, TicketKey, TokenHash, UserUpdate,
 };
 
 mod codec;
@@ -104,6 +104,8 @@ struct InMemory {
     users: RowCache<Uuid, User>,
     /// Public embed views by token digest: what chatbots poll.
     embeds: RowCache<TokenHash, EmbedJson>,
+    /// Tickets as list pages show them, by rowid.
+    tickets: RowCache<i64, TicketJson>,
     /// Listing totals, by filter.
     totals: totals::Totals,
 }
@@ -136,9 +138,13 @@ impl AfterGroup for AfterCommit {
         // Rows of a job that rolled back are forgotten too: harmless.
         if !touched.users.is_empty() {
             self.memory.users.forget(&touched.users);
+            // Users are written rarely (added, renamed, deactivated); a
+            // name shows in every ticket its user requested or works on.
+            self.memory.tickets.forget_all();
         }
         if !touched.tickets.is_empty() {
             self.memory.embeds.forget(&touched.tickets);
+            self.memory.tickets.forget(&touched.tickets);
         }
     }
 
@@ -334,10 +340,12 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn list_tickets(&self, actor: Actor, filter: TicketFilter) -> Result<Page<Ticket>> {
-        let inner = self.inner.clone();
-        self.read(move |c, links| tickets::list(c, actor, &filter, links, &inner.memory.totals))
-            .await
+    async fn list_tickets(&self, actor: Actor, filter: TicketFilter) -> Result<Page<TicketJson>> {
+        let memory = self.inner.memory.clone();
+        self.read(move |c, links| {
+            tickets::list(c, actor, &filter, links, &memory.totals, &memory.tickets)
+        })
+        .await
     }
 
     async fn update_ticket(

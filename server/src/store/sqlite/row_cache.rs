@@ -1,9 +1,9 @@
 //! Rows kept in memory, forgotten as soon as the writer changes them.
 //!
-//! Two reads run far more often than what they read changes: every
+//! Some reads run far more often than what they read changes: every
 //! authenticated request checks that its caller is still active with the
-//! role in its token (so a deactivation bites at once), and chatbots poll
-//! their tickets' public embed views. Served from SQLite each was a trip to
+//! role in its token (so a deactivation bites at once), chatbots poll
+//! their tickets' public embed views, and agents list the same pages. Served from SQLite each was a trip to
 //! a reader thread: under 64 concurrent creates the caller checks alone
 //! took ~6% of the server's CPU, and an embed read spent a quarter of its
 //! CPU on the reader thread and the hand-offs to it and back.
@@ -32,8 +32,8 @@ use std::{
     sync::{Mutex, MutexGuard, PoisonError},
 };
 
-/// Enough for every agent and the customers active at once, or the tickets
-/// whose widgets are open; past it the cache starts over (each entry is
+/// Enough for every agent and the customers active at once, the tickets
+/// whose widgets are open, or two hundred pages of 50; past it the cache starts over (each entry is
 /// read again, at one query).
 pub const CAPACITY: usize = 10_000;
 
@@ -111,6 +111,15 @@ impl<K: Hash + Eq + Clone, V: Clone> RowCache<K, V> {
         state.generation += 1;
     }
 
+    /// Forgets everything: for a change that may show in any entry (a
+    /// user's name is in every ticket they requested or work on).
+    pub fn forget_all(&self) {
+        let mut state = self.state();
+        state.entries.clear();
+        state.keys.clear();
+        state.generation += 1;
+    }
+
     fn state(&self) -> MutexGuard<'_, State<K, V>> {
         // Nothing panics while holding the lock (map operations and clones);
         // if something ever did, the maps are still whole.
@@ -158,6 +167,17 @@ mod tests {
         cache.keep(2, 7, "new token", read_at);
         assert_eq!(cache.get(&1), None);
         cache.forget(&[7]);
+        assert_eq!(cache.get(&2), None);
+    }
+
+    #[test]
+    fn forgetting_everything_also_turns_away_reads_begun_before() {
+        let cache = RowCache::<u8, &str>::default();
+        let read_at = cache.generation();
+        cache.keep(1, 7, "seven", read_at);
+        cache.forget_all();
+        assert_eq!(cache.get(&1), None);
+        cache.keep(2, 8, "eight", read_at);
         assert_eq!(cache.get(&2), None);
     }
 }
