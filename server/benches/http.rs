@@ -13,7 +13,8 @@
 //!    inserts from 64 threads, one fsync per batch (the baseline's waiting
 //!    threads share the server's CPU with its writer): the rows a create
 //!    writes (a ticket into a copy of the seeded database, its history and
-//!    change-log rows), and one bare row with one index;
+//!    change-log rows), in three alternating pairs (the median pair is
+//!    reported, with the range), and one bare row with one index;
 //! 4. sync push of 10k ops from 8 clients (the real HTTP client) — against
 //!    the bare-row baseline;
 //! 5. embed p99 while 32 logins run at once — against embed p99 idle.
@@ -120,21 +121,34 @@ async fn run(pins: Pins) {
         &Script::get(&auth),
     );
 
-    // 3. Durable creates against raw SQLite.
+    // 3. Durable creates against raw SQLite writing the same rows, in
+    // alternating pairs like the embed's.
     eprintln!("creates, and the SQLite baselines…");
     let baseline = sqlite(&pins, data.path(), secs, Rows::Bare);
-    let same_rows = sqlite(&pins, data.path(), secs, Rows::Ticket);
-    let commits_before = write_batches(&http, &url).await;
     let customer_auth = [("Authorization", format!("Bearer {customer}"))];
-    let creates = wrk.run(
-        &format!("{url}/api/v1/tickets"),
-        CONNECTIONS,
-        &Script::post(
-            &customer_auth,
-            r#"{"subject":"Printer on fire","priority":"high"}"#,
-        ),
+    let create = Script::post(
+        &customer_auth,
+        r#"{"subject":"Printer on fire","priority":"high"}"#,
     );
-    let commits = write_batches(&http, &url).await - commits_before;
+    let mut creates = Vec::with_capacity(PAIRS);
+    for _ in 0..PAIRS {
+        let same_rows = sqlite(&pins, data.path(), secs, Rows::Ticket);
+        let commits_before = write_batches(&http, &url).await;
+        let run = wrk.run(&format!("{url}/api/v1/tickets"), CONNECTIONS, &create);
+        let commits = write_batches(&http, &url).await - commits_before;
+        creates.push(Creates {
+            run,
+            commits,
+            same_rows,
+        });
+    }
+    creates.sort_by(|a, b| a.ratio().total_cmp(&b.ratio()));
+    let create_ratios = Paired::range(&creates.iter().map(Creates::ratio).collect::<Vec<_>>());
+    let Creates {
+        run: creates,
+        commits,
+        same_rows,
+    } = creates.swap_remove(PAIRS / 2);
 
     // 4. Sync push from 8 clients.
     eprintln!("sync push…");
@@ -204,12 +218,11 @@ async fn run(pins: Pins) {
         open_page.p99_ms / first_page.p99_ms
     );
     println!(
-        "| durable `POST /api/v1/tickets`, {CONNECTIONS} connections | {} ({:.1} per commit) | raw SQLite WAL, {CONNECTIONS} threads, a create's rows (ticket with every index, history, change log): {:.0} creates/s ({:.1} per commit) | {:.0}% | ≥ 50% |",
+        "| durable `POST /api/v1/tickets`, {CONNECTIONS} connections | {} ({:.1} per commit) | raw SQLite WAL, {CONNECTIONS} threads, a create's rows (ticket with every index, history, change log): {:.0} creates/s ({:.1} per commit) | {create_ratios} | ≥ 50% |",
         creates.summary(),
         creates.requests as f64 / commits.max(1.0),
         same_rows.rate(),
         same_rows.per_commit(),
-        100.0 * creates.rate() / same_rows.rate()
     );
     println!(
         "| … the same creates | | raw SQLite WAL, {CONNECTIONS} threads, one bare row (one index): {:.0} rows/s ({:.1} per commit) | {:.0}% | |",
@@ -472,14 +485,33 @@ const PAIRS: usize = 3;
 impl Paired {
     /// `52% (49–57% over 3 pairs)`.
     fn ratios(&self) -> String {
+        Paired::range(&self.ratios)
+    }
+
+    /// The median of `sorted` ratios, with their range.
+    fn range(sorted: &[f64]) -> String {
         let percent = |r: f64| format!("{:.0}%", 100.0 * r);
         format!(
             "{} ({}–{} over {} pairs)",
-            percent(self.ratios[self.ratios.len() / 2]),
-            percent(self.ratios[0]),
-            percent(self.ratios[self.ratios.len() - 1]),
-            self.ratios.len()
+            percent(sorted[sorted.len() / 2]),
+            percent(sorted[0]),
+            percent(sorted[sorted.len() - 1]),
+            sorted.len()
         )
+    }
+}
+
+/// One pair of the creates: the server's run, its commits, and the same rows
+/// in raw SQLite just before.
+struct Creates {
+    run: Run,
+    commits: f64,
+    same_rows: Baseline,
+}
+
+impl Creates {
+    fn ratio(&self) -> f64 {
+        self.run.rate() / self.same_rows.rate()
     }
 }
 
