@@ -551,6 +551,30 @@ async fn listed_tickets_follow_every_write_at_once() {
     assert_ne!(rotated["embed_url"], renamed["embed_url"]);
 }
 
+/// A kept ticket is served only at the version the listing's snapshot has:
+/// a ticket changed where the store could not see it (here, by another
+/// program) is read again, not shown as it was.
+#[tokio::test]
+async fn a_listed_ticket_is_served_from_memory_only_at_its_current_version() {
+    let s = TestServer::start().await;
+    let alice = s.token(ALICE).await;
+    let carol = s.token(CAROL).await;
+    let t = s.ticket(&alice, "Printer on fire").await;
+    listed_as_read(&s, &carol, &t, "the create").await;
+
+    let db = s.dir.path().join(desk_server::server::DB_FILE);
+    let changed = rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute(
+            "UPDATE tickets SET subject = 'Printer fixed', version = version + 1 WHERE id = ?1",
+            [Uuid::parse_str(&id_of(&t)).unwrap()],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    let listed = listed_as_read(&s, &carol, &t, "a change behind the store").await;
+    assert_eq!(listed["subject"], "Printer fixed");
+}
+
 /// "Case-insensitive" is not only for ASCII: a helpdesk's subjects are in
 /// its users' languages.
 #[tokio::test]

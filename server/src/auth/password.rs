@@ -45,10 +45,11 @@ where
 /// during them, at nice 10 still 4.3×; in the idle class under 1×).
 ///
 /// Idle CPU may not come at all while requests keep the machine busy. When
-/// the threads have not started or finished a hash for the patience, one
-/// waiting hash runs at normal priority, and the next only after another
-/// patience without progress: under saturation logins still get through, at
-/// one per patience, without taking the reads' CPU for long. (Letting every
+/// the threads have not started or finished a hash for the patience, the
+/// waiting hashes line up, in order, for one slot at normal priority; each
+/// runs once a patience has passed since the last progress (the hash before
+/// counts): under saturation logins still get through, one per patience,
+/// without taking the reads' CPU for long. (Letting every
 /// starved hash through at once, one per core, ran hash after hash at normal
 /// priority for as long as the storm lasted: embed p99 4.0× idle.) The first
 /// answer counts: a hash is a pure function of its inputs.
@@ -89,31 +90,39 @@ impl Hashers {
             if let Ok(done) = tokio::time::timeout(self.patience, &mut idle).await {
                 return done;
             }
-            if self.progress.within(self.patience) {
-                continue;
+            if !self.progress.within(self.patience) {
+                break;
             }
-            // Another starved hash is running at normal priority: wait for
-            // the patience it restarts when it ends.
-            let Ok(slot) = self.fallback.clone().try_acquire_owned() else {
-                continue;
-            };
-            tracing::debug!("the hashing threads are starved; one hash runs at normal priority");
-            let progress = self.progress.clone();
-            let fallback = tokio::task::spawn_blocking(move || {
-                let done = work();
-                progress.mark();
-                drop(slot);
-                done
-            });
-            return tokio::select! {
-                done = &mut idle => done,
-                done = fallback => done.ok(),
-            };
+        }
+        // Starved: wait in line for the one normal-priority slot, then until
+        // nothing has progressed for a patience (the hash before counts).
+        let slot = tokio::select! {
+            done = &mut idle => return done,
+            slot = self.fallback.clone().acquire_owned() => slot.ok()?,
+        };
+        while self.progress.within(self.patience) {
+            tokio::select! {
+                done = &mut idle => return done,
+                () = tokio::time::sleep_until(self.progress.quiet_at(self.patience)) => {}
+            }
+        }
+        tracing::debug!("the hashing threads are starved; one hash runs at normal priority");
+        let progress = self.progress.clone();
+        let fallback = tokio::task::spawn_blocking(move || {
+            let done = work();
+            progress.mark();
+            drop(slot);
+            done
+        });
+        tokio::select! {
+            done = &mut idle => done,
+            done = fallback => done.ok(),
         }
     }
 }
 
-/// When the hashing threads last started or finished a hash.
+/// When a hash last started or finished on the hashing threads, or finished
+/// at normal priority.
 struct Progress {
     start: Instant,
     /// Milliseconds since `start`.
@@ -133,9 +142,14 @@ impl Progress {
         self.last.store(now, Ordering::Relaxed);
     }
 
-    fn within(&self, window: Duration) -> bool {
+    /// When `window` without progress will have passed.
+    fn quiet_at(&self, window: Duration) -> tokio::time::Instant {
         let last = Duration::from_millis(self.last.load(Ordering::Relaxed));
-        self.start.elapsed().saturating_sub(last) < window
+        tokio::time::Instant::from_std(self.start + last + window)
+    }
+
+    fn within(&self, window: Duration) -> bool {
+        tokio::time::Instant::now() < self.quiet_at(window)
     }
 }
 
@@ -212,17 +226,19 @@ mod tests {
     use super::*;
 
     /// Hashes that find the hashing threads starved get through one at a
-    /// time, each a patience after the one before, on other threads.
+    /// time, each a patience after the one before (not a whole patience of
+    /// its own later), on other threads.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn starved_hashes_get_through_one_at_a_time_a_patience_apart() {
-        let patience = Duration::from_millis(100);
-        let hashers = Arc::new(Hashers::start(1, || {}, patience).unwrap());
-        // The one hashing thread is busy and makes no progress until released.
-        let (release, stuck) = std::sync::mpsc::channel::<()>();
-        let (busy_tx, busy) = tokio::sync::oneshot::channel();
-        let blocker = tokio::spawn({
-            let hashers = hashers.clone();
-            async move {
+        let patience = Duration::from_millis(250);
+        let hashers = Arc::new(Hashers::start(2, || {}, patience).unwrap());
+        // Both hashing threads are busy and make no progress until released.
+        let (release, stuck) = crossbeam_channel::unbounded::<()>();
+        let mut blockers = Vec::new();
+        for _ in 0..2 {
+            let (busy_tx, busy) = tokio::sync::oneshot::channel();
+            let (hashers, stuck) = (hashers.clone(), stuck.clone());
+            blockers.push(tokio::spawn(async move {
                 hashers
                     .idle
                     .run(move |()| {
@@ -230,25 +246,22 @@ mod tests {
                         let _ = stuck.recv();
                     })
                     .await
-            }
-        });
-        busy.await.unwrap();
+            }));
+            busy.await.unwrap();
+        }
 
         let running = Arc::new(AtomicUsize::new(0));
         let most = Arc::new(AtomicUsize::new(0));
         let began = Instant::now();
-        let waiting: Vec<_> = (0..3u32)
-            .map(|n| {
+        let waiting: Vec<_> = (0..3)
+            .map(|_| {
                 let (hashers, running, most) = (hashers.clone(), running.clone(), most.clone());
                 tokio::spawn(async move {
-                    // Arriving at different times, their own waits end out
-                    // of step with the hash before them.
-                    tokio::time::sleep(patience * 6 / 10 * n).await;
                     hashers
                         .run(move || {
                             let now = running.fetch_add(1, Ordering::SeqCst) + 1;
                             most.fetch_max(now, Ordering::SeqCst);
-                            std::thread::sleep(Duration::from_millis(20));
+                            std::thread::sleep(Duration::from_millis(10));
                             running.fetch_sub(1, Ordering::SeqCst);
                             (
                                 std::thread::current().name().map(String::from),
@@ -262,17 +275,29 @@ mod tests {
         let mut ended = Vec::new();
         for hash in waiting {
             let (thread, at) = hash.await.unwrap().expect("a starved hash still ends");
-            assert_ne!(thread.as_deref(), Some("desk-hasher-0"));
+            assert!(
+                !thread.is_some_and(|name| name.starts_with("desk-hasher")),
+                "not on a starved thread"
+            );
             ended.push(at);
         }
         assert_eq!(most.load(Ordering::SeqCst), 1, "one starved hash at a time");
         ended.sort();
         assert!(ended[0] >= patience, "{ended:?}");
         for pair in ended.windows(2) {
-            assert!(pair[1] - pair[0] >= patience, "a patience apart: {ended:?}");
+            let gap = pair[1] - pair[0];
+            assert!(gap >= patience, "a patience apart: {ended:?}");
+            assert!(
+                gap < patience * 3 / 2,
+                "not a patience of its own: {ended:?}"
+            );
         }
-        release.send(()).unwrap();
-        blocker.await.unwrap();
+        for _ in 0..2 {
+            release.send(()).unwrap();
+        }
+        for blocker in blockers {
+            blocker.await.unwrap();
+        }
     }
 
     #[tokio::test]

@@ -83,6 +83,11 @@ impl TicketJson {
             .map(|raw| TicketJson(raw.into()))
             .map_err(|err| StoreError::Backend(Box::new(err)))
     }
+
+    /// Bytes of JSON.
+    pub fn encoded_len(&self) -> usize {
+        self.0.get().len()
+    }
 }
 
 impl serde::Serialize for TicketJson {

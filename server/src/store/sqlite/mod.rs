@@ -37,7 +37,8 @@ mod writer;
 pub use codec::Links;
 use notices::{Lineage, Publisher};
 use readers::Readers;
-/// How many users, and how many embed views, the store keeps in memory.
+/// How many users, embed views and listed tickets the store keeps in memory
+/// (each).
 pub use row_cache::CAPACITY as CACHED_ROWS;
 use row_cache::RowCache;
 use writer::{AfterGroup, Isolation, Writer};
@@ -105,14 +106,14 @@ struct InMemory {
     /// Public embed views by token digest: what chatbots poll.
     embeds: RowCache<TokenHash, EmbedJson>,
     /// Tickets as list pages show them, by rowid.
-    tickets: RowCache<i64, TicketJson>,
+    tickets: tickets::KeptTickets,
     /// Listing totals, by filter.
     totals: totals::Totals,
 }
 
-/// The rows of cached tables a write group touched, collected by the write
-/// connection's update hook — whichever of the store's functions wrote
-/// them. (The hook needs these tables to stay rowid tables written without
+/// The rows of cached tables a write group changed (rows it inserted cannot
+/// be cached yet), collected by the write connection's update hook —
+/// whichever of the store's functions wrote them. (The hook needs these tables to stay rowid tables written without
 /// `REPLACE`.)
 #[derive(Debug, Default)]
 struct Touched {
@@ -138,8 +139,8 @@ impl AfterGroup for AfterCommit {
         // Rows of a job that rolled back are forgotten too: harmless.
         if !touched.users.is_empty() {
             self.memory.users.forget(&touched.users);
-            // Users are written rarely (added, renamed, deactivated); a
-            // name shows in every ticket its user requested or works on.
+            // Users change rarely (renamed, deactivated, a new password);
+            // a name shows in every ticket its user requested or works on.
             self.memory.tickets.forget_all();
         }
         if !touched.tickets.is_empty() {
@@ -191,10 +192,17 @@ impl SqliteStore {
         let memory = Arc::new(InMemory::default());
         let touched = Arc::new(Mutex::new(Touched::default()));
         let hook = touched.clone();
-        conn.update_hook(Some(move |_, _: &str, table: &str, row: i64| match table {
-            "users" => lock(&hook).users.push(row),
-            "tickets" => lock(&hook).tickets.push(row),
-            _ => {}
+        conn.update_hook(Some(move |action, _: &str, table: &str, row: i64| {
+            // A row just inserted cannot be in memory: nothing to forget (and
+            // creates do not turn away the reads under way).
+            if action == rusqlite::hooks::Action::SQLITE_INSERT {
+                return;
+            }
+            match table {
+                "users" => lock(&hook).users.push(row),
+                "tickets" => lock(&hook).tickets.push(row),
+                _ => {}
+            }
         }))?;
         let after = AfterCommit {
             on_batch,
@@ -342,8 +350,17 @@ impl Store for SqliteStore {
 
     async fn list_tickets(&self, actor: Actor, filter: TicketFilter) -> Result<Page<TicketJson>> {
         let memory = self.inner.memory.clone();
+        let read_at = memory.tickets.generation();
         self.read(move |c, links| {
-            tickets::list(c, actor, &filter, links, &memory.totals, &memory.tickets)
+            tickets::list(
+                c,
+                actor,
+                &filter,
+                links,
+                &memory.totals,
+                &memory.tickets,
+                read_at,
+            )
         })
         .await
     }

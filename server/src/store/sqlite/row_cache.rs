@@ -2,8 +2,8 @@
 //!
 //! Some reads run far more often than what they read changes: every
 //! authenticated request checks that its caller is still active with the
-//! role in its token (so a deactivation bites at once), chatbots poll
-//! their tickets' public embed views, and agents list the same pages. Served from SQLite each was a trip to
+//! role in its token (so a deactivation bites at once), chatbots poll their
+//! tickets' public embed views, and agents list the same pages. Served from SQLite each was a trip to
 //! a reader thread: under 64 concurrent creates the caller checks alone
 //! took ~6% of the server's CPU, and an embed read spent a quarter of its
 //! CPU on the reader thread and the hand-offs to it and back.
@@ -33,8 +33,8 @@ use std::{
 };
 
 /// Enough for every agent and the customers active at once, the tickets
-/// whose widgets are open, or two hundred pages of 50; past it the cache starts over (each entry is
-/// read again, at one query).
+/// whose widgets are open, or two hundred pages of 50; past it the cache
+/// starts over (each entry is read again, at one query).
 pub const CAPACITY: usize = 10_000;
 
 #[derive(Debug)]
@@ -71,7 +71,19 @@ impl<K: Hash + Eq + Clone, V: Clone> RowCache<K, V> {
             .map(|(_, value)| value.clone())
     }
 
-    /// Taken before reading from the database; see [`keep`](Self::keep).
+    /// The values of `keys`, in order, under one lock.
+    pub fn get_each<'k>(&self, keys: impl Iterator<Item = &'k K>) -> Vec<Option<V>>
+    where
+        K: 'k,
+    {
+        let state = self.state();
+        keys.map(|key| state.entries.get(key).map(|(_, value)| value.clone()))
+            .collect()
+    }
+
+    /// Taken before reading from the database — before the read
+    /// transaction's first statement fixes its snapshot; see
+    /// [`keep`](Self::keep).
     pub fn generation(&self) -> u64 {
         self.state().generation
     }

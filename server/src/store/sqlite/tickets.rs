@@ -27,6 +27,14 @@ use crate::store::{
     ChangeEntry, EmbedToken, ImportTicket, Result, TicketFilter, TicketJson, TicketKey, TokenHash,
 };
 
+/// Tickets as list pages show them, by rowid, with the version encoded.
+pub(super) type KeptTickets = RowCache<i64, (u64, TicketJson)>;
+
+/// The longest encoded ticket kept in memory: most are well under 1 KiB,
+/// but a description may run to 20,000 characters, and the cache counts
+/// entries, not bytes (10,000 of these stay under ~80 MiB).
+const KEPT_TICKET_MAX: usize = 8 * 1024;
+
 pub(super) const TICKET_SELECT: &str =
     "SELECT t.id, t.number, t.subject, t.description, t.status, t.priority,
         t.requester_id, r.name, t.assignee_id, a.name, t.tags, t.created_at, t.updated_at,
@@ -541,7 +549,8 @@ pub fn list(
     filter: &TicketFilter,
     links: &Links,
     totals: &Totals,
-    kept: &RowCache<i64, TicketJson>,
+    kept: &KeptTickets,
+    read_at: u64,
 ) -> Result<Page<TicketJson>> {
     let mut clauses = Clauses::default();
     match actor.scope() {
@@ -612,27 +621,32 @@ pub fn list(
     // filter allows: skipping 50k tickets then costs an index walk, not 50k
     // reads and 100k user look-ups (a page from the middle of 100k took 30×
     // the first page before). Then each ticket comes from memory, already
-    // encoded, or is read, encoded and kept. (A ticket kept after a write
-    // later than this snapshot is newer than the rest of the page: fine.)
-    let read_at = kept.generation();
+    // encoded, if it is kept at the version this snapshot has (so the page
+    // agrees with its filter and total), or is read, encoded and kept.
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT t.rowid FROM tickets t {where_sql} ORDER BY {column} {dir}, t.number {dir}
-         LIMIT ? OFFSET ?"
+        "SELECT t.rowid, t.version FROM tickets t {where_sql}
+         ORDER BY {column} {dir}, t.number {dir} LIMIT ? OFFSET ?"
     ))?;
     values.push(Box::new(filter.per_page));
     values.push(Box::new(offset));
     let rows = stmt
-        .query_map(params_from_iter(values.iter()), |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<i64>>>()?;
+        .query_map(params_from_iter(values.iter()), |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, u64>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let found = kept.get_each(rows.iter().map(|(row, _)| row));
     let read_one = format!("{TICKET_SELECT} WHERE t.rowid = ?1");
     let items = rows
         .into_iter()
-        .map(|row| match kept.get(&row) {
-            Some(json) => Ok(json),
-            None => {
+        .zip(found)
+        .map(|((row, version), found)| match found {
+            Some((at, json)) if at == version => Ok(json),
+            _ => {
                 let ticket = conn.row(&read_one, [row], |r| ticket_from_row(r, links))?;
                 let json = TicketJson::encode(&ticket)?;
-                kept.keep(row, row, json.clone(), read_at);
+                if json.encoded_len() <= KEPT_TICKET_MAX {
+                    kept.keep(row, row, (version, json.clone()), read_at);
+                }
                 Ok(json)
             }
         })
