@@ -113,8 +113,8 @@ struct InMemory {
 
 /// The rows of cached tables a write group changed (rows it inserted cannot
 /// be cached yet), collected by the write connection's update hook —
-/// whichever of the store's functions wrote them. (The hook needs these tables to stay rowid tables written without
-/// `REPLACE`.)
+/// whichever of the store's functions wrote them. (The hook needs these
+/// tables to stay rowid tables written without `REPLACE`.)
 #[derive(Debug, Default)]
 struct Touched {
     users: Vec<i64>,
