@@ -49,10 +49,10 @@ where
 /// waiting hashes line up, in order, for one slot at normal priority; each
 /// runs once a patience has passed since the last progress (the hash before
 /// counts): under saturation logins still get through, one per patience,
-/// without taking the reads' CPU for long. (Letting every
-/// starved hash through at once, one per core, ran hash after hash at normal
-/// priority for as long as the storm lasted: embed p99 4.0× idle.) The first
-/// answer counts: a hash is a pure function of its inputs.
+/// without taking the reads' CPU for long. (Letting every starved hash
+/// through at once, one per core, ran hash after hash at normal priority for
+/// as long as the storm lasted: embed p99 4.0× idle.) The first answer
+/// counts: a hash is a pure function of its inputs.
 struct Hashers {
     idle: Pool<()>,
     /// Held by the one hash running at normal priority, until it ends.
