@@ -8,7 +8,7 @@ use desk_config::ServerSettings;
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
 use crate::{
-    app::App,
+    app::{App, Shared},
     auth::{jwt::Keys, password, secret},
     connections,
     limits::Limits,
@@ -79,14 +79,14 @@ impl Server {
 
         let metrics = Arc::new(Metrics::new());
         let store = SqliteStore::open(&data.join(DB_FILE), &public_url, metrics.batch_observer())?;
-        let app = App {
+        let app = App::new(Shared {
             store: store.clone(),
-            keys: Arc::new(Keys::new(&secret, settings.auth.access_ttl_minutes)),
-            limits: Arc::new(Limits::new(&settings.limits)),
-            settings: Arc::new(settings),
+            keys: Keys::new(&secret, settings.auth.access_ttl_minutes),
+            limits: Limits::new(&settings.limits),
+            settings,
             metrics,
             started: Instant::now(),
-        };
+        });
         // In the background: the first failed login waits for it if needed.
         tokio::spawn(password::warm_up());
 
@@ -143,12 +143,12 @@ pub async fn serve<S: Store>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     // Forget idle rate-limit keys now and then so memory stays bounded.
-    let limits = app.limits.clone();
+    let swept = app.clone();
     let sweeper = tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
             every.tick().await;
-            limits.forget_idle();
+            swept.limits.forget_idle();
         }
     });
     let (closing_tx, closing) = tokio::sync::watch::channel(false);
