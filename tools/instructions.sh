@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# Instructions per embed read, counted by callgrind: a figure the machine's
+# Instructions per request, counted by callgrind: a figure the machine's
 # noise does not move (time-based figures on a shared host move by ±20%), for
 # comparing two versions of the server's request path.
 #
-#   tools/instructions.sh                  # this checkout's deskd
+#   tools/instructions.sh                  # embed reads, this checkout's deskd
 #   tools/instructions.sh OLD NEW …        # other builds, one after another;
 #                                          # the first seeds: give the oldest first
+#   tools/instructions.sh create [OLD NEW …]   # durable creates instead
 #
-# Seeds 20k tickets, reads 1,000 embed tokens through the API as the admin,
-# then runs deskd under callgrind: a warm-up, counters zeroed, 6 s of wrk
-# (16 connections over the 1,000 tokens), counters dumped. Prints the
-# user-space instructions per request of all of deskd's threads. Under
-# callgrind SHA-256 runs without SHA-NI, so token digests weigh more than on
-# the real CPU.
+# Seeds 20k tickets, then runs deskd under callgrind: a warm-up, counters
+# zeroed, 6 s of wrk, counters dumped. Embed reads: 16 connections over 1,000
+# tokens (read through the API as the admin). Creates: 64 connections, each
+# `POST /api/v1/tickets` as a customer. Prints the user-space instructions
+# per request of all of deskd's threads. Under callgrind SHA-256 runs
+# without SHA-NI, so token digests weigh more than on the real CPU.
 set -euo pipefail
+workload=embed
+case "${1:-}" in embed | create) workload=$1 && shift ;; esac
 binaries=()
 for deskd in "$@"; do binaries+=("$(realpath "$deskd")"); done
 cd "$(dirname "$0")/.."
@@ -44,23 +47,41 @@ wait_up() {
     exit 1
 }
 
-# The tokens, from the API: an admin sees every ticket's embed URL.
+sign_in() {
+    curl -sf "$url/api/v1/auth/login" -H 'content-type: application/json' \
+        -d "{\"email\":\"$1\",\"password\":\"$2\"}" |
+        grep -o '"access_token":"[^"]*"' | cut -d'"' -f4
+}
+
 "${binaries[0]}" serve --bind 127.0.0.1:7798 --data "$work/seed" >/dev/null 2>&1 &
 server=$!
 wait_up
-token=$(curl -sf "$url/api/v1/auth/login" -H 'content-type: application/json' \
-    -d '{"email":"carol@example.com","password":"carol123"}' |
-    grep -o '"access_token":"[^"]*"' | cut -d'"' -f4)
-for page in 1 2 3 4 5; do
-    curl -sf "$url/api/v1/tickets?per_page=200&page=$page" -H "authorization: Bearer $token"
-done | grep -o '"embed_url":"[^"]*"' | sed 's|.*/api/v1/|/api/v1/|; s|"$||' >"$work/paths"
+if [ "$workload" = embed ]; then
+    # The tokens, from the API: an admin sees every ticket's embed URL.
+    token=$(sign_in carol@example.com carol123)
+    for page in 1 2 3 4 5; do
+        curl -sf "$url/api/v1/tickets?per_page=200&page=$page" -H "authorization: Bearer $token"
+    done | grep -o '"embed_url":"[^"]*"' | sed 's|.*/api/v1/|/api/v1/|; s|"$||' >"$work/paths"
+    {
+        echo 'local paths = {}'
+        sed 's|.*|table.insert(paths, "&")|' "$work/paths"
+        echo 'local i = 0'
+        echo 'request = function() i = i % #paths + 1; return wrk.format("GET", paths[i]) end'
+    } >"$work/load.lua"
+    connections=16
+else
+    # Access tokens live for 15 minutes: long enough for every build here.
+    token=$(sign_in alice@example.com alice123)
+    cat >"$work/load.lua" <<LUA
+wrk.method = "POST"
+wrk.path = "/api/v1/tickets"
+wrk.headers["Authorization"] = "Bearer $token"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = [[{"subject":"Printer on fire","priority":"high"}]]
+LUA
+    connections=64
+fi
 stop
-{
-    echo 'local paths = {}'
-    sed 's|.*|table.insert(paths, "&")|' "$work/paths"
-    echo 'local i = 0'
-    echo 'request = function() i = i % #paths + 1; return wrk.format("GET", paths[i]) end'
-} >"$work/embeds.lua"
 
 for deskd in "${binaries[@]}"; do
     rm -rf "$work/data" && cp -a "$work/seed" "$work/data"
@@ -68,19 +89,19 @@ for deskd in "${binaries[@]}"; do
         "$deskd" serve --bind 127.0.0.1:7798 --data "$work/data" >/dev/null 2>&1 &
     server=$!
     wait_up
-    wrk -t1 -c16 -d3s -s "$work/embeds.lua" "$url" >/dev/null
+    wrk -t1 -c"$connections" -d3s -s "$work/load.lua" "$url" >/dev/null
     callgrind_control -z "$server" >/dev/null 2>&1
-    wrk -t1 -c16 -d6s -s "$work/embeds.lua" "$url" >"$work/wrk.out"
+    wrk -t1 -c"$connections" -d6s -s "$work/load.lua" "$url" >"$work/wrk.out"
     callgrind_control -d "$server" >/dev/null 2>&1
     if grep -q "Non-2xx" "$work/wrk.out"; then
-        echo "$deskd: some embed reads failed:" >&2
+        echo "$deskd: some requests failed:" >&2
         cat "$work/wrk.out" >&2
         exit 1
     fi
     requests=$(awk '/requests in/{print $1}' "$work/wrk.out")
     sleep 1
     instructions=$(awk '/^totals:/{print $2}' "$work/cg.out.1")
-    echo "$deskd: $requests embed reads, $((instructions / requests)) instructions each"
+    echo "$deskd: $requests requests ($workload), $((instructions / requests)) instructions each"
     stop
     rm -f "$work"/cg.out*
 done
