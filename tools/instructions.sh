@@ -7,6 +7,7 @@
 #   tools/instructions.sh OLD NEW …        # other builds, one after another;
 #                                          # the first seeds: give the oldest first
 #   tools/instructions.sh create [OLD NEW …]   # durable creates instead
+#                                          # (`embed`, the default, may be named too)
 #
 # Seeds 20k tickets, then runs deskd under callgrind: a warm-up, counters
 # zeroed, 6 s of wrk, counters dumped. Embed reads: 16 connections over 1,000
@@ -50,7 +51,8 @@ wait_up() {
 sign_in() {
     curl -sf "$url/api/v1/auth/login" -H 'content-type: application/json' \
         -d "{\"email\":\"$1\",\"password\":\"$2\"}" |
-        grep -o '"access_token":"[^"]*"' | cut -d'"' -f4
+        grep -o '"access_token":"[^"]*"' | cut -d'"' -f4 | grep . ||
+        { echo "cannot sign in as $1 on $url" >&2; exit 1; }
 }
 
 "${binaries[0]}" serve --bind 127.0.0.1:7798 --data "$work/seed" >/dev/null 2>&1 &
@@ -70,7 +72,8 @@ if [ "$workload" = embed ]; then
     } >"$work/load.lua"
     connections=16
 else
-    # Access tokens live for 15 minutes: long enough for every build here.
+    # Every build serves a copy of the seeded folder, signing secret
+    # included, so this token is good for each; it lives for 15 minutes.
     token=$(sign_in alice@example.com alice123)
     cat >"$work/load.lua" <<LUA
 wrk.method = "POST"

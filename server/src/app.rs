@@ -13,12 +13,15 @@ use crate::{auth::jwt::Keys, limits::Limits, metrics::Metrics};
 #[derive(Debug)]
 pub struct App<S>(Arc<Shared<S>>);
 
+/// The parts of [`App`].
 #[derive(Debug)]
 pub struct Shared<S> {
     pub store: S,
     pub keys: Keys,
     pub settings: ServerSettings,
-    pub limits: Limits,
+    /// Shared on its own with the task that sweeps idle keys, which must not
+    /// keep the store open.
+    pub limits: Arc<Limits>,
     pub metrics: Arc<Metrics>,
     pub started: Instant,
 }

@@ -82,7 +82,7 @@ impl Server {
         let app = App::new(Shared {
             store: store.clone(),
             keys: Keys::new(&secret, settings.auth.access_ttl_minutes),
-            limits: Limits::new(&settings.limits),
+            limits: Arc::new(Limits::new(&settings.limits)),
             settings,
             metrics,
             started: Instant::now(),
@@ -143,12 +143,12 @@ pub async fn serve<S: Store>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     // Forget idle rate-limit keys now and then so memory stays bounded.
-    let swept = app.clone();
+    let limits = app.limits.clone();
     let sweeper = tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
             every.tick().await;
-            swept.limits.forget_idle();
+            limits.forget_idle();
         }
     });
     let (closing_tx, closing) = tokio::sync::watch::channel(false);
