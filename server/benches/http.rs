@@ -174,7 +174,8 @@ async fn run(pins: Pins) {
             std::thread::sleep(Duration::from_secs(1));
             let busy = wrk.run(&url, EMBED_READERS, &some_embeds);
             let logins = Wrk::finish(logins);
-            // Hashes the storm left queued finish before the next idle run.
+            // Time for the hashes the storm left queued (a few dozen, at
+            // tens of milliseconds each) before the next idle run.
             std::thread::sleep(Duration::from_secs(2));
             Storm { idle, busy, logins }
         })
