@@ -145,7 +145,10 @@ async fn run(pins: Pins) {
         });
     }
     creates.sort_by(|a, b| a.ratio().total_cmp(&b.ratio()));
-    let create_ratios = Paired::range(&creates.iter().map(Creates::ratio).collect::<Vec<_>>());
+    let create_ratios = Paired::range(
+        &creates.iter().map(Creates::ratio).collect::<Vec<_>>(),
+        Paired::percent,
+    );
     let Creates {
         run: creates,
         commits,
@@ -181,12 +184,9 @@ async fn run(pins: Pins) {
         })
         .collect();
     storms.sort_by(|a, b| a.ratio().total_cmp(&b.ratio()));
-    let storm_ratios = storms.iter().map(Storm::ratio).collect::<Vec<_>>();
-    let storm_ratios = format!(
-        "{:.1}× ({:.1}×–{:.1}× over {PAIRS} pairs)",
-        storm_ratios[PAIRS / 2],
-        storm_ratios[0],
-        storm_ratios[PAIRS - 1]
+    let storm_ratios = Paired::range(
+        &storms.iter().map(Storm::ratio).collect::<Vec<_>>(),
+        Paired::times,
     );
     let Storm {
         idle: embed_idle,
@@ -510,17 +510,24 @@ const PAIRS: usize = 3;
 impl Paired {
     /// `52% (49–57% over 3 pairs)`.
     fn ratios(&self) -> String {
-        Paired::range(&self.ratios)
+        Paired::range(&self.ratios, Paired::percent)
     }
 
-    /// The median of `sorted` ratios, with their range.
-    fn range(sorted: &[f64]) -> String {
-        let percent = |r: f64| format!("{:.0}%", 100.0 * r);
+    fn percent(ratio: f64) -> String {
+        format!("{:.0}%", 100.0 * ratio)
+    }
+
+    fn times(ratio: f64) -> String {
+        format!("{ratio:.1}×")
+    }
+
+    /// The median of `sorted` ratios, with their range, each shown by `show`.
+    fn range(sorted: &[f64], show: fn(f64) -> String) -> String {
         format!(
             "{} ({}–{} over {} pairs)",
-            percent(sorted[sorted.len() / 2]),
-            percent(sorted[0]),
-            percent(sorted[sorted.len() - 1]),
+            show(sorted[sorted.len() / 2]),
+            show(sorted[0]),
+            show(sorted[sorted.len() - 1]),
             sorted.len()
         )
     }
