@@ -4,7 +4,7 @@
 //!   writer, the change log, history.
 //! - [`auth`]: passwords (argon2id), access tokens (JWT), refresh and embed
 //!   tokens, the signing secret.
-//! - [`routes`]: the warp filters of every route in API.md, thin handlers
+//! - [`routes`]: the warp filters of every route in docs/API.md, thin handlers
 //!   over the store; [`error`] turns every failure into the contract's body.
 //! - [`limits`], [`metrics`], [`openapi`]: rate limits, Prometheus metrics,
 //!   the OpenAPI document.

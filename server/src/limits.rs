@@ -1,5 +1,5 @@
 //! Rate limits (GCRA, from governor), keyed per client address, per email
-//! and per user, as API.md sets out. A limit of 0 turns it off.
+//! and per user, as docs/API.md sets out. A limit of 0 turns it off.
 
 use std::{net::IpAddr, num::NonZeroU32};
 

@@ -186,7 +186,7 @@ fn operation(op: &Operation) -> Value {
     responses.insert(op.status.to_string(), ok);
     responses.insert(
         "default".into(),
-        json!({"description": "an error (see API.md for statuses)", "content": {"application/json": {"schema": schema_ref("ErrorBody")}}}),
+        json!({"description": "an error (see docs/API.md for statuses)", "content": {"application/json": {"schema": schema_ref("ErrorBody")}}}),
     );
     let mut params: Vec<Value> = op
         .query

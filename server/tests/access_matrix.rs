@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! The permission table of API.md, route by route: every route (but the
+//! The permission table of docs/API.md, route by route: every route (but the
 //! `/api/v1/sync/*` ones) called as anonymous, customer, agent and admin, on
 //! the caller's own ticket (or account) and on someone else's.
 //!

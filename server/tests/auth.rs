@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! Auth flows of API.md (register, login, the OAuth2 token form, me,
+//! Auth flows of docs/API.md (register, login, the OAuth2 token form, me,
 //! refresh rotation with reuse detection, logout, deactivation, password
 //! changes) and attacks on access tokens, which must all answer 401 with the
 //! contract's error body.

@@ -1,4 +1,4 @@
-//! Crash safety of sync end to end (SYNC.md › what the tests must prove):
+//! Crash safety of sync end to end (docs/SYNC.md › what the tests must prove):
 //! `kill -9` loops on both the client and the server. The client is a real
 //! separate process — this very test binary, running `crash_child` — so a
 //! SIGKILL lands in the middle of sled writes and HTTP calls; the server is

@@ -1,4 +1,4 @@
-//! The sync protocol over real HTTP (SYNC.md): bootstrap snapshots, pulls
+//! The sync protocol over real HTTP (docs/SYNC.md): bootstrap snapshots, pulls
 //! with removals and paging, pushes with duplicate/gap/epoch handling, the
 //! field rules against a colleague's REST edit, SSE pokes, and a graceful
 //! shutdown with a live client connected.

@@ -1,5 +1,5 @@
 //! The real sync client (sled replica + engine over HTTP) against the real
-//! server: what SYNC.md says must be true once both halves meet.
+//! server: what docs/SYNC.md says must be true once both halves meet.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;

@@ -1,4 +1,4 @@
-//! The sync protocol under random weather (SYNC.md › what the tests must
+//! The sync protocol under random weather (docs/SYNC.md › what the tests must
 //! prove): 2–4 clients of different roles over one in-memory server,
 //! random edits on random tickets, partitions, requests that fail before
 //! reaching the server or after it acted (lost answers), dropped pokes,

@@ -1,4 +1,4 @@
-//! Keys → actions, per screen. The defaults are TUI.md's; the config file's
+//! Keys → actions, per screen. The defaults are docs/TUI.md's; the config file's
 //! `[keys]` table rebinds an action everywhere it is bound:
 //!
 //! ```toml

@@ -1,4 +1,4 @@
-//! The HTTP surface: every route of API.md, behind the rate limits, with
+//! The HTTP surface: every route of docs/API.md, behind the rate limits, with
 //! every failure turned into the contract's error body.
 
 use serde::Serialize;

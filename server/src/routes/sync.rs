@@ -1,4 +1,4 @@
-//! `/api/v1/sync/*`: bootstrap, pull, push and the live channel (SYNC.md).
+//! `/api/v1/sync/*`: bootstrap, pull, push and the live channel (docs/SYNC.md).
 
 use std::{convert::Infallible, io::Write, time::Duration};
 

@@ -364,7 +364,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn embed_view(&self, hash: TokenHash)
     -> impl Future<Output = Result<Option<EmbedJson>>> + Send;
 
-    // ----- sync (SYNC.md) -----
+    // ----- sync (docs/SYNC.md) -----
     /// The lineage of this database; changes when it is restored from an
     /// older copy.
     fn epoch(&self) -> &str;

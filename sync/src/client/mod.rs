@@ -1,4 +1,4 @@
-//! The console's half of sync (SYNC.md › client side).
+//! The console's half of sync (docs/SYNC.md › client side).
 //!
 //! - [`replica`]: the sled replica — the server's last word (`base`), the
 //!   queue of offline edits (`pending`), the conflict inbox, and the view

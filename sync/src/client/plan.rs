@@ -1,4 +1,4 @@
-//! The engine's decisions, apart from its I/O (STYLE.md › sync engine):
+//! The engine's decisions, apart from its I/O (docs/STYLE.md › sync engine):
 //! what a round does next, what an error calls for, how long to wait.
 //! Pure functions, tested on their own.
 

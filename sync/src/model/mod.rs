@@ -4,7 +4,7 @@
 //! - [`ticket`]: tickets and comments, and how a patch becomes a list of
 //!   [`Change`]s.
 //! - [`user`]: users as everyone but the store sees them.
-//! - [`policy`]: who may see what and do what — the permission table of API.md.
+//! - [`policy`]: who may see what and do what — the permission table of docs/API.md.
 //! - [`op`]: offline edits as clients queue and push them.
 //! - [`rules`]: the field rules that decide an op against the current ticket.
 //! - [`validate`]: the shape of acceptable values (lengths, formats).

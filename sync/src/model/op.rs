@@ -1,5 +1,5 @@
 //! Offline edits: what a client queues while it works and pushes when it can
-//! (SYNC.md › push). Each op says what the client saw (`from`) as well as what
+//! (docs/SYNC.md › push). Each op says what the client saw (`from`) as well as what
 //! it wants (`to`), so the field rules in [`super::rules`] can tell a
 //! harmless repeat from a colleague's decision that must not be overwritten.
 

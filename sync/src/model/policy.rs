@@ -1,4 +1,4 @@
-//! Who may see what and do what: the permission table of API.md, in one file.
+//! Who may see what and do what: the permission table of docs/API.md, in one file.
 //!
 //! | role     | sees tickets        | may                                                        |
 //! |----------|---------------------|------------------------------------------------------------|

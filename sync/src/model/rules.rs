@@ -1,4 +1,4 @@
-//! The field rules of SYNC.md: how an offline edit meets the ticket as it is
+//! The field rules of docs/SYNC.md: how an offline edit meets the ticket as it is
 //! now. The server decides with them; a client replays its pending ops with
 //! them to show what it expects, so both sides agree by construction.
 //!

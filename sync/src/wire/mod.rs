@@ -1,5 +1,5 @@
-//! The JSON bodies of the HTTP contract (`shared/design/API.md`), and in
-//! [`sync`] those of the sync protocol (`SYNC.md`). Requests refuse unknown
+//! The JSON bodies of the HTTP contract (`docs/API.md`), and in
+//! [`sync`] those of the sync protocol (`docs/SYNC.md`). Requests refuse unknown
 //! fields, so a typo is an error rather than a silent no-op.
 
 use std::{fmt, str::FromStr};

@@ -1,4 +1,4 @@
-//! The bodies of the sync protocol (`shared/design/SYNC.md`).
+//! The bodies of the sync protocol (`docs/SYNC.md`).
 
 use std::fmt;
 

@@ -5,7 +5,7 @@
 //! highest change number seen. A database that opens *behind* that number was
 //! restored from an older copy: its change numbers will be handed out again
 //! for different changes, so it gets a new epoch and every client
-//! re-bootstraps instead of silently missing them (SYNC.md, Replicache #335).
+//! re-bootstraps instead of silently missing them (docs/SYNC.md, Replicache #335).
 
 use std::{
     path::{Path, PathBuf},

@@ -1,4 +1,4 @@
-//! The sync protocol's side of the store (SYNC.md): bootstrap snapshots,
+//! The sync protocol's side of the store (docs/SYNC.md): bootstrap snapshots,
 //! pulls from the change log, and pushes of offline ops decided by the field
 //! rules of `desk_sync::model::rules`.
 

@@ -32,7 +32,7 @@ pub type BootstrapStream = Pin<Box<dyn Stream<Item = Result<BootstrapLine, Remot
 /// SSE pokes: the change log has reached `seq`.
 pub type PokeStream = Pin<Box<dyn Stream<Item = Result<Poke, RemoteError>> + Send>>;
 
-/// A server as the sync engine sees it: the four calls of SYNC.md.
+/// A server as the sync engine sees it: the four calls of docs/SYNC.md.
 pub trait Remote: Send + Sync + 'static {
     /// `GET /api/v1/sync/bootstrap`.
     fn bootstrap(&self) -> impl Future<Output = Result<BootstrapStream, RemoteError>> + Send;

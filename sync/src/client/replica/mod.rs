@@ -1,4 +1,4 @@
-//! The console's replica in sled (SYNC.md › client side).
+//! The console's replica in sled (docs/SYNC.md › client side).
 //!
 //! | tree           | holds                                                         |
 //! |----------------|---------------------------------------------------------------|

@@ -2,7 +2,7 @@
 //! against the current view — a refusal comes back at once and nothing is
 //! queued, an edit that changes nothing is not queued — then written to
 //! `pending` with the next `client_seq` in one transaction and flushed
-//! before the call returns (SYNC.md: flushed before the console shows
+//! before the call returns (docs/SYNC.md: flushed before the console shows
 //! "saved").
 
 use sled::Transactional;

@@ -1,4 +1,4 @@
-//! An in-memory server that keeps the promises of SYNC.md, for the engine's
+//! An in-memory server that keeps the promises of docs/SYNC.md, for the engine's
 //! tests and the simulation: [`MemoryServer`] holds the state (cheap to
 //! clone, one lock), [`MemoryRemote`] is one signed-in user's connection.
 //! It decides with the same `model::rules` and `model::policy` as the real
