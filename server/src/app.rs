@@ -4,7 +4,10 @@ use std::{ops::Deref, sync::Arc, time::Instant};
 
 use desk_config::ServerSettings;
 
-use crate::{auth::jwt::Keys, limits::Limits, metrics::Metrics};
+use crate::{
+    auth::jwt::Keys,
+    http::{limits::Limits, metrics::Metrics},
+};
 
 /// What every handler shares, behind one reference count: a request's
 /// filters clone it several times, and with a count per part each clone and

@@ -11,8 +11,8 @@ use clap::{Parser, Subcommand};
 use desk_config::{LogFormat, ServerOverrides, ServerSettings};
 use desk_server::{
     auth::accounts,
+    http::server::{DB_FILE, Server},
     seed,
-    server::{DB_FILE, Server},
     store::{SqliteStore, Store},
 };
 use desk_sync::model::Role;
@@ -172,13 +172,15 @@ async fn new_user(
         .map_err(|e| anyhow::anyhow!("{}", describe(&e)))
 }
 
-fn describe(err: &desk_server::error::ApiError) -> String {
+fn describe(err: &desk_server::http::error::ApiError) -> String {
     match err {
-        desk_server::error::ApiError::Rule(desk_sync::RuleError::Validation(fields)) => fields
-            .iter()
-            .map(|(k, v)| format!("{k}: {v}"))
-            .collect::<Vec<_>>()
-            .join("; "),
+        desk_server::http::error::ApiError::Rule(desk_sync::RuleError::Validation(fields)) => {
+            fields
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        }
         other => other.to_string(),
     }
 }

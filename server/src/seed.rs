@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{password, tokens},
-    error::ApiError,
+    http::error::ApiError,
     store::{ImportComment, ImportEvent, ImportTicket, NewUser, Store, StoreError},
 };
 

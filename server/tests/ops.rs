@@ -86,6 +86,71 @@ async fn every_documented_operation_is_served() {
 }
 
 #[tokio::test]
+async fn the_openapi_document_is_complete_and_consistent() {
+    let s = TestServer::start().await;
+    let doc = s
+        .call(Method::GET, "/api/v1/openapi.json", None, None)
+        .await
+        .body;
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let text = doc.to_string();
+    for part in text.split("#/components/schemas/").skip(1) {
+        let name: String = part
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        assert!(schemas.contains_key(&name), "missing schema {name}");
+    }
+    let mut ids = std::collections::HashSet::new();
+    for (path, methods) in doc["paths"].as_object().unwrap() {
+        for (method, op) in methods.as_object().unwrap() {
+            let at = format!("{method} {path}");
+            let id = op["operationId"].as_str().unwrap().to_string();
+            assert!(
+                ids.insert(id.clone()),
+                "{at}: operationId {id} is not unique"
+            );
+            let limit = op["x-rate-limit"].as_str().unwrap_or_default();
+            assert!(
+                ["login", "embed", "api", "unlimited"].contains(&limit),
+                "{at} names no known rate-limit class: {limit:?}"
+            );
+            assert!(
+                op["summary"].as_str().is_some_and(|s| !s.is_empty()),
+                "{at}"
+            );
+            for param in op["parameters"].as_array().into_iter().flatten() {
+                let name = param["name"].as_str().unwrap();
+                let placeholder = format!("{{{name}}}");
+                let expected = if path.contains(&placeholder) {
+                    "path"
+                } else {
+                    "query"
+                };
+                assert!(
+                    param["in"] == expected || param["in"] == "header",
+                    "{at}: parameter {name} is documented in {}, not {expected}",
+                    param["in"]
+                );
+            }
+            // What the document says about sign-in is what the route does.
+            let signed_in = op["security"].as_array().is_some_and(|s| !s.is_empty());
+            let concrete = path
+                .replace("{id}", "00000000-0000-0000-0000-000000000000")
+                .replace("{token}", "nothing");
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let reply = s.call(m, &concrete, None, Some(json!({}))).await;
+            assert_eq!(
+                reply.status == StatusCode::UNAUTHORIZED,
+                signed_in,
+                "{at}: documented signed_in={signed_in}, answered {} without a token",
+                reply.status
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn every_response_carries_a_request_id() {
     let s = TestServer::start().await;
     let ok = s.call(Method::GET, "/health", None, None).await;

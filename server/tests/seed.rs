@@ -20,7 +20,9 @@ async fn demo_tickets_are_varied_and_their_history_is_oldest_first() {
     let dir = tempfile::tempdir().unwrap();
     let mut settings = desk_config::ServerSettings::for_data_dir(dir.path());
     settings.server.bind = "127.0.0.1:0".parse().unwrap();
-    let server = desk_server::server::Server::start(settings).await.unwrap();
+    let server = desk_server::http::server::Server::start(settings)
+        .await
+        .unwrap();
     let seeded = seed::seed_demo(server.store(), 60).await.unwrap();
     assert_eq!(seeded.tickets, 60);
     let s = TestServer::attach(server, dir).await;

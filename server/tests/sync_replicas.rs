@@ -380,7 +380,7 @@ async fn a_server_restored_from_an_older_copy_makes_clients_bootstrap_again_keep
 
     // An operator's backup, taken live (SQLite's own consistent copy).
     let backup = server.dir.path().join("backup.db");
-    let db = server.dir.path().join(desk_server::server::DB_FILE);
+    let db = server.dir.path().join(desk_server::http::server::DB_FILE);
     rusqlite::Connection::open(&db)
         .unwrap()
         .execute("VACUUM INTO ?1", [backup.to_str().unwrap()])
@@ -397,7 +397,7 @@ async fn a_server_restored_from_an_older_copy_makes_clients_bootstrap_again_keep
 
     let server = server
         .restart_after(|dir| {
-            let db = dir.join(desk_server::server::DB_FILE);
+            let db = dir.join(desk_server::http::server::DB_FILE);
             std::fs::copy(dir.join("backup.db"), &db).unwrap();
             for stale in ["desk.db-wal", "desk.db-shm"] {
                 let _ = std::fs::remove_file(dir.join(stale));

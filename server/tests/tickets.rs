@@ -562,7 +562,7 @@ async fn a_listed_ticket_is_served_from_memory_only_at_its_current_version() {
     let t = s.ticket(&alice, "Printer on fire").await;
     listed_as_read(&s, &carol, &t, "the create").await;
 
-    let db = s.dir.path().join(desk_server::server::DB_FILE);
+    let db = s.dir.path().join(desk_server::http::server::DB_FILE);
     let changed = rusqlite::Connection::open(&db)
         .unwrap()
         .execute(

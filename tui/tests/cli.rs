@@ -10,7 +10,7 @@ use std::{
 };
 
 use desk_config::{LimitSettings, ServerSettings};
-use desk_server::{seed, server::Server};
+use desk_server::{http::server::Server, seed};
 use desk_sync::{client::Replica, model::Priority};
 use desk_tui::session::SessionFile;
 use serde_json::{Value, json};

@@ -10,7 +10,7 @@ use std::{net::SocketAddr, path::Path, time::Duration};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use desk_config::{LimitSettings, ServerSettings};
-use desk_server::{seed, server::Server};
+use desk_server::{http::server::Server, seed};
 use desk_sync::{
     client::{HttpRemote, SyncPhase},
     model::{Priority, Status},

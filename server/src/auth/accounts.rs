@@ -8,7 +8,7 @@ use desk_sync::model::{
 use uuid::Uuid;
 
 use super::password;
-use crate::{error::ApiError, store::NewUser};
+use crate::{http::error::ApiError, store::NewUser};
 
 /// Validates and hashes: the shared first half of register and user create.
 pub async fn new_user(

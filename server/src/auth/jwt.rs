@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::tokens;
-use crate::{error::ApiError, memo::Memo, store::TokenHash};
+use crate::{http::error::ApiError, memo::Memo, store::TokenHash};
 
 /// Most verified tokens remembered; past it the memory starts over.
 const REMEMBERED: usize = 10_000;

@@ -13,7 +13,7 @@ use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 
 use tokio::sync::Semaphore;
 
-use crate::{error::ApiError, pool::Pool};
+use crate::{http::error::ApiError, pool::Pool};
 
 /// How long the hashing threads may make no progress at all before one
 /// waiting hash runs at normal priority.

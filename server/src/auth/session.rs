@@ -10,10 +10,10 @@ use desk_sync::{
 };
 use time::{Duration, OffsetDateTime};
 
-use super::{password, tokens};
+use super::{jwt::Claims, password, tokens};
 use crate::{
     app::App,
-    error::ApiError,
+    http::error::ApiError,
     store::{RefreshGrant, Rotation, Store},
 };
 
@@ -78,13 +78,13 @@ pub async fn logout<S: Store>(app: &App<S>, presented: &str) -> Result<(), ApiEr
     Ok(app.store.revoke_refresh(tokens::digest(presented)).await?)
 }
 
-/// The caller behind an `Authorization: Bearer …` header, with the role the
-/// store holds now; a deactivated user's tokens stop working at once.
-pub async fn authenticate<S: Store>(app: &App<S>, header: Option<&str>) -> Result<Actor, ApiError> {
-    let token = header
-        .and_then(bearer)
-        .ok_or(ApiError::Unauthorized("missing bearer token"))?;
-    let claims = app.keys.verify(token)?;
+/// The caller whose access token carried `claims` (already verified), with
+/// the role the store holds now; a deactivated user's tokens stop working at
+/// once.
+pub async fn authenticate_claims<S: Store>(
+    app: &App<S>,
+    claims: &Claims,
+) -> Result<Actor, ApiError> {
     match app.store.user(claims.sub).await? {
         // A token minted for another role is over: the console must sign in
         // again and learn what the user may now see (its replica follows).

@@ -5,7 +5,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    error::ApiError,
+    http::error::ApiError,
     store::{EmbedToken, TokenHash},
 };
 

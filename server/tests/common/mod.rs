@@ -3,7 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use desk_config::{LimitSettings, ServerSettings};
-use desk_server::{seed, server::Server, store::SqliteStore};
+use desk_server::{http::server::Server, seed, store::SqliteStore};
 use reqwest::{Method, StatusCode, header::HeaderMap};
 use serde_json::{Value, json};
 use tempfile::TempDir;

@@ -119,6 +119,7 @@ pub struct UpdateUserRequest {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct UserQuery {
     pub role: Option<Role>,
@@ -142,6 +143,7 @@ pub struct CreateTicketRequest {
 /// `GET /api/v1/tickets` query. Values that name nothing are refused (400).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct TicketQuery {
     pub status: Option<Status>,

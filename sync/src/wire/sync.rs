@@ -19,6 +19,7 @@ pub const PULL_LIMIT_MAX: u32 = 5000;
 /// `GET /api/v1/sync/pull` query.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct PullQuery {
     /// The cursor: the `seq` of the bootstrap or the `next` of the last pull.

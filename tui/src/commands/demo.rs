@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use desk_config::{ServerSettings, client::ClientSettings};
-use desk_server::{seed::seed_demo, server::Server};
+use desk_server::{http::server::Server, seed::seed_demo};
 use desk_sync::client::HttpRemote;
 use time::OffsetDateTime;
 

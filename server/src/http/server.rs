@@ -7,13 +7,10 @@ use std::{future::Future, net::SocketAddr, sync::Arc, time::Instant};
 use desk_config::ServerSettings;
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
+use super::{connections, limits::Limits, metrics::Metrics, openapi, router::Router, routes};
 use crate::{
     app::{App, Shared},
     auth::{jwt::Keys, password, secret},
-    connections,
-    limits::Limits,
-    metrics::Metrics,
-    routes,
     store::{SqliteStore, Store, StoreError},
 };
 
@@ -157,8 +154,10 @@ pub async fn serve<S: Store>(
         // Live streams end now, or the graceful shutdown would wait on them.
         let _ = closing_tx.send(true);
     };
-    let metrics = app.metrics.clone();
-    connections::serve(listener, routes::routes(app, closing), metrics, shutdown).await;
+    let document = Arc::new(std::sync::OnceLock::new());
+    let router = Router::new(app.clone(), routes::all(&app, closing, document.clone()));
+    let _ = document.set(openapi::document(router.routes()));
+    connections::serve(listener, Arc::new(router), shutdown).await;
     sweeper.abort();
 }
 

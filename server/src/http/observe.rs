@@ -2,10 +2,9 @@
 //! header, and a field of every log line the request writes), a tracing span,
 //! and its count and latency in the metrics.
 
-use std::{convert::Infallible, time::Instant};
+use std::time::Instant;
 
 use hyper::body::Incoming;
-use tower_service::Service;
 use tracing::{Instrument, field::Empty};
 use uuid::Uuid;
 use warp::{
@@ -13,26 +12,25 @@ use warp::{
     reply::Response,
 };
 
-use crate::metrics::Metrics;
+use super::router::{Answer, Router};
+use crate::store::Store;
 
-/// Answers `request` with `routes` (`warp::service` of the routes), observed.
-pub async fn request<S>(mut routes: S, request: Request<Incoming>, metrics: &Metrics) -> Response
-where
-    S: Service<Request<Incoming>, Response = Response, Error = Infallible>,
-{
+/// Answers `request` with `router`, observed.
+pub async fn request<S: Store>(router: &Router<S>, request: Request<Incoming>) -> Response {
     let started = Instant::now();
     let id = Uuid::new_v4();
     let method = request.method().clone();
     let uri = request.uri().clone();
     // The id alone: formatting the method and path into every request's span
-    // was a tenth of the embed route's instructions. The line that says how
+    // costs a tenth of the embed route's instructions. The line that says how
     // the request was answered has them.
     let span = tracing::info_span!("request", %id, user = Empty);
     async move {
-        let mut response = match routes.call(request).await {
-            Ok(response) => response,
-            Err(never) => match never {},
-        };
+        let Answer {
+            mut response,
+            route,
+            loggable_path,
+        } = router.answer(request).await;
         let mut buffer = Uuid::encode_buffer();
         if let Ok(value) = HeaderValue::from_str(id.hyphenated().encode_lower(&mut buffer)) {
             response.headers_mut().insert(REQUEST_ID, value);
@@ -40,9 +38,13 @@ where
 
         let status = response.status();
         let elapsed = started.elapsed();
-        let route = crate::metrics::route_template(uri.path());
-        metrics.observe_request(method.as_str(), route, status.as_u16(), elapsed);
-        let path = loggable_path(uri.path());
+        router
+            .app()
+            .metrics
+            .observe_request(method.as_str(), route, status.as_u16(), elapsed);
+        // A path that carries a secret (the embed's token) is logged as its
+        // route's template.
+        let path = loggable_path.unwrap_or(uri.path());
         if status.is_server_error() {
             // An internal error's cause was logged where it happened, in
             // this span; a 503 (store closed, shutting down) has none.
@@ -58,27 +60,3 @@ where
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// The path as logs may show it: embed tokens are bearer secrets, so their
-/// route is logged as its template.
-fn loggable_path(path: &str) -> &str {
-    if path.starts_with("/api/v1/tickets/embed/") {
-        "/api/v1/tickets/embed/{token}"
-    } else {
-        path
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn embed_tokens_never_reach_the_log() {
-        assert_eq!(
-            loggable_path("/api/v1/tickets/embed/s3cr3t"),
-            "/api/v1/tickets/embed/{token}"
-        );
-        assert_eq!(loggable_path("/api/v1/tickets/7"), "/api/v1/tickets/7");
-    }
-}

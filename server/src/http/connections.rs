@@ -3,10 +3,9 @@
 //! letting the requests in flight finish.
 //!
 //! warp's own `serve` does this too, but through a service that clones the
-//! whole route tree (dozens of `App` clones) for every request, and it logs
-//! every connection a client drops at ERROR. Here the routes are one boxed
-//! filter, so a request costs a reference count, and each request gets its
-//! id, span and metrics in one step (`observe`).
+//! whole route tree for every request, and it logs every connection a client
+//! drops at ERROR. Here a request costs a reference count to the router, and
+//! gets its id, span and metrics in one step (`observe`).
 
 use std::{convert::Infallible, future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
 
@@ -18,20 +17,20 @@ use hyper_util::{
 use tokio::net::TcpListener;
 use warp::http::Request;
 
-use crate::{metrics::Metrics, observe, routes::Routes};
+use super::{observe, router::Router};
+use crate::store::Store;
 
-/// The TCP peer of a request's connection. `filters::client_addr` reads it
-/// (and looks past trusted proxies).
+/// The TCP peer of a request's connection. The router reads it (and looks
+/// past trusted proxies).
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub SocketAddr);
 
 /// Serves `routes` on `listener` until `shutdown` resolves; then stops
 /// accepting, lets every connection finish the request it is answering, and
 /// returns once they have closed.
-pub async fn serve(
+pub async fn serve<S: Store>(
     listener: TcpListener,
-    routes: Routes,
-    metrics: Arc<Metrics>,
+    router: Arc<Router<S>>,
     shutdown: impl Future<Output = ()>,
 ) {
     let connections = GracefulShutdown::new();
@@ -48,16 +47,15 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let watcher = connections.watcher();
-        let (routes, metrics) = (routes.clone(), metrics.clone());
+        let router = router.clone();
         tokio::spawn(async move {
             // Answers are written whole; the small writes of a live stream
             // must not wait for the previous one's acknowledgement.
             let _ = stream.set_nodelay(true);
             let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
                 request.extensions_mut().insert(Peer(peer));
-                let routes = warp::service(routes.clone());
-                let metrics = metrics.clone();
-                async move { Ok::<_, Infallible>(observe::request(routes, request, &metrics).await) }
+                let router = router.clone();
+                async move { Ok::<_, Infallible>(observe::request(&router, request).await) }
             });
             let builder = auto::Builder::new(TokioExecutor::new());
             // With upgrades, as warp's own `serve`: no route upgrades today,

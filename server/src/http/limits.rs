@@ -13,7 +13,7 @@ use governor::{
 use uuid::Uuid;
 use warp::http::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>;
 

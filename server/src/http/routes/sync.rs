@@ -1,129 +1,139 @@
 //! `/api/v1/sync/*`: bootstrap, pull, push and the live channel (docs/SYNC.md).
 
-use std::{convert::Infallible, io::Write, time::Duration};
+use std::{convert::Infallible, io::Write, sync::Arc, time::Duration};
 
 use bytes::Bytes;
 use desk_sync::{
     RuleError,
     model::{Actor, OpKind},
-    wire::sync::{PULL_LIMIT_DEFAULT, PULL_LIMIT_MAX, PUSH_MAX_OPS, Poke, PullQuery, PushRequest},
+    wire::sync::{
+        BootstrapMeta, PULL_LIMIT_DEFAULT, PULL_LIMIT_MAX, PUSH_MAX_OPS, Poke, PullQuery,
+        PullResponse, PushRequest, PushResponse,
+    },
 };
 use flate2::{Compression, write::GzEncoder};
 use futures_util::stream;
-use serde_json::json;
 use tokio::{
     runtime::Handle,
     sync::{OwnedSemaphorePermit, Semaphore, broadcast::error::RecvError, mpsc, watch},
 };
 use warp::{
     Filter, Rejection, Reply,
-    filters::BoxedFilter,
     http::{HeaderValue, StatusCode, header},
     reply::Response,
     sse::Event,
 };
 
 use super::{
-    filters::{caller, json_body, query, with_app},
+    filters::{json_body, query, with_app},
     json,
 };
 use crate::{
     app::App,
     auth::tokens,
-    error::ApiError,
-    metrics::LiveClient,
+    http::{
+        error::ApiError,
+        metrics::LiveClient,
+        route::{Route, actor},
+    },
     store::{BootstrapItem, BootstrapSink, PullReply, PushReply, Store},
 };
 
 /// `closing` turns true when the server shuts down: live streams end then,
 /// so the graceful shutdown does not wait on them forever.
-pub fn routes<S: Store>(app: App<S>, closing: watch::Receiver<bool>) -> BoxedFilter<(Response,)> {
+pub fn routes<S: Store>(app: &App<S>, closing: watch::Receiver<bool>) -> Vec<Route> {
     let push_limit = app.settings.server.push_limit_bytes;
-    let authed = with_app(app.clone()).and(caller(app.clone()));
+    let authed = || with_app(app.clone()).and(actor());
     // Each bootstrap holds a read snapshot and a thread while it streams:
     // a few at a time, the rest wait their turn (after a restore, every
     // client comes at once).
     let streams = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
-    let bootstraps = std::sync::Arc::new(Semaphore::new(streams));
-    let bootstrap_closing = closing.clone();
+    let bootstraps = Arc::new(Semaphore::new(streams));
+    let closing = warp::any().map(move || closing.clone());
+    vec![
+        Route::new::<__path_bootstrap>(
+            authed()
+                .and(warp::header::optional::<String>("accept-encoding"))
+                .and(warp::any().map(move || bootstraps.clone()))
+                .and(closing.clone())
+                .and_then(bootstrap::<S>),
+        ),
+        Route::new::<__path_pull>(authed().and(query()).and_then(pull::<S>)),
+        Route::new::<__path_push>(authed().and(json_body(push_limit)).and_then(push::<S>)),
+        Route::new::<__path_live>(authed().and(closing).map(live::<S>)),
+    ]
+}
 
-    // GET /api/v1/sync/bootstrap
-    let bootstrap = warp::path!("api" / "v1" / "sync" / "bootstrap")
-        .and(warp::get())
-        .and(authed.clone())
-        .and(warp::header::optional::<String>("accept-encoding"))
-        .and_then(move |app: App<S>, actor: Actor, accept: Option<String>| {
-            let (bootstraps, closing) = (bootstraps.clone(), bootstrap_closing.clone());
-            async move {
-                let permit = bootstraps
-                    .acquire_owned()
-                    .await
-                    .map_err(|_| ApiError::Unavailable)?;
-                let gzip = accepts_gzip(accept.as_deref());
-                Ok::<_, Rejection>(bootstrap_reply(app, actor, gzip, permit, closing))
-            }
-        });
-    // GET /api/v1/sync/pull
-    let pull = warp::path!("api" / "v1" / "sync" / "pull")
-        .and(warp::get())
-        .and(authed.clone())
-        .and(query::<PullQuery>())
-        .and_then(|app: App<S>, actor: Actor, q: PullQuery| async move {
-            check_epoch(&app, &q.epoch)?;
-            let limit = q.limit.unwrap_or(PULL_LIMIT_DEFAULT);
-            if !(1..=PULL_LIMIT_MAX).contains(&limit) {
-                return Err(Rejection::from(ApiError::from(RuleError::invalid(
-                    "limit",
-                    format!("must be from 1 to {PULL_LIMIT_MAX}"),
-                ))));
-            }
-            match app.store.pull(actor, q.since, limit, q.client_id).await? {
-                PullReply::Page(page) => Ok(json(StatusCode::OK, &page)),
-                PullReply::Resync => {
-                    Err(ApiError::Resync("the cursor is ahead of this server's log").into())
-                }
-            }
-        });
-    // POST /api/v1/sync/push
-    let push = warp::path!("api" / "v1" / "sync" / "push")
-        .and(warp::post())
-        .and(authed.clone())
-        .and(json_body(push_limit))
-        .and_then(|app: App<S>, actor: Actor, push: PushRequest| async move {
-            check_epoch(&app, &push.epoch)?;
-            if push.ops.len() > PUSH_MAX_OPS {
-                return Err(Rejection::from(ApiError::from(RuleError::invalid(
-                    "ops",
-                    format!("at most {PUSH_MAX_OPS} ops per push"),
-                ))));
-            }
-            let creates = push
-                .ops
-                .iter()
-                .filter(|op| matches!(op.kind, OpKind::Create { .. }))
-                .count();
-            let embeds = (0..creates)
-                .map(|_| tokens::new_embed_token())
-                .collect::<Result<Vec<_>, _>>()?;
-            match app.store.push(actor, push, embeds).await? {
-                PushReply::Done(answer) => Ok(json(StatusCode::OK, &answer)),
-                PushReply::Gap { last_client_seq } => Err(ApiError::Gap { last_client_seq }.into()),
-            }
-        });
-    // GET /api/v1/sync/events
-    let events = warp::path!("api" / "v1" / "sync" / "events")
-        .and(warp::get())
-        .and(authed)
-        .map(move |app: App<S>, actor: Actor| live(app, actor, closing.clone()));
+/// Every ticket in the caller's view as NDJSON (gzip if accepted), then one
+/// `{"_meta": BootstrapMeta}` line.
+#[utoipa::path(get, path = "/api/v1/sync/bootstrap",
+    responses((status = 200, content_type = "application/x-ndjson", body = BootstrapMeta,
+        description = "one Ticket (with its comments) per line, then {\"_meta\": BootstrapMeta}")),
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+async fn bootstrap<S: Store>(
+    app: App<S>,
+    actor: Actor,
+    accept: Option<String>,
+    bootstraps: Arc<Semaphore>,
+    closing: watch::Receiver<bool>,
+) -> Result<Response, Rejection> {
+    let permit = bootstraps
+        .acquire_owned()
+        .await
+        .map_err(|_| ApiError::Unavailable)?;
+    let gzip = accepts_gzip(accept.as_deref());
+    Ok(bootstrap_reply(app, actor, gzip, permit, closing))
+}
 
-    bootstrap
-        .or(pull)
-        .unify()
-        .or(push)
-        .unify()
-        .or(events)
-        .unify()
-        .boxed()
+/// The changes after a cursor; 410 `E_RESYNC` for another epoch.
+#[utoipa::path(get, path = "/api/v1/sync/pull", params(PullQuery),
+    responses((status = 200, body = PullResponse)),
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+async fn pull<S: Store>(app: App<S>, actor: Actor, q: PullQuery) -> Result<Response, Rejection> {
+    check_epoch(&app, &q.epoch)?;
+    let limit = q.limit.unwrap_or(PULL_LIMIT_DEFAULT);
+    if !(1..=PULL_LIMIT_MAX).contains(&limit) {
+        return Err(Rejection::from(ApiError::from(RuleError::invalid(
+            "limit",
+            format!("must be from 1 to {PULL_LIMIT_MAX}"),
+        ))));
+    }
+    match app.store.pull(actor, q.since, limit, q.client_id).await? {
+        PullReply::Page(page) => Ok(json(StatusCode::OK, &page)),
+        PullReply::Resync => {
+            Err(ApiError::Resync("the cursor is ahead of this server's log").into())
+        }
+    }
+}
+
+/// Apply queued ops (at most 500, with gap-free `client_seq`).
+#[utoipa::path(post, path = "/api/v1/sync/push", request_body = PushRequest,
+    responses((status = 200, body = PushResponse)),
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+async fn push<S: Store>(
+    app: App<S>,
+    actor: Actor,
+    push: PushRequest,
+) -> Result<Response, Rejection> {
+    check_epoch(&app, &push.epoch)?;
+    if push.ops.len() > PUSH_MAX_OPS {
+        return Err(Rejection::from(ApiError::from(RuleError::invalid(
+            "ops",
+            format!("at most {PUSH_MAX_OPS} ops per push"),
+        ))));
+    }
+    let creates = push
+        .ops
+        .iter()
+        .filter(|op| matches!(op.kind, OpKind::Create { .. }))
+        .count();
+    let embeds = (0..creates)
+        .map(|_| tokens::new_embed_token())
+        .collect::<Result<Vec<_>, _>>()?;
+    match app.store.push(actor, push, embeds).await? {
+        PushReply::Done(answer) => Ok(json(StatusCode::OK, &answer)),
+        PushReply::Gap { last_client_seq } => Err(ApiError::Gap { last_client_seq }.into()),
+    }
 }
 
 fn check_epoch<S: Store>(app: &App<S>, epoch: &str) -> Result<(), ApiError> {
@@ -197,7 +207,7 @@ fn ndjson_sink(out: Chunks, gzip: bool) -> BootstrapSink {
         let serialised = match item {
             BootstrapItem::Ticket(ticket) => serde_json::to_writer(&mut line, ticket),
             BootstrapItem::Meta(meta) => {
-                serde_json::to_writer(&mut line, &json!({ "_meta": meta }))
+                serde_json::to_writer(&mut line, &serde_json::json!({ "_meta": meta }))
             }
         };
         line.push(b'\n');
@@ -304,7 +314,11 @@ impl Write for Chunks {
     }
 }
 
-/// The live channel: a poke for every committed change the caller can see.
+/// Server-sent events: a poke (`id` = seq, `data` = Poke) for every
+/// committed change the caller can see.
+#[utoipa::path(get, path = "/api/v1/sync/events",
+    responses((status = 200, content_type = "text/event-stream", body = Poke)),
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
 fn live<S: Store>(app: App<S>, actor: Actor, closing: watch::Receiver<bool>) -> Response {
     let state = Live {
         notices: app.store.subscribe(),

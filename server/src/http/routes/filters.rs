@@ -1,10 +1,10 @@
-//! Filters every route uses: the app, the caller, bounded JSON bodies and
-//! strictly parsed query strings — each failing with the contract's errors.
+//! Filters the routes use: the app, bounded JSON bodies and strictly parsed
+//! query strings — each failing with the contract's errors.
 
 use std::{convert::Infallible, net::IpAddr};
 
 use bytes::Buf;
-use desk_sync::{RuleError, model::Actor};
+use desk_sync::RuleError;
 use futures_util::{Stream, StreamExt};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -12,9 +12,7 @@ use warp::{Filter, Rejection};
 
 use crate::{
     app::App,
-    auth::session,
-    connections::Peer,
-    error::ApiError,
+    http::error::ApiError,
     store::{Store, TicketKey},
 };
 
@@ -22,32 +20,6 @@ pub fn with_app<S: Store>(
     app: App<S>,
 ) -> impl Filter<Extract = (App<S>,), Error = Infallible> + Clone {
     warp::any().map(move || app.clone())
-}
-
-/// The signed-in caller, or 401.
-pub fn caller<S: Store>(app: App<S>) -> impl Filter<Extract = (Actor,), Error = Rejection> + Clone {
-    warp::header::optional::<String>("authorization")
-        .and(with_app(app))
-        .and_then(|header: Option<String>, app: App<S>| async move {
-            let actor = session::authenticate(&app, header.as_deref()).await?;
-            tracing::Span::current().record("user", tracing::field::display(actor.id));
-            Ok::<_, Rejection>(actor)
-        })
-}
-
-/// The client's address: the peer, or — when the peer is a trusted proxy —
-/// the address it forwarded for.
-pub fn client_addr(
-    trusted: Vec<IpAddr>,
-) -> impl Filter<Extract = (IpAddr,), Error = Rejection> + Clone {
-    warp::ext::optional::<Peer>()
-        .and(warp::header::optional::<String>("x-forwarded-for"))
-        .map(move |peer: Option<Peer>, forwarded: Option<String>| {
-            // Every connection has its peer; without one (a test harness),
-            // the unspecified address, which no proxy list should trust.
-            let peer = peer.map_or(IpAddr::from([0, 0, 0, 0]), |Peer(addr)| addr.ip());
-            client_ip(peer, forwarded.as_deref(), &trusted)
-        })
 }
 
 /// Walks `X-Forwarded-For` from the right (the hop nearest us) past trusted

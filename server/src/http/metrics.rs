@@ -2,7 +2,7 @@
 //! sizes. Route labels are templates (`/api/v1/tickets/{id}`), never raw
 //! paths, so random URLs cannot grow the label set.
 
-use std::{sync::LazyLock, time::Duration};
+use std::time::Duration;
 
 use prometheus_client::{
     encoding::{EncodeLabelSet, text::encode},
@@ -95,7 +95,7 @@ impl Metrics {
         }
     }
 
-    /// Counts an answered request; `route` is its `route_template`.
+    /// Counts an answered request; `route` is its route's template.
     pub fn observe_request(
         &self,
         method: &str,
@@ -145,85 +145,14 @@ impl Metrics {
     }
 }
 
-/// The documented route template `path` matches (the most specific one when
-/// several do), or `other`. Runs for every request, so without allocating:
-/// the templates are split once, by segment count, and the path once.
-pub fn route_template(path: &str) -> &'static str {
-    /// Longer than any route: a longer path is `other` anyway.
-    const MAX: usize = 8;
-    type Template = (Vec<&'static str>, &'static str);
-    static BY_LENGTH: LazyLock<Vec<Vec<Template>>> = LazyLock::new(|| {
-        let mut by_length = vec![Vec::new(); MAX + 1];
-        for op in crate::openapi::OPERATIONS {
-            let parts: Vec<_> = op.path.split('/').collect();
-            let Some(same) = by_length.get_mut(parts.len()) else {
-                continue;
-            };
-            if !same.iter().any(|(_, path)| *path == op.path) {
-                same.push((parts, op.path));
-            }
-        }
-        by_length
-    });
-    let mut segments = [""; MAX];
-    let mut count = 0;
-    for segment in path.trim_end_matches('/').split('/') {
-        if count == MAX {
-            return "other";
-        }
-        segments[count] = segment;
-        count += 1;
-    }
-    let segments = &segments[..count];
-    BY_LENGTH[count]
-        .iter()
-        .filter_map(|(parts, template)| {
-            let mut literals = 0;
-            for (part, segment) in parts.iter().zip(segments) {
-                if part == segment {
-                    literals += 1;
-                } else if !part.starts_with('{') || segment.is_empty() {
-                    return None;
-                }
-            }
-            Some((literals, *template))
-        })
-        .max_by_key(|(literals, _)| *literals)
-        .map_or("other", |(_, template)| template)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn paths_map_to_templates() {
-        assert_eq!(route_template("/api/v1/tickets/42"), "/api/v1/tickets/{id}");
-        assert_eq!(route_template("/api/v1/tickets/my"), "/api/v1/tickets/my");
-        assert_eq!(
-            route_template("/api/v1/tickets/embed/abc"),
-            "/api/v1/tickets/embed/{token}"
-        );
-        assert_eq!(
-            route_template("/api/v1/tickets/42/history"),
-            "/api/v1/tickets/{id}/history"
-        );
-        assert_eq!(
-            route_template("/api/v1/tickets/embed/history"),
-            "/api/v1/tickets/embed/{token}"
-        );
-        assert_eq!(route_template("/wp-admin/x.php"), "other");
-    }
-
-    #[test]
     fn rendering_includes_observed_requests() {
         let m = Metrics::new();
-        m.observe_request(
-            "GET",
-            route_template("/api/v1/tickets/7"),
-            200,
-            Duration::from_millis(3),
-        );
+        m.observe_request("GET", "/api/v1/tickets/{id}", 200, Duration::from_millis(3));
         (m.batch_observer())(4);
         let text = m.render();
         assert!(text.contains(r#"desk_http_requests_total{method="GET",route="/api/v1/tickets/{id}",status="200"} 1"#), "{text}");

@@ -15,7 +15,8 @@ use warp::{
     reply::Response,
 };
 
-use crate::{limits::RateInfo, store::StoreError};
+use super::limits::RateInfo;
+use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -23,6 +24,12 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     Unauthorized(&'static str),
+    /// No route has this path.
+    #[error("no such route")]
+    NoRoute,
+    /// A route has this path, but not for this method.
+    #[error("method not allowed on this route")]
+    MethodNotAllowed,
     #[error(transparent)]
     Rule(#[from] RuleError),
     #[error("too many requests; retry in {retry_after_s} s")]
@@ -54,6 +61,12 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, ErrorCode::BadRequest, none),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, none),
+            ApiError::NoRoute => (StatusCode::NOT_FOUND, ErrorCode::NotFound, none),
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorCode::MethodNotAllowed,
+                none,
+            ),
             ApiError::Rule(rule) => match rule {
                 RuleError::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound, none),
                 RuleError::Forbidden(_) => (StatusCode::FORBIDDEN, ErrorCode::Forbidden, none),

@@ -1,0 +1,24 @@
+//! The HTTP layer: every route of docs/API.md, declared once, and what
+//! serves them.
+//!
+//! - [`route`]: a route's one declaration (its handler's `#[utoipa::path]`
+//!   plus the filter that answers it); [`routes`]: every route, thin
+//!   handlers over the store.
+//! - [`router`]: picks a request's route, applies its limit ([`limits`]) and
+//!   verifies the caller once; [`error`] turns every failure into the
+//!   contract's body.
+//! - [`connections`]: serving HTTP on accepted connections, each request
+//!   observed ([`observe`]: its id, span, log line and [`metrics`]).
+//! - [`openapi`]: the document, generated from the routes' declarations.
+//! - [`server`]: binding and graceful shutdown.
+
+pub mod connections;
+pub mod error;
+pub mod limits;
+pub mod metrics;
+mod observe;
+pub mod openapi;
+pub mod route;
+pub mod router;
+pub mod routes;
+pub mod server;

@@ -1,0 +1,100 @@
+//! `/api/v1/auth/*`: register, login, token, refresh, logout, me.
+
+use desk_sync::{
+    RuleError,
+    model::{Actor, Role, User},
+    wire::{LoginRequest, RefreshRequest, RegisterRequest, Session, TokenForm},
+};
+use warp::{Filter, Rejection, http::StatusCode, reply::Response};
+
+use super::{
+    filters::{form_body, json_body, with_app},
+    json, no_content,
+};
+use crate::{
+    app::App,
+    auth::{accounts::new_user, session},
+    http::{
+        error::ApiError,
+        route::{Route, actor},
+    },
+    store::Store,
+};
+
+pub fn routes<S: Store>(app: &App<S>) -> Vec<Route> {
+    let limit = app.settings.server.body_limit_bytes;
+    let with_app = || with_app(app.clone());
+    vec![
+        Route::new::<__path_register>(with_app().and(json_body(limit)).and_then(register::<S>)),
+        Route::new::<__path_login>(with_app().and(json_body(limit)).and_then(login::<S>)),
+        Route::new::<__path_token>(with_app().and(form_body(limit)).and_then(token::<S>)),
+        Route::new::<__path_refresh>(with_app().and(json_body(limit)).and_then(refresh::<S>)),
+        Route::new::<__path_logout>(with_app().and(json_body(limit)).and_then(logout::<S>)),
+        Route::new::<__path_me>(with_app().and(actor()).and_then(me::<S>)),
+    ]
+}
+
+/// Register a customer account (when the server allows registration).
+#[utoipa::path(post, path = "/api/v1/auth/register", request_body = RegisterRequest,
+    responses((status = 201, body = User)), extensions(("x-rate-limit" = json!("login"))))]
+async fn register<S: Store>(app: App<S>, req: RegisterRequest) -> Result<Response, Rejection> {
+    if !app.settings.server.allow_registration {
+        return Err(ApiError::from(RuleError::Forbidden(
+            "registration is disabled on this server",
+        ))
+        .into());
+    }
+    let new = new_user(&req.email, &req.password, &req.name, Role::Customer).await?;
+    let user = app.store.create_user(new).await?;
+    Ok(json(StatusCode::CREATED, &user))
+}
+
+/// Sign in with email and password.
+#[utoipa::path(post, path = "/api/v1/auth/login", request_body = LoginRequest,
+    responses((status = 200, body = Session)), extensions(("x-rate-limit" = json!("login"))))]
+async fn login<S: Store>(app: App<S>, req: LoginRequest) -> Result<Response, Rejection> {
+    let session = session::login(&app, &req.email, req.password).await?;
+    Ok(json(StatusCode::OK, &session))
+}
+
+/// The OAuth2 password grant, form-encoded (`grant_type=password`).
+#[utoipa::path(post, path = "/api/v1/auth/token",
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = Session)), extensions(("x-rate-limit" = json!("login"))))]
+async fn token<S: Store>(app: App<S>, form: TokenForm) -> Result<Response, Rejection> {
+    if form.grant_type.as_deref().is_some_and(|g| g != "password") {
+        return Err(ApiError::BadRequest("only grant_type=password is supported".into()).into());
+    }
+    let session = session::login(&app, &form.username, form.password).await?;
+    Ok(json(StatusCode::OK, &session))
+}
+
+/// Exchange a refresh token for a new session; the token is spent, and
+/// presenting it again revokes its whole family.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", request_body = RefreshRequest,
+    responses((status = 200, body = Session)), extensions(("x-rate-limit" = json!("api"))))]
+async fn refresh<S: Store>(app: App<S>, req: RefreshRequest) -> Result<Response, Rejection> {
+    let session = session::refresh(&app, &req.refresh_token).await?;
+    Ok(json(StatusCode::OK, &session))
+}
+
+/// Revoke a refresh token's family (sign out).
+#[utoipa::path(post, path = "/api/v1/auth/logout", request_body = RefreshRequest,
+    responses((status = 204)), extensions(("x-rate-limit" = json!("api"))))]
+async fn logout<S: Store>(app: App<S>, req: RefreshRequest) -> Result<Response, Rejection> {
+    session::logout(&app, &req.refresh_token).await?;
+    Ok(no_content())
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/v1/auth/me", responses((status = 200, body = User)),
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+async fn me<S: Store>(app: App<S>, actor: Actor) -> Result<Response, Rejection> {
+    let user = app
+        .store
+        .user(actor.id)
+        .await?
+        .ok_or(RuleError::NotFound("user"))
+        .map_err(ApiError::from)?;
+    Ok(json(StatusCode::OK, &user))
+}

@@ -1,0 +1,45 @@
+//! Every route of docs/API.md: thin handlers over the store, each carrying
+//! its own declaration (`#[utoipa::path]`, see [`crate::http::route`]).
+
+use std::sync::{Arc, OnceLock};
+
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::watch;
+use warp::{Reply, http::StatusCode, reply::Response};
+
+use super::route::Route;
+use crate::{app::App, store::Store};
+
+mod auth;
+mod embed;
+pub mod filters;
+mod ops;
+mod sync;
+mod tickets;
+mod users;
+
+/// Every route. `closing` turns true at shutdown (live streams end then);
+/// `document` is where the OpenAPI route finds the document once it is
+/// built from these routes.
+pub fn all<S: Store>(
+    app: &App<S>,
+    closing: watch::Receiver<bool>,
+    document: Arc<OnceLock<Value>>,
+) -> Vec<Route> {
+    let mut routes = embed::routes(app);
+    routes.extend(tickets::routes(app));
+    routes.extend(sync::routes(app, closing));
+    routes.extend(auth::routes(app));
+    routes.extend(users::routes(app));
+    routes.extend(ops::routes(app, document));
+    routes
+}
+
+pub(crate) fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
+    warp::reply::with_status(warp::reply::json(body), status).into_response()
+}
+
+pub(crate) fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}

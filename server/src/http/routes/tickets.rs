@@ -1,0 +1,262 @@
+//! `/api/v1/tickets*`: create, list, my, get, patch, assign, comments,
+//! history, embed-token rotation.
+
+use desk_sync::{
+    RuleError,
+    model::{Actor, Comment, NewTicket, Ticket, TicketPatch, validate},
+    wire::{
+        AssignRequest, AssigneeFilter, CommentRequest, CreateTicketRequest, EmbedLink,
+        HistoryEvent, PER_PAGE_DEFAULT, PER_PAGE_MAX, Page, TicketDetail, TicketQuery,
+    },
+};
+use warp::{Filter, Rejection, http::StatusCode, reply::Response};
+
+use super::{
+    filters::{json_body, parse_ticket_key, query, with_app},
+    json,
+};
+use crate::{
+    app::App,
+    auth::tokens,
+    http::{
+        error::ApiError,
+        route::{Route, actor, param},
+    },
+    store::{Store, TicketFilter, TicketKey},
+};
+
+pub fn routes<S: Store>(app: &App<S>) -> Vec<Route> {
+    let limit = app.settings.server.body_limit_bytes;
+    let authed = || with_app(app.clone()).and(actor());
+    let one = || with_app(app.clone()).and(actor()).and(ticket_key());
+    vec![
+        Route::new::<__path_create>(authed().and(json_body(limit)).and_then(create::<S>)),
+        Route::new::<__path_list>(authed().and(query()).and_then(list::<S>)),
+        Route::new::<__path_my>(authed().and(query()).and_then(my::<S>)),
+        Route::new::<__path_get>(one().and_then(get::<S>)),
+        Route::new::<__path_update>(
+            one()
+                .and(warp::header::optional::<String>("if-match"))
+                .and(json_body(limit))
+                .and_then(update::<S>),
+        ),
+        Route::new::<__path_assign>(one().and(json_body(limit)).and_then(assign::<S>)),
+        Route::new::<__path_comment>(one().and(json_body(limit)).and_then(comment::<S>)),
+        Route::new::<__path_history>(one().and_then(history::<S>)),
+        Route::new::<__path_rotate_embed>(one().and_then(rotate_embed::<S>)),
+    ]
+}
+
+/// The ticket named by the path's `{id}`: its UUID or its number.
+fn ticket_key() -> impl Filter<Extract = (TicketKey,), Error = Rejection> + Clone {
+    param().and_then(|segment: String| async move {
+        parse_ticket_key(&segment).map_err(Rejection::from)
+    })
+}
+
+/// Create a ticket (a repeated create with the same id is idempotent).
+#[utoipa::path(post, path = "/api/v1/tickets", request_body = CreateTicketRequest,
+    responses((status = 201, body = Ticket)),
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+async fn create<S: Store>(
+    app: App<S>,
+    actor: Actor,
+    req: CreateTicketRequest,
+) -> Result<Response, Rejection> {
+    let new = NewTicket::new(
+        req.id,
+        &req.subject,
+        req.description.as_deref(),
+        req.priority,
+        req.tags.as_deref(),
+    )
+    .map_err(ApiError::from)?;
+    let ticket = app
+        .store
+        .create_ticket(actor, new, tokens::new_embed_token()?)
+        .await?;
+    Ok(json(StatusCode::CREATED, &ticket))
+}
+
+/// List tickets in the caller's view.
+#[utoipa::path(get, path = "/api/v1/tickets", params(TicketQuery),
+    responses((status = 200, body = Page<Ticket>)),
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+async fn list<S: Store>(app: App<S>, actor: Actor, q: TicketQuery) -> Result<Response, Rejection> {
+    let page = app.store.list_tickets(actor, ticket_filter(q)?).await?;
+    Ok(json(StatusCode::OK, &page))
+}
+
+/// Requested by me (customers) or assigned to me (staff).
+#[utoipa::path(get, path = "/api/v1/tickets/my", params(TicketQuery),
+    responses((status = 200, body = Page<Ticket>)),
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+async fn my<S: Store>(
+    app: App<S>,
+    actor: Actor,
+    mut q: TicketQuery,
+) -> Result<Response, Rejection> {
+    if actor.role.is_staff() {
+        q.assignee = Some(AssigneeFilter::Me);
+    }
+    let page = app.store.list_tickets(actor, ticket_filter(q)?).await?;
+    Ok(json(StatusCode::OK, &page))
+}
+
+/// A ticket (by id or number) with the comments the caller may see.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}", params(TicketPath),
+    responses((status = 200, body = TicketDetail)),
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+async fn get<S: Store>(app: App<S>, actor: Actor, key: TicketKey) -> Result<Response, Rejection> {
+    let detail = app.store.ticket(actor, key).await?;
+    Ok(json(StatusCode::OK, &detail))
+}
+
+/// Change fields; with `If-Match: <version>`, only if the ticket is still
+/// at that version.
+#[utoipa::path(patch, path = "/api/v1/tickets/{id}", params(TicketPath, ("If-Match" = Option<String>, Header, description = "the version the change was made against: `7`, `\"7\"` or `W/\"7\"`")),
+    request_body = TicketPatch, responses((status = 200, body = Ticket)),
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+async fn update<S: Store>(
+    app: App<S>,
+    actor: Actor,
+    key: TicketKey,
+    if_match: Option<String>,
+    patch: TicketPatch,
+) -> Result<Response, Rejection> {
+    let if_match = if_match.as_deref().map(parse_if_match).transpose()?;
+    let ticket = app.store.update_ticket(actor, key, patch, if_match).await?;
+    Ok(json(StatusCode::OK, &ticket))
+}
+
+/// Assign or unassign (admin).
+#[utoipa::path(patch, path = "/api/v1/tickets/{id}/assign", params(TicketPath),
+    request_body = AssignRequest, responses((status = 200, body = Ticket)),
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+async fn assign<S: Store>(
+    app: App<S>,
+    actor: Actor,
+    key: TicketKey,
+    req: AssignRequest,
+) -> Result<Response, Rejection> {
+    let ticket = app.store.assign_ticket(actor, key, req.assignee_id).await?;
+    Ok(json(StatusCode::OK, &ticket))
+}
+
+/// Comment (internal notes: staff only).
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/comments", params(TicketPath),
+    request_body = CommentRequest, responses((status = 201, body = Comment)),
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+async fn comment<S: Store>(
+    app: App<S>,
+    actor: Actor,
+    key: TicketKey,
+    req: CommentRequest,
+) -> Result<Response, Rejection> {
+    let body = validate::comment_body(&req.body)
+        .map_err(|reason| ApiError::from(RuleError::invalid("body", reason)))?;
+    let comment = app
+        .store
+        .add_comment(actor, key, body, req.internal)
+        .await?;
+    Ok(json(StatusCode::CREATED, &comment))
+}
+
+/// Every change, oldest first.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/history", params(TicketPath),
+    responses((status = 200, body = Vec<HistoryEvent>)),
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+async fn history<S: Store>(
+    app: App<S>,
+    actor: Actor,
+    key: TicketKey,
+) -> Result<Response, Rejection> {
+    let events = app.store.history(actor, key).await?;
+    Ok(json(StatusCode::OK, &events))
+}
+
+/// Rotate the embed link (requester or admin): the old link stops working.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/embed-token", params(TicketPath),
+    responses((status = 200, body = EmbedLink)),
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+async fn rotate_embed<S: Store>(
+    app: App<S>,
+    actor: Actor,
+    key: TicketKey,
+) -> Result<Response, Rejection> {
+    let ticket = app
+        .store
+        .rotate_embed(actor, key, tokens::new_embed_token()?)
+        .await?;
+    let embed_url = ticket.embed_url.unwrap_or_default();
+    Ok(json(StatusCode::OK, &EmbedLink { embed_url }))
+}
+
+/// The `{id}` of the ticket routes, for the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+struct TicketPath {
+    /// The ticket's id (UUID) or number.
+    id: String,
+}
+
+/// Checks paging values: absurd ones are refused, not clamped, so a client
+/// learns its mistake.
+fn ticket_filter(q: TicketQuery) -> Result<TicketFilter, ApiError> {
+    let page = q.page.unwrap_or(1);
+    let per_page = q.per_page.unwrap_or(PER_PAGE_DEFAULT);
+    if page == 0 {
+        return Err(RuleError::invalid("page", "pages count from 1").into());
+    }
+    if !(1..=PER_PAGE_MAX).contains(&per_page) {
+        return Err(
+            RuleError::invalid("per_page", format!("must be from 1 to {PER_PAGE_MAX}")).into(),
+        );
+    }
+    Ok(TicketFilter {
+        status: q.status,
+        priority: q.priority,
+        assignee: q.assignee,
+        q: q.q,
+        page,
+        per_page,
+        sort: q.sort.unwrap_or_default(),
+    })
+}
+
+/// `If-Match: 7`, `"7"` or `W/"7"`.
+fn parse_if_match(value: &str) -> Result<u64, ApiError> {
+    let v = value.trim();
+    let v = v.strip_prefix("W/").unwrap_or(v).trim_matches('"');
+    v.parse().map_err(|_| {
+        ApiError::BadRequest(format!("If-Match must be a ticket version, not {value:?}"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_match_accepts_bare_and_quoted_versions() {
+        assert_eq!(parse_if_match("7").ok(), Some(7));
+        assert_eq!(parse_if_match("\"7\"").ok(), Some(7));
+        assert_eq!(parse_if_match("W/\"7\"").ok(), Some(7));
+        assert!(parse_if_match("seven").is_err());
+    }
+
+    #[test]
+    fn absurd_paging_is_refused() {
+        let q = |page, per_page| TicketQuery {
+            page,
+            per_page,
+            ..Default::default()
+        };
+        assert!(ticket_filter(q(Some(0), None)).is_err());
+        assert!(ticket_filter(q(None, Some(0))).is_err());
+        assert!(ticket_filter(q(None, Some(201))).is_err());
+        let ok = ticket_filter(q(None, None)).unwrap();
+        assert_eq!((ok.page, ok.per_page), (1, 50));
+    }
+}
