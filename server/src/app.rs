@@ -10,9 +10,8 @@ use crate::{
 };
 
 /// What every handler shares, behind one reference count: a request's
-/// filters clone it several times, and with a count per part each clone and
-/// drop cost five atomic updates (the drops alone were ~3% of the server's
-/// CPU during creates).
+/// filters clone it several times, and a count per part would make each
+/// clone and drop several atomic updates.
 #[derive(Debug)]
 pub struct App<S>(Arc<Shared<S>>);
 

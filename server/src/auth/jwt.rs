@@ -32,10 +32,9 @@ pub struct Keys {
     ttl_s: u64,
     /// Claims of tokens whose signature checked out, by the token's digest
     /// (never the token itself). A console sends the same token for its
-    /// whole lifetime, and every API request is verified twice (the rate
-    /// limiter, then the route): decoding and checking an HS256 token was a
-    /// sixth of a create's request-side CPU. Only tokens this server signed
-    /// get in, so a flood of forged ones cannot fill it; `exp` is checked on
+    /// whole lifetime, and decoding and checking an HS256 token is a large
+    /// share of a small request's CPU. Only tokens this server signed get
+    /// in, so a flood of forged ones cannot fill it; `exp` is checked on
     /// every use.
     verified: Memo<TokenHash, Claims>,
 }

@@ -41,18 +41,18 @@ where
 /// The threads that hash passwords: one per core, so a burst of logins
 /// queues instead of taking 19 MiB each at once, and in the idle scheduling
 /// class, so they only take CPU that requests leave over — a chatbot's embed
-/// read must not wait for 32 logins (at normal priority its p99 was 5.2× idle
-/// during them, at nice 10 still 4.3×; in the idle class under 1×).
+/// read must not wait for a burst of logins (docs/PERFORMANCE.md has the
+/// figures; nice 10 was not enough).
 ///
 /// Idle CPU may not come at all while requests keep the machine busy. When
 /// the threads have not started or finished a hash for the patience, the
 /// waiting hashes line up, in order, for one slot at normal priority; each
 /// runs once a patience has passed since the last progress (the hash before
 /// counts): under saturation logins still get through, one per patience,
-/// without taking the reads' CPU for long. (Letting every starved hash
-/// through at once, one per core, ran hash after hash at normal priority for
-/// as long as the storm lasted: embed p99 4.0× idle.) The first answer
-/// counts: a hash is a pure function of its inputs.
+/// without taking the reads' CPU for long. Letting every starved hash through
+/// at once would run hash after hash at normal priority for as long as the
+/// storm lasts. The first answer counts: a hash is a pure function of its
+/// inputs.
 struct Hashers {
     idle: Pool<()>,
     /// Held by the one hash running at normal priority, until it ends.
