@@ -28,8 +28,6 @@
 //! `DESK_BENCH_SECS` (per wrk run, default 5) change the size.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::{
     path::{Path, PathBuf},
     process::{Command, Stdio},
@@ -41,11 +39,14 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{access_token, seed, serve};
 use desk_sync::{
     client::{HttpRemote, Remote},
     model::{Op, OpKind},
     wire::sync::{BootstrapLine, Outcome, PUSH_MAX_OPS, PushRequest},
+};
+use desk_testkit::{
+    access_token,
+    daemon::{Daemon, Deskd},
 };
 use futures_util::StreamExt;
 use uuid::Uuid;
@@ -85,16 +86,20 @@ async fn run(pins: Pins) {
     let data = tempfile::tempdir().unwrap();
     let scripts = tempfile::tempdir().unwrap();
     eprintln!("seeding {tickets} tickets…");
-    seed(data.path(), tickets).await;
-    let (mut deskd, url) = serve(data.path(), &pins.server).await;
+    deskd().seed(data.path(), tickets).await;
+    let Daemon {
+        child: mut deskd,
+        url,
+        ..
+    } = deskd().start_wrapped(data.path(), LOG, &pins.server).await;
     let wrk = Wrk {
         pins: &pins,
         secs,
         scripts: scripts.path(),
     };
     let http = reqwest::Client::new();
-    let admin = access_token(&http, &url, "carol@example.com", "carol123").await;
-    let customer = access_token(&http, &url, "alice@example.com", "alice123").await;
+    let admin = access_token(&http, &url, ("carol@example.com", "carol123")).await;
+    let customer = access_token(&http, &url, ("alice@example.com", "alice123")).await;
     let embeds = embed_paths(&http, &url, data.path()).await;
     let some_embeds = Script::get_each(&embeds[..WIDGETS.min(embeds.len())]);
     // The widgets' tokens last: the run before leaves them in memory.
@@ -674,7 +679,7 @@ async fn write_batches(http: &reqwest::Client, url: &str) -> f64 {
 /// the time until every op is applied.
 async fn push(url: &str) -> Duration {
     let http = reqwest::Client::new();
-    let admin = access_token(&http, url, "carol@example.com", "carol123").await;
+    let admin = access_token(&http, url, ("carol@example.com", "carol123")).await;
     let page: serde_json::Value = http
         .get(format!("{url}/api/v1/tickets?per_page=200"))
         .bearer_auth(&admin)
@@ -976,3 +981,11 @@ fn sqlite_baseline() {
         acked.load(Ordering::Relaxed)
     );
 }
+
+/// `deskd` as the benches run it: every limit off.
+fn deskd() -> Deskd {
+    Deskd::new(env!("CARGO_BIN_EXE_deskd")).unlimited()
+}
+
+/// The benches log what the server says at info, and warnings from libraries.
+const LOG: &str = "warn,desk_server=info";

@@ -11,19 +11,21 @@
 //! run because the machines are shared and noisy.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::{
     io::{BufRead, Write},
     sync::Arc,
     time::{Duration, Instant},
 };
 
-use common::{access_token, ms, percentile, seed, serve};
 use desk_sync::{
     client::{Engine, HttpRemote, Replica},
     model::Priority,
     wire::sync::{BootstrapLine, SyncUser},
+};
+use desk_testkit::{
+    access_token,
+    daemon::{Daemon, Deskd},
+    stats::{ms, percentile},
 };
 use uuid::Uuid;
 
@@ -37,8 +39,12 @@ async fn main() {
         .unwrap_or(100_000);
     let data = tempfile::tempdir().unwrap();
     eprintln!("seeding {tickets} tickets…");
-    seed(data.path(), tickets).await;
-    let (mut deskd, url) = serve(data.path(), &[]).await;
+    deskd().seed(data.path(), tickets).await;
+    let Daemon {
+        child: mut deskd,
+        url,
+        ..
+    } = deskd().start_wrapped(data.path(), LOG, &[]).await;
 
     // 1. Bootstrap: the replica first, so the peak memory is its own.
     let (remote, carol) = sign_in(&url, "carol@example.com", "carol123").await;
@@ -126,7 +132,7 @@ async fn main() {
 
     // Baseline for 2: one REST round trip (PATCH) on the same server.
     let http = reqwest::Client::new();
-    let token = access_token(&http, &url, "carol@example.com", "carol123").await;
+    let token = access_token(&http, &url, ("carol@example.com", "carol123")).await;
     let mut rest = Vec::with_capacity(ROUNDS);
     for (round, id) in bobs.iter().cycle().take(ROUNDS).enumerate() {
         let subject = format!("bench round {round}");
@@ -193,7 +199,7 @@ async fn sign_in(url: &str, email: &str, password: &str) -> (HttpRemote, SyncUse
 /// The bootstrap NDJSON saved to a file; its line count.
 async fn download(url: &str, email: &str, password: &str) -> (tempfile::NamedTempFile, usize) {
     let http = reqwest::Client::new();
-    let token = access_token(&http, url, email, password).await;
+    let token = access_token(&http, url, (email, password)).await;
     let body = http
         .get(format!("{url}/api/v1/sync/bootstrap"))
         .bearer_auth(token)
@@ -225,3 +231,11 @@ fn parse_file(file: &tempfile::NamedTempFile) -> usize {
     }
     count
 }
+
+/// `deskd` as the benches run it: every limit off.
+fn deskd() -> Deskd {
+    Deskd::new(env!("CARGO_BIN_EXE_deskd")).unlimited()
+}
+
+/// The benches log what the server says at info, and warnings from libraries.
+const LOG: &str = "warn,desk_server=info";

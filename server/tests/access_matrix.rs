@@ -11,8 +11,7 @@
 //! Contract reminders: 401 without a valid token; 404 for anything outside
 //! the caller's view (never 403); 403 for a forbidden action on something
 //! the caller can see; every error has the `{error, message, details}` body.
-mod common;
-use common::*;
+use desk_testkit::*;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -3,8 +3,7 @@
 //! refresh rotation with reuse detection, logout, deactivation, password
 //! changes) and attacks on access tokens, which must all answer 401 with the
 //! contract's error body.
-mod common;
-use common::*;
+use desk_testkit::*;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -1,8 +1,7 @@
 //! Bad input gets the contract's error body and changes nothing: no ticket
 //! field, no version, no history entry, no change-log entry.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-use common::*;
+use desk_testkit::*;
 
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};

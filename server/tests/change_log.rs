@@ -1,12 +1,11 @@
 //! Every write shows in the history and in the change log, in commit order,
 //! also when many clients write at once and a reader follows the log live.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
 
 use std::collections::HashMap;
 
-use common::*;
 use desk_server::store::Store;
+use desk_testkit::*;
 use reqwest::StatusCode;
 use serde_json::json;
 

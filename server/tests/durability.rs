@@ -3,11 +3,9 @@
 //! hold every ticket it had answered 201 for. Several rounds.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::daemon;
+use desk_testkit::daemon::{Daemon, Deskd};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -19,14 +17,14 @@ const WRITERS: usize = 16;
 const KILL_AFTER: usize = 60;
 
 async fn login(http: &reqwest::Client, url: &str) -> String {
-    let session = daemon::login(http, url, "alice@example.com", "alice123").await;
+    let session = desk_testkit::login(http, url, ("alice@example.com", "alice123")).await;
     session["access_token"].as_str().unwrap().to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_acknowledged_create_survives_sigkill() {
     let dir = tempfile::tempdir().unwrap();
-    daemon::seed(dir.path()).await;
+    deskd().seed(dir.path(), 0).await;
 
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -34,7 +32,7 @@ async fn every_acknowledged_create_survives_sigkill() {
         .unwrap();
     let mut acknowledged: Vec<Uuid> = Vec::new();
     for round in 0..ROUNDS {
-        let daemon::Daemon { mut child, url, .. } = daemon::start(dir.path(), "info").await;
+        let Daemon { mut child, url, .. } = deskd().start(dir.path(), "info").await;
         let token = login(&http, &url).await;
         let (acks, mut acked) = mpsc::unbounded_channel::<Uuid>();
         let writers: Vec<_> = (0..WRITERS)
@@ -75,7 +73,7 @@ async fn every_acknowledged_create_survives_sigkill() {
             acknowledged.push(id);
         }
 
-        let daemon::Daemon { mut child, url, .. } = daemon::start(dir.path(), "info").await;
+        let Daemon { mut child, url, .. } = deskd().start(dir.path(), "info").await;
         let token = login(&http, &url).await;
         for id in &acknowledged {
             let r = http
@@ -107,4 +105,8 @@ async fn every_acknowledged_create_survives_sigkill() {
         child.kill().await.unwrap();
     }
     assert!(acknowledged.len() >= ROUNDS * KILL_AFTER);
+}
+
+fn deskd() -> Deskd {
+    Deskd::new(env!("CARGO_BIN_EXE_deskd"))
 }

@@ -2,19 +2,18 @@
 //! is logged, with the id its answer carries): passwords, access and refresh
 //! tokens, embed tokens.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
 
-use common::daemon;
+use desk_testkit::daemon::Deskd;
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn logs_hold_no_secrets() {
     let dir = tempfile::tempdir().unwrap();
-    daemon::seed(dir.path()).await;
-    let mut d = daemon::start(dir.path(), "debug").await;
+    deskd().seed(dir.path(), 0).await;
+    let mut d = deskd().start(dir.path(), "debug").await;
     let http = reqwest::Client::new();
     let password = "alice123";
-    let session = daemon::login(&http, &d.url, "alice@example.com", password).await;
+    let session = desk_testkit::login(&http, &d.url, ("alice@example.com", password)).await;
     let access = session["access_token"].as_str().unwrap().to_string();
     let refresh = session["refresh_token"].as_str().unwrap().to_string();
     let ticket: Value = http
@@ -79,8 +78,8 @@ async fn a_client_hanging_up_mid_request_is_no_error() {
     use tokio::io::AsyncWriteExt;
 
     let dir = tempfile::tempdir().unwrap();
-    daemon::seed(dir.path()).await;
-    let mut d = daemon::start(dir.path(), "warn,desk_server=debug").await;
+    deskd().seed(dir.path(), 0).await;
+    let mut d = deskd().start(dir.path(), "warn,desk_server=debug").await;
     let addr = d.url.trim_start_matches("http://");
     let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
     // Half a request head, then gone.
@@ -109,4 +108,8 @@ async fn a_client_hanging_up_mid_request_is_no_error() {
         !log.contains("ERROR"),
         "an ERROR for a client's hang-up:\n{log}"
     );
+}
+
+fn deskd() -> Deskd {
+    Deskd::new(env!("CARGO_BIN_EXE_deskd"))
 }

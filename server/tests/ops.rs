@@ -2,10 +2,9 @@
 //! document against the live router, request ids, warp's own rejections in
 //! the contract's body, and rate limits.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
 
-use common::*;
 use desk_config::LimitSettings;
+use desk_testkit::*;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 

@@ -1,11 +1,10 @@
 //! The demo data is realistic and consistent with what live writes produce.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
 
 use std::collections::HashSet;
 
-use common::*;
 use desk_server::seed;
+use desk_testkit::*;
 use reqwest::StatusCode;
 
 #[tokio::test]

@@ -1,7 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
 
-use common::*;
+use desk_testkit::*;
 use reqwest::StatusCode;
 
 #[tokio::test]

@@ -19,8 +19,6 @@
 //! inbox, and the server's view of the ticket.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::{
     collections::{BTreeSet, HashMap, HashSet},
     io::Write,
@@ -31,12 +29,12 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::daemon;
 use desk_sync::{
     client::{BootstrapStream, Engine, HttpRemote, PokeStream, Remote, RemoteError, Replica},
     model::Status,
     wire::sync::{PullQuery, PullResponse, PushRequest, PushResponse, SyncUser},
 };
+use desk_testkit::daemon::{Daemon, Deskd};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::{
@@ -413,7 +411,7 @@ fn spawn_child(replica: &Path, url: &str, hang: Hang, live: &str) -> Running {
     }
 }
 
-async fn kill_server(server: &mut daemon::Daemon) {
+async fn kill_server(server: &mut Daemon) {
     server.child.start_kill().unwrap();
     timeout(STEP, server.child.wait())
         .await
@@ -525,15 +523,15 @@ async fn kill_9_loops_on_client_and_server_lose_and_double_nothing() {
     let data = tempfile::tempdir().unwrap();
     let client_dir = tempfile::tempdir().unwrap();
     let replica_dir: PathBuf = client_dir.path().join("replica");
-    daemon::seed(data.path()).await;
-    let mut server = daemon::start(data.path(), "info").await;
+    deskd().seed(data.path(), 0).await;
+    let mut server = deskd().start(data.path(), "info").await;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
 
     // Bob's ticket: agents' own tickets are assigned to them.
-    let session = daemon::login(&http, &server.url, BOB.0, BOB.1).await;
+    let session = desk_testkit::login(&http, &server.url, (BOB.0, BOB.1)).await;
     let token = session["access_token"].as_str().unwrap().to_string();
     let r = http
         .post(format!("{}/api/v1/tickets", server.url))
@@ -607,7 +605,7 @@ async fn kill_9_loops_on_client_and_server_lose_and_double_nothing() {
         }
         record_live(&child, n, plan.live, &mut queued);
         if plan.server {
-            server = daemon::start(data.path(), "info").await;
+            server = deskd().start(data.path(), "info").await;
         }
         eprintln!(
             "round {n}: {} + {} live ({} saved) comments, {status}, last words {:?}",
@@ -639,7 +637,7 @@ async fn kill_9_loops_on_client_and_server_lose_and_double_nothing() {
     );
 
     // The server holds every comment exactly once, in order, under its id.
-    let session = daemon::login(&http, &server.url, BOB.0, BOB.1).await;
+    let session = desk_testkit::login(&http, &server.url, (BOB.0, BOB.1)).await;
     let token = session["access_token"].as_str().unwrap().to_string();
     let detail = rest_get(
         &http,
@@ -750,4 +748,8 @@ async fn kill_9_loops_on_client_and_server_lose_and_double_nothing() {
         interrupted,
         queued.statuses.len()
     );
+}
+
+fn deskd() -> Deskd {
+    Deskd::new(env!("CARGO_BIN_EXE_deskd"))
 }

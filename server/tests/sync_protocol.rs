@@ -3,7 +3,6 @@
 //! field rules against a colleague's REST edit, SSE pokes, and a graceful
 //! shutdown with a live client connected.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
 
 use std::{
     collections::{BTreeSet, HashSet},
@@ -11,8 +10,8 @@ use std::{
     time::Duration,
 };
 
-use common::*;
 use desk_server::store::Store;
+use desk_testkit::*;
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 use uuid::Uuid;

@@ -2,14 +2,11 @@
 //! server: what docs/SYNC.md says must be true once both halves meet.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::{
     Arc, Mutex,
     atomic::{AtomicBool, AtomicUsize, Ordering},
 };
 
-use common::{ALICE, BOB, CAROL, DAVE, TestServer};
 use desk_sync::{
     client::{
         BootstrapStream, ConflictEntry, Engine, Fault, Flaky, HttpRemote, PokeStream, Remote,
@@ -18,6 +15,7 @@ use desk_sync::{
     model::{Priority, Status},
     wire::sync::{Outcome, PullQuery, PullResponse, PushRequest, PushResponse, SyncUser},
 };
+use desk_testkit::{ALICE, BOB, CAROL, DAVE, TestServer};
 use futures_util::{StreamExt, stream};
 use serde_json::{Value, json};
 use tempfile::TempDir;

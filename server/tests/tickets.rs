@@ -2,8 +2,7 @@
 //! listing, "my" tickets, comments and their visibility, versions, history,
 //! assignment, and the public embed view.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-mod common;
-use common::*;
+use desk_testkit::*;
 
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};

@@ -1,6 +1,5 @@
 //! A real server on 127.0.0.1:0 with the demo accounts, and a small JSON
 //! client over real HTTP.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use desk_config::{LimitSettings, ServerSettings};
 use desk_server::{http::server::Server, seed, store::SqliteStore};
@@ -8,11 +7,9 @@ use reqwest::{Method, StatusCode, header::HeaderMap};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-pub const ALICE: (&str, &str) = ("alice@example.com", "alice123"); // customer
-pub const BOB: (&str, &str) = ("bob@example.com", "bob123"); // agent
-pub const DAVE: (&str, &str) = ("dave@example.com", "dave123"); // agent
-pub const CAROL: (&str, &str) = ("carol@example.com", "carol123"); // admin
-
+/// An in-process server on 127.0.0.1:0, seeded with the demo accounts, in a
+/// data folder of its own; it shuts down when dropped.
+#[derive(Debug)]
 pub struct TestServer {
     server: Option<Server>,
     pub url: String,
@@ -190,7 +187,11 @@ impl TestServer {
     }
 }
 
-fn settings(dir: &std::path::Path, configure: impl FnOnce(&mut ServerSettings)) -> ServerSettings {
+/// Settings for a test server in `dir`: bound to 127.0.0.1:0, no rate limits.
+pub fn settings(
+    dir: &std::path::Path,
+    configure: impl FnOnce(&mut ServerSettings),
+) -> ServerSettings {
     let mut settings = ServerSettings::for_data_dir(dir);
     settings.server.bind = "127.0.0.1:0".parse().unwrap();
     settings.limits = LimitSettings::unlimited();
@@ -202,98 +203,6 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         // `Server`'s own Drop signals shutdown.
         self.server.take();
-    }
-}
-
-/// The real `deskd` binary, for tests that kill processes or read logs.
-pub mod daemon {
-    use std::{path::Path, process::Stdio};
-
-    use tokio::{
-        io::{AsyncBufReadExt, BufReader},
-        process::{Child, Command},
-        sync::mpsc,
-    };
-
-    pub fn deskd(log_level: &str) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_deskd"));
-        cmd.env("RUST_LOG", log_level);
-        cmd
-    }
-
-    /// Runs `deskd seed-demo --tickets 0` on `data`.
-    pub async fn seed(data: &Path) {
-        let out = deskd("warn")
-            .args(["seed-demo", "--tickets", "0", "--data"])
-            .arg(data)
-            .output()
-            .await
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    /// Signs in over plain HTTP; returns the session body.
-    pub async fn login(
-        http: &reqwest::Client,
-        url: &str,
-        email: &str,
-        password: &str,
-    ) -> serde_json::Value {
-        let r = http
-            .post(format!("{url}/api/v1/auth/login"))
-            .json(&serde_json::json!({"email": email, "password": password}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), reqwest::StatusCode::OK);
-        r.json().await.unwrap()
-    }
-
-    /// A running `deskd serve` on a free port, and every log line it writes.
-    pub struct Daemon {
-        pub child: Child,
-        pub url: String,
-        pub log: mpsc::UnboundedReceiver<String>,
-    }
-
-    /// Starts `deskd serve`; returns once it logs that it listens.
-    pub async fn start(data: &Path, log_level: &str) -> Daemon {
-        let mut child = deskd(log_level)
-            .args(["serve", "--bind", "127.0.0.1:0", "--data"])
-            .arg(data)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let (tx, log) = mpsc::unbounded_channel();
-        let url = loop {
-            let line = lines
-                .next_line()
-                .await
-                .unwrap()
-                .expect("deskd exited before listening");
-            let url = line
-                .split("listening on ")
-                .nth(1)
-                .map(|rest| rest.trim().to_string());
-            let _ = tx.send(line);
-            if let Some(url) = url {
-                break url;
-            }
-        };
-        // Keep draining the log so the child never blocks on a full pipe.
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = lines.next_line().await {
-                let _ = tx.send(line);
-            }
-        });
-        Daemon { child, url, log }
     }
 }
 

@@ -1,0 +1,47 @@
+//! What Desk's tests and benches share, so each builds a seeded server, signs
+//! in and presses keys the same way.
+//!
+//! - [`server`]: an in-process `deskd` on 127.0.0.1:0 with the demo accounts
+//!   ([`TestServer`]), and a small JSON client over real HTTP ([`Reply`]).
+//! - [`daemon`]: the real `deskd` binary as a child process, for tests that
+//!   kill processes or read logs, and for the benches.
+//! - [`keys`]: key events as a person types them.
+//! - [`stats`]: percentiles and milliseconds for the benches' figures.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failure is the report
+
+pub mod daemon;
+pub mod keys;
+pub mod server;
+pub mod stats;
+
+pub use server::{Reply, TestServer};
+
+/// The demo accounts (`deskd seed-demo`): email and password.
+pub const ALICE: (&str, &str) = ("alice@example.com", "alice123"); // customer
+pub const BOB: (&str, &str) = ("bob@example.com", "bob123"); // agent
+pub const DAVE: (&str, &str) = ("dave@example.com", "dave123"); // agent
+pub const CAROL: (&str, &str) = ("carol@example.com", "carol123"); // admin
+
+/// Signs in over plain HTTP (`POST /api/v1/auth/login`); the session body.
+pub async fn login(
+    http: &reqwest::Client,
+    url: &str,
+    (email, password): (&str, &str),
+) -> serde_json::Value {
+    let r = http
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK, "login {email}");
+    r.json().await.unwrap()
+}
+
+/// A fresh access token for an account.
+pub async fn access_token(http: &reqwest::Client, url: &str, account: (&str, &str)) -> String {
+    login(http, url, account).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
