@@ -9,6 +9,10 @@
 //! body_limit_bytes = 65536
 //! push_limit_bytes = 4194304            # a sync push: up to 500 queued ops
 //! trusted_proxies = ["127.0.0.1"]       # whose X-Forwarded-For to believe
+//! header_timeout_s = 10                 # a request's head, and an idle keep-alive
+//! max_connections = 4096                # in total; past it, refused at once
+//! max_connections_per_address = 256     # per client address (proxies exempt)
+//! shutdown_grace_s = 10                 # then what is still open is closed
 //!
 //! [auth]
 //! secret_file = "/var/lib/desk/secret"   # or `secret` (env DESK_AUTH__SECRET)
@@ -72,6 +76,18 @@ pub struct ServerSection {
     /// Proxies (e.g. the TLS terminator) whose `X-Forwarded-For` is believed
     /// when deciding which client a rate limit counts against.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How long a client may take to send a request's head; a kept-alive
+    /// connection that sends no next request for as long is closed too.
+    pub header_timeout_s: u64,
+    /// Open connections in all; past it, new ones are closed at once. Keep
+    /// it well below the process's descriptor limit (`ulimit -n`): the store
+    /// needs descriptors of its own.
+    pub max_connections: usize,
+    /// Open connections per client address (trusted proxies exempt).
+    pub max_connections_per_address: usize,
+    /// How long a shutdown waits for requests in flight before closing
+    /// what is still open.
+    pub shutdown_grace_s: u64,
 }
 
 impl Default for ServerSection {
@@ -84,6 +100,10 @@ impl Default for ServerSection {
             body_limit_bytes: 64 * 1024,
             push_limit_bytes: 4 * 1024 * 1024,
             trusted_proxies: Vec::new(),
+            header_timeout_s: 10,
+            max_connections: 4096,
+            max_connections_per_address: 256,
+            shutdown_grace_s: 10,
         }
     }
 }
@@ -279,6 +299,35 @@ impl ServerSettings {
                 expected: "a size from 262144 to 67108864 bytes",
             });
         }
+        let timeouts = [
+            ("server.header_timeout_s", self.server.header_timeout_s),
+            ("server.shutdown_grace_s", self.server.shutdown_grace_s),
+        ];
+        for (key, seconds) in timeouts {
+            if !(1..=3600).contains(&seconds) {
+                return Err(ConfigError::Invalid {
+                    key,
+                    value: seconds.to_string(),
+                    expected: "from 1 to 3600 seconds",
+                });
+            }
+        }
+        let caps = [
+            ("server.max_connections", self.server.max_connections),
+            (
+                "server.max_connections_per_address",
+                self.server.max_connections_per_address,
+            ),
+        ];
+        for (key, cap) in caps {
+            if !(1..=1_000_000).contains(&cap) {
+                return Err(ConfigError::Invalid {
+                    key,
+                    value: cap.to_string(),
+                    expected: "from 1 to 1000000 connections",
+                });
+            }
+        }
         if self.auth.access_ttl_minutes == 0 || self.auth.access_ttl_minutes > 24 * 60 {
             return Err(ConfigError::Invalid {
                 key: "auth.access_ttl_minutes",
@@ -454,6 +503,21 @@ mod tests {
                 ..
             })
         ));
+        for (env, key) in [
+            ("DESK_SERVER__HEADER_TIMEOUT_S", "server.header_timeout_s"),
+            ("DESK_SERVER__SHUTDOWN_GRACE_S", "server.shutdown_grace_s"),
+            ("DESK_SERVER__MAX_CONNECTIONS", "server.max_connections"),
+            (
+                "DESK_SERVER__MAX_CONNECTIONS_PER_ADDRESS",
+                "server.max_connections_per_address",
+            ),
+        ] {
+            let zero = load_with("", &[(env, "0")], ServerOverrides::default());
+            assert!(
+                matches!(zero, Err(ConfigError::Invalid { key: k, .. }) if k == key),
+                "{env}=0: {zero:?}"
+            );
+        }
     }
 
     #[test]

@@ -452,6 +452,26 @@ async fn absurd_pagination_is_refused() {
 }
 
 #[tokio::test]
+async fn a_search_text_longer_than_its_bound_is_refused() {
+    let f = Fixture::new().await;
+    // Any customer may send it; unbounded, SQLite refused the pattern and
+    // the answer was a 500.
+    let alice = f.s.token(ALICE).await;
+    for len in [201, 49_999] {
+        let r = list_raw(&f.s, &alice, &format!("q={}", "a".repeat(len))).await;
+        r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "E_VALIDATION");
+        assert!(r.body["details"]["q"].is_string(), "{}", r.text);
+    }
+    let r = list_raw(&f.s, &alice, &format!("q={}", "é".repeat(200))).await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "200 characters are fine: {}",
+        r.text
+    );
+}
+
+#[tokio::test]
 async fn oversize_body_with_content_length_is_413() {
     let f = Fixture::new().await;
     let before = f.state().await;

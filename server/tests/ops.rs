@@ -172,9 +172,14 @@ async fn warps_own_rejections_use_the_contract_body() {
     s.call(Method::GET, "/api/v1/nope", None, None)
         .await
         .assert_error(StatusCode::NOT_FOUND, "E_NOT_FOUND");
-    s.call(Method::DELETE, "/api/v1/tickets", None, None)
-        .await
-        .assert_error(StatusCode::METHOD_NOT_ALLOWED, "E_METHOD_NOT_ALLOWED");
+    let wrong_method = s.call(Method::DELETE, "/api/v1/tickets", None, None).await;
+    wrong_method.assert_error(StatusCode::METHOD_NOT_ALLOWED, "E_METHOD_NOT_ALLOWED");
+    // It says which methods the route takes.
+    assert_eq!(
+        wrong_method.headers["allow"], "POST, GET",
+        "{:?}",
+        wrong_method.headers
+    );
     s.call(Method::PUT, "/health", None, None)
         .await
         .assert_error(StatusCode::METHOD_NOT_ALLOWED, "E_METHOD_NOT_ALLOWED");

@@ -8,7 +8,10 @@ use desk_sync::model::Actor;
 use hyper::body::Incoming;
 use tower_service::Service;
 use warp::{
-    http::{HeaderMap, Request, header::AUTHORIZATION},
+    http::{
+        HeaderMap, HeaderValue, Request,
+        header::{ALLOW, AUTHORIZATION},
+    },
     reply::Response,
 };
 
@@ -85,8 +88,18 @@ impl<S: Store> Router<S> {
             .iter()
             .find(|r| r.template == template && r.method == request.method())
         else {
+            let mut response = ApiError::MethodNotAllowed.to_response();
+            let allowed: Vec<&str> = self
+                .routes
+                .iter()
+                .filter(|r| r.template == template)
+                .map(|r| r.method.as_str())
+                .collect();
+            if let Ok(allow) = HeaderValue::from_str(&allowed.join(", ")) {
+                response.headers_mut().insert(ALLOW, allow);
+            }
             return Answer {
-                response: ApiError::MethodNotAllowed.to_response(),
+                response,
                 route: template,
                 loggable_path: None,
             };

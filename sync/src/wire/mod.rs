@@ -151,7 +151,7 @@ pub struct TicketQuery {
     /// `me`, `none`, or a user id.
     #[cfg_attr(feature = "openapi", param(value_type = Option<String>))]
     pub assignee: Option<AssigneeFilter>,
-    /// Substring of subject or description.
+    /// Substring of subject or description, at most 200 characters.
     pub q: Option<String>,
     /// From 1.
     pub page: Option<u32>,
@@ -165,6 +165,8 @@ pub struct TicketQuery {
 
 pub const PER_PAGE_DEFAULT: u32 = 50;
 pub const PER_PAGE_MAX: u32 = 200;
+/// The longest `q` a ticket listing takes, in characters.
+pub const QUERY_TEXT_MAX: usize = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AssigneeFilter {

@@ -6,7 +6,8 @@ use desk_sync::{
     model::{Actor, Comment, NewTicket, Ticket, TicketPatch, validate},
     wire::{
         AssignRequest, AssigneeFilter, CommentRequest, CreateTicketRequest, EmbedLink,
-        HistoryEvent, PER_PAGE_DEFAULT, PER_PAGE_MAX, Page, TicketDetail, TicketQuery,
+        HistoryEvent, PER_PAGE_DEFAULT, PER_PAGE_MAX, Page, QUERY_TEXT_MAX, TicketDetail,
+        TicketQuery,
     },
 };
 use warp::{Filter, Rejection, http::StatusCode, reply::Response};
@@ -213,6 +214,12 @@ fn ticket_filter(q: TicketQuery) -> Result<TicketFilter, ApiError> {
         return Err(
             RuleError::invalid("per_page", format!("must be from 1 to {PER_PAGE_MAX}")).into(),
         );
+    }
+    if q.q
+        .as_ref()
+        .is_some_and(|text| text.chars().count() > QUERY_TEXT_MAX)
+    {
+        return Err(RuleError::invalid("q", format!("at most {QUERY_TEXT_MAX} characters")).into());
     }
     Ok(TicketFilter {
         status: q.status,

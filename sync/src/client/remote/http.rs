@@ -52,6 +52,9 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 const READ_TIMEOUT: Duration = Duration::from_secs(45);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Shorter than any server's idle timeout.
+const POOL_IDLE: Duration = Duration::from_secs(5);
+
 pub struct HttpRemote {
     client: Client,
     /// `https://desk.example.com`, without a trailing slash.
@@ -95,6 +98,10 @@ impl HttpRemote {
             // and costs CPU both ends share (`desk demo`): a 100k bootstrap
             // took 3.3 s gzipped against 2.x s plain on loopback.
             .gzip(!is_loopback(base_url))
+            // A server closes a kept-alive connection left idle for its
+            // header timeout (10 s by default); dropping ours sooner means
+            // a request never goes out on one the server is closing.
+            .pool_idle_timeout(POOL_IDLE)
             .build()
             .map_err(|e| RemoteError::Network(Box::new(e)))?;
         Ok(HttpRemote {
