@@ -100,6 +100,23 @@ async fn the_openapi_document_is_complete_and_consistent() {
             .collect();
         assert!(schemas.contains_key(&name), "missing schema {name}");
     }
+    // Enums are documented with their wire values, and fields the server
+    // requires are required.
+    assert_eq!(
+        schemas["Status"]["enum"],
+        json!(["open", "in_progress", "blocked", "closed"])
+    );
+    assert!(
+        schemas["ErrorCode"]["enum"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("E_UNAUTHORIZED"))
+    );
+    assert!(
+        schemas["AssignRequest"]["required"]
+            .as_array()
+            .is_some_and(|r| r.contains(&json!("assignee_id")))
+    );
     let mut ids = std::collections::HashSet::new();
     for (path, methods) in doc["paths"].as_object().unwrap() {
         for (method, op) in methods.as_object().unwrap() {

@@ -297,6 +297,7 @@ pub struct TicketDetail {
 pub struct AssignRequest {
     /// The agent or admin to assign, or `null` to unassign. Required.
     #[serde(deserialize_with = "Option::deserialize")]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub assignee_id: Option<Uuid>,
 }
 
