@@ -950,3 +950,52 @@ async fn refused_creates_consume_no_ticket_number() {
     let t = f.s.ticket(&f.alice, "Second").await;
     assert_eq!(t["number"], 2, "{t}");
 }
+
+#[tokio::test]
+async fn text_that_would_act_on_a_terminal_is_refused_and_changes_nothing() {
+    let f = Fixture::new().await;
+    let before = f.state().await;
+    let hostile = "Hi\u{1b}[2J\u{7}";
+    let attempts = [
+        (
+            "/api/v1/tickets".to_string(),
+            json!({"subject": hostile}),
+            "subject",
+        ),
+        (
+            "/api/v1/tickets".to_string(),
+            json!({"subject": "ok", "description": "see \u{202e}fdp.exe"}),
+            "description",
+        ),
+        (f.path("/comments"), json!({"body": hostile}), "body"),
+        (
+            "/api/v1/auth/register".to_string(),
+            json!({"email": "mallory@example.com", "password": "password123", "name": hostile}),
+            "name",
+        ),
+        (
+            "/api/v1/auth/register".to_string(),
+            json!({"email": "b\u{43e}b@example.com", "password": "password123", "name": "Bob"}),
+            "email",
+        ),
+    ];
+    for (path, body, field) in attempts {
+        let r = f.s.post(&path, &f.alice, body).await;
+        r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "E_VALIDATION");
+        assert!(r.body["details"][field].is_string(), "{path}: {}", r.text);
+    }
+    let r =
+        f.s.patch(&f.path(""), &f.bob, json!({"subject": hostile}))
+            .await;
+    r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "E_VALIDATION");
+    f.unchanged(&before, "hostile text").await;
+    // A fullwidth spelling of an existing address is that address.
+    let r =
+        f.s.post(
+            "/api/v1/auth/register",
+            "",
+            json!({"email": "ｂｏｂ@example.com", "password": "password123", "name": "Bob"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+}

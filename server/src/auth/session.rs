@@ -26,7 +26,7 @@ pub async fn login<S: Store>(
     email: &str,
     password: String,
 ) -> Result<Session, ApiError> {
-    let email = email.trim().to_lowercase();
+    let email = desk_sync::model::validate::email_key(email);
     app.limits.check_login_email(&email)?;
     let credentials = app.store.credentials(email).await?;
     let hash = credentials.as_ref().map(|c| c.password_hash.clone());

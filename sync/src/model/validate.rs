@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use unicode_normalization::UnicodeNormalization;
+
 use crate::RuleError;
 
 pub const SUBJECT_MAX: usize = 200;
@@ -17,35 +19,68 @@ pub const PASSWORD_MAX: usize = 256;
 
 type Check<T> = Result<T, String>;
 
-fn bounded(value: &str, what: &str, max: usize, allow_empty: bool) -> Check<String> {
-    let trimmed = value.trim();
-    if trimmed.is_empty() && !allow_empty {
+/// Text that would act on a terminal or reorder what it shows rather than
+/// be read: C0 and C1 controls, DEL, and the bidirectional overrides and
+/// isolates. Texts are drawn in agents' terminals.
+fn is_hostile(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Invisible characters that make two spellings of one address look alike.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+    )
+}
+
+/// Trimmed, within `max` characters, free of hostile characters; a
+/// `multiline` text keeps its line breaks (`\r\n` becomes `\n`) and tabs.
+fn bounded(
+    value: &str,
+    what: &str,
+    max: usize,
+    allow_empty: bool,
+    multiline: bool,
+) -> Check<String> {
+    let mut text = value.trim().to_string();
+    if multiline && text.contains('\r') {
+        text = text.replace("\r\n", "\n");
+    }
+    if text.is_empty() && !allow_empty {
         return Err(format!("{what} must not be empty"));
     }
-    if trimmed.chars().count() > max {
+    if text.chars().count() > max {
         return Err(format!("{what} must be at most {max} characters"));
     }
-    Ok(trimmed.to_string())
+    let allowed = |c: char| multiline && (c == '\n' || c == '\t');
+    if let Some(c) = text.chars().find(|&c| is_hostile(c) && !allowed(c)) {
+        return Err(if c == '\n' || c == '\r' {
+            format!("{what} must be a single line")
+        } else {
+            format!(
+                "{what} must not contain control characters (found U+{:04X})",
+                u32::from(c)
+            )
+        });
+    }
+    Ok(text)
 }
 
 pub fn subject(value: &str) -> Check<String> {
-    let subject = bounded(value, "subject", SUBJECT_MAX, false)?;
-    if subject.contains(['\n', '\r']) {
-        return Err("subject must be a single line".into());
-    }
-    Ok(subject)
+    bounded(value, "subject", SUBJECT_MAX, false, false)
 }
 
 pub fn description(value: &str) -> Check<String> {
-    bounded(value, "description", TEXT_MAX, true)
+    bounded(value, "description", TEXT_MAX, true, true)
 }
 
 pub fn comment_body(value: &str) -> Check<String> {
-    bounded(value, "comment", TEXT_MAX, false)
+    bounded(value, "comment", TEXT_MAX, false, true)
 }
 
 pub fn name(value: &str) -> Check<String> {
-    bounded(value, "name", NAME_MAX, false)
+    bounded(value, "name", NAME_MAX, false, false)
 }
 
 /// Lower-cased tags of letters, digits, `-` and `_`, duplicates dropped,
@@ -75,12 +110,24 @@ pub fn tags(values: &[String]) -> Check<Vec<String>> {
     Ok(out)
 }
 
-/// A plausible address, lower-cased: one `@`, something before it, a dotted
-/// domain after it. Deliverability is not our business.
+/// An address as Desk compares it: trimmed, NFKC-normalised (a fullwidth
+/// `ｂｏｂ` is `bob`) and lower-cased. Sign-in looks accounts up by it.
+pub fn email_key(value: &str) -> String {
+    value.trim().nfkc().collect::<String>().to_lowercase()
+}
+
+/// A plausible address, as [`email_key`] spells it: one `@`, something
+/// before it, a dotted domain after it, nothing invisible or hostile, and a
+/// local part in one script (a Cyrillic `о` among Latin letters is a look-alike
+/// of another account, not a new one). Deliverability is not our business.
 pub fn email(value: &str) -> Check<String> {
-    let email = value.trim().to_lowercase();
+    let email = email_key(value);
+    let local = email.split('@').next().unwrap_or_default();
+    let latin = local.chars().any(|c| c.is_ascii_alphabetic());
+    let other = local.chars().any(|c| c.is_alphabetic() && !c.is_ascii());
     let valid = email.len() <= EMAIL_MAX
-        && !email.contains(char::is_whitespace)
+        && !(latin && other)
+        && !email.contains(|c: char| c.is_whitespace() || is_hostile(c) || is_invisible(c))
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
                 && !domain.contains('@')
@@ -130,6 +177,47 @@ impl Problems {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn texts_that_would_act_on_a_terminal_are_refused() {
+        for hostile in [
+            "\u{1b}[2J",
+            "bell\u{7}",
+            "nul\u{0}",
+            "c1\u{9b}31m",
+            "\u{202E}txt.exe",
+            "del\u{7f}",
+        ] {
+            assert!(subject(hostile).is_err(), "{hostile:?}");
+            assert!(description(hostile).is_err(), "{hostile:?}");
+            assert!(comment_body(hostile).is_err(), "{hostile:?}");
+            assert!(name(hostile).is_err(), "{hostile:?}");
+        }
+        assert_eq!(
+            comment_body("line one\r\n\tline two").as_deref(),
+            Ok("line one\n\tline two")
+        );
+        assert!(subject("tab\there").is_err());
+        assert_eq!(name("Zoë Ünal").as_deref(), Ok("Zoë Ünal"));
+    }
+
+    #[test]
+    fn look_alike_emails_are_one_address_or_refused() {
+        assert_eq!(
+            email("ｂｏｂ@example.com").as_deref(),
+            Ok("bob@example.com")
+        );
+        assert_eq!(email(" Bob@Example.COM ").as_deref(), Ok("bob@example.com"));
+        for look_alike in [
+            "b\u{43e}b@example.com",
+            "bob\u{200b}@example.com",
+            "bob\u{0}@example.com",
+            "bob\u{202e}@example.com",
+        ] {
+            assert!(email(look_alike).is_err(), "{look_alike:?}");
+        }
+        assert_eq!(email("боб@example.com").as_deref(), Ok("боб@example.com"));
+    }
 
     #[test]
     fn subjects_are_trimmed_single_lines() {
