@@ -67,3 +67,40 @@ async fn graceful_shutdown_ends_open_live_streams() {
     .await;
     assert!(end.is_ok(), "the live stream outlived the server");
 }
+
+#[tokio::test]
+async fn a_live_stream_ends_when_its_user_is_deactivated() {
+    let s = TestServer::start().await;
+    let c = Cast::sign_in(&s).await;
+    let t = ticket_for(&s, &c, "Live", Some(BOB.0)).await;
+    let mut bob = Events::open(&s, &c.bob).await;
+    patch(&s, &c.carol, &t, json!({"priority": "high"})).await;
+    bob.expect_poke(head(&s).await).await;
+
+    let bob_id = s.user_id(&c.carol, BOB.0).await;
+    let r = s
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/users/{bob_id}"),
+            Some(&c.carol),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, reqwest::StatusCode::NO_CONTENT, "{}", r.text);
+    // Keep changing the ticket: a stream still open would hear of it.
+    let end = tokio::time::timeout(WAIT, async {
+        loop {
+            patch(&s, &c.carol, &t, json!({"priority": "low"})).await;
+            patch(&s, &c.carol, &t, json!({"priority": "high"})).await;
+            let read = std::time::Duration::from_millis(200);
+            match tokio::time::timeout(read, bob.response.chunk()).await {
+                // A keep-alive or a poke, or nothing yet: still open.
+                Ok(Ok(Some(_))) | Err(_) => continue,
+                // Ended, or broken off.
+                Ok(Ok(None) | Err(_)) => break,
+            }
+        }
+    })
+    .await;
+    assert!(end.is_ok(), "a deactivated user's live stream stayed open");
+}

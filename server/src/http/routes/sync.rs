@@ -13,6 +13,7 @@ use desk_sync::{
 };
 use flate2::{Compression, write::GzEncoder};
 use futures_util::stream;
+use time::OffsetDateTime;
 use tokio::{
     runtime::Handle,
     sync::{OwnedSemaphorePermit, Semaphore, broadcast::error::RecvError, mpsc, watch},
@@ -34,7 +35,7 @@ use crate::{
     http::{
         error::ApiError,
         metrics::LiveClient,
-        route::{Route, actor},
+        route::{Route, TokenExpiry, actor},
     },
     store::{BootstrapItem, BootstrapSink, PullReply, PushReply, Store},
 };
@@ -60,7 +61,12 @@ pub fn routes<S: Store>(app: &App<S>, closing: watch::Receiver<bool>) -> Vec<Rou
         ),
         Route::new::<__path_pull>(authed().and(query()).and_then(pull::<S>)),
         Route::new::<__path_push>(authed().and(json_body(push_limit)).and_then(push::<S>)),
-        Route::new::<__path_live>(authed().and(closing).map(live::<S>)),
+        Route::new::<__path_live>(
+            authed()
+                .and(warp::ext::get::<TokenExpiry>())
+                .and(closing)
+                .map(live::<S>),
+        ),
     ]
 }
 
@@ -319,12 +325,21 @@ impl Write for Chunks {
 #[utoipa::path(get, path = "/api/v1/sync/events",
     responses((status = 200, content_type = "text/event-stream", body = Poke)),
     security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
-fn live<S: Store>(app: App<S>, actor: Actor, closing: watch::Receiver<bool>) -> Response {
+fn live<S: Store>(
+    app: App<S>,
+    actor: Actor,
+    TokenExpiry(expires_at): TokenExpiry,
+    closing: watch::Receiver<bool>,
+) -> Response {
+    let left = (expires_at - OffsetDateTime::now_utc().unix_timestamp()).max(0);
     let state = Live {
         notices: app.store.subscribe(),
         closing,
         missed: false,
         _counted: app.metrics.live_client(),
+        expires: tokio::time::Instant::now() + Duration::from_secs(left.unsigned_abs()),
+        recheck: tokio::time::interval(Live::<S>::RECHECK),
+        app,
     };
     let pokes = stream::unfold(state, move |mut live| async move {
         let seq = live.next_seq(&actor).await?;
@@ -338,30 +353,58 @@ fn live<S: Store>(app: App<S>, actor: Actor, closing: watch::Receiver<bool>) -> 
     warp::sse::reply(keep_alive.stream(pokes)).into_response()
 }
 
-struct Live {
+struct Live<S> {
+    app: App<S>,
     notices: tokio::sync::broadcast::Receiver<crate::store::ChangeNotice>,
     closing: watch::Receiver<bool>,
     /// Some notices were skipped (the client was slow): the next one is
     /// passed on whatever it concerns, so the client pulls.
     missed: bool,
     _counted: LiveClient,
+    /// When the access token that opened the stream expires: the stream
+    /// ends then, and the console reconnects with a fresh one.
+    expires: tokio::time::Instant,
+    /// How often the caller is looked at again: a deactivated user, or one
+    /// whose role changed, hears nothing more.
+    recheck: tokio::time::Interval,
 }
 
-impl Live {
+impl<S: Store> Live<S> {
+    const RECHECK: Duration = Duration::from_secs(2);
+
     /// The next change to tell `actor` about; `None` ends the stream.
     async fn next_seq(&mut self, actor: &Actor) -> Option<u64> {
         loop {
-            tokio::select! {
+            let recheck = tokio::select! {
                 _ = self.closing.wait_for(|closing| *closing) => return None,
+                () = tokio::time::sleep_until(self.expires) => return None,
+                _ = self.recheck.tick() => true,
                 received = self.notices.recv() => match received {
                     Ok(notice) if self.missed || notice.concerns(actor) => {
                         self.missed = false;
                         return Some(notice.seq);
                     }
-                    Ok(_) => {}
-                    Err(RecvError::Lagged(_)) => self.missed = true,
+                    Ok(_) => false,
+                    Err(RecvError::Lagged(_)) => {
+                        self.missed = true;
+                        false
+                    }
                     Err(RecvError::Closed) => return None,
                 },
+            };
+            if recheck {
+                // On a task of its own: a store future need not be `Sync`,
+                // and the event stream must be.
+                let app = self.app.clone();
+                let id = actor.id;
+                let current = tokio::spawn(async move { app.store.user(id).await })
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .flatten();
+                if !current.is_some_and(|u| u.active && u.role == actor.role) {
+                    return None;
+                }
             }
         }
     }
