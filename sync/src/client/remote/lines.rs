@@ -1,43 +1,55 @@
 //! Line-oriented bodies over a byte stream whose chunks split lines
 //! anywhere: the NDJSON of a bootstrap and the `text/event-stream` of
-//! events. Each parser holds at most one unfinished line, so memory stays
-//! flat however long the stream.
+//! events, framed by tokio-util's `LinesCodec` with a cap on a line's
+//! length, so a broken or hostile server cannot make the console allocate
+//! without bound. A stream ends after its first error.
 
-use std::collections::VecDeque;
-
-use futures_util::{Stream, StreamExt, stream};
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt, TryStreamExt};
+use tokio_util::{
+    codec::{FramedRead, LinesCodec, LinesCodecError},
+    io::StreamReader,
+};
 
 use super::{BootstrapStream, PokeStream, RemoteError};
 use crate::wire::sync::{BootstrapLine, Poke};
 
-/// Splits bytes into lines (`\n`, with an optional `\r` before it).
-#[derive(Debug, Default)]
-pub struct LineSplitter {
-    partial: Vec<u8>,
+/// The longest bootstrap line: one ticket with every comment it holds.
+pub const BOOTSTRAP_LINE_MAX: usize = 64 * 1024 * 1024;
+/// The longest event-stream line: pokes are a few bytes.
+pub const EVENT_LINE_MAX: usize = 64 * 1024;
+
+/// The lines of `body` (`\n`, with an optional `\r` before it), each at most
+/// `max` bytes; a longer one, or a broken body, is the stream's last item.
+fn lines<S, B>(body: S, max: usize) -> impl Stream<Item = Result<String, RemoteError>> + Send
+where
+    S: Stream<Item = Result<B, RemoteError>> + Send + 'static,
+    B: Into<Bytes> + 'static,
+{
+    let reader = StreamReader::new(body.map_ok(Into::into).map_err(std::io::Error::other));
+    let framed = FramedRead::new(reader, LinesCodec::new_with_max_length(max));
+    framed
+        .map(move |line| line.map_err(|e| line_error(e, max)))
+        .scan(false, |failed, line| {
+            let item = (!*failed).then(|| {
+                *failed = line.is_err();
+                line
+            });
+            std::future::ready(item)
+        })
 }
 
-impl LineSplitter {
-    /// Feeds one chunk; returns the lines it completed, without their ends.
-    pub fn feed(&mut self, chunk: &[u8]) -> Vec<Vec<u8>> {
-        let mut lines = Vec::new();
-        let mut rest = chunk;
-        while let Some(at) = rest.iter().position(|b| *b == b'\n') {
-            let mut line = std::mem::take(&mut self.partial);
-            line.extend_from_slice(&rest[..at]);
-            if line.last() == Some(&b'\r') {
-                line.pop();
-            }
-            lines.push(line);
-            rest = &rest[at + 1..];
+fn line_error(err: LinesCodecError, max: usize) -> RemoteError {
+    match err {
+        LinesCodecError::MaxLineLengthExceeded => {
+            RemoteError::Decode(format!("the server sent a line longer than {max} bytes").into())
         }
-        self.partial.extend_from_slice(rest);
-        lines
-    }
-
-    /// The last line, if the stream ended without a newline after it.
-    pub fn finish(&mut self) -> Option<Vec<u8>> {
-        let line = std::mem::take(&mut self.partial);
-        (!line.is_empty()).then_some(line)
+        // The body's own error, passed through the reader.
+        LinesCodecError::Io(io) => match io.into_inner().map(|e| e.downcast::<RemoteError>()) {
+            Some(Ok(remote)) => *remote,
+            Some(Err(other)) => RemoteError::Network(other),
+            None => RemoteError::network("the body could not be read"),
+        },
     }
 }
 
@@ -46,31 +58,20 @@ impl LineSplitter {
 /// and other fields are ignored.
 #[derive(Debug, Default)]
 pub struct SseParser {
-    lines: LineSplitter,
     data: String,
     id: Option<u64>,
 }
 
 impl SseParser {
-    pub fn feed(&mut self, chunk: &[u8]) -> Vec<Poke> {
-        let mut pokes = Vec::new();
-        for line in self.lines.feed(chunk) {
-            if let Some(poke) = self.line(&line) {
-                pokes.push(poke);
-            }
-        }
-        pokes
-    }
-
-    fn line(&mut self, line: &[u8]) -> Option<Poke> {
+    /// Takes one line; a blank one completes an event.
+    pub fn line(&mut self, line: &str) -> Option<Poke> {
         if line.is_empty() {
             return self.dispatch();
         }
-        if line.starts_with(b":") {
+        if line.starts_with(':') {
             return None;
         }
-        let line = String::from_utf8_lossy(line);
-        let (field, value) = line.split_once(':').unwrap_or((&line, ""));
+        let (field, value) = line.split_once(':').unwrap_or((line, ""));
         let value = value.strip_prefix(' ').unwrap_or(value);
         match field {
             "data" => {
@@ -100,73 +101,37 @@ impl SseParser {
 pub fn ndjson<S, B>(body: S) -> BootstrapStream
 where
     S: Stream<Item = Result<B, RemoteError>> + Send + 'static,
-    B: AsRef<[u8]>,
+    B: Into<Bytes> + 'static,
 {
-    let state = (
-        Box::pin(body),
-        LineSplitter::default(),
-        VecDeque::new(),
-        false,
-    );
-    Box::pin(stream::unfold(
-        state,
-        |(mut body, mut splitter, mut ready, mut ended)| async move {
-            loop {
-                if let Some(line) = ready.pop_front() {
-                    let line: Vec<u8> = line;
-                    if line.iter().all(u8::is_ascii_whitespace) {
-                        continue;
-                    }
-                    let parsed =
-                        BootstrapLine::parse(&line).map_err(|e| RemoteError::Decode(Box::new(e)));
-                    return Some((parsed, (body, splitter, ready, ended)));
-                }
-                if ended {
-                    return None;
-                }
-                match body.next().await {
-                    Some(Ok(chunk)) => ready.extend(splitter.feed(chunk.as_ref())),
-                    Some(Err(e)) => {
-                        ended = true;
-                        ready.clear();
-                        return Some((Err(e), (body, splitter, ready, ended)));
-                    }
-                    None => {
-                        ended = true;
-                        ready.extend(splitter.finish());
-                    }
-                }
-            }
-        },
-    ))
+    Box::pin(lines(body, BOOTSTRAP_LINE_MAX).filter_map(|line| {
+        std::future::ready(match line {
+            Ok(line) if line.trim().is_empty() => None,
+            Ok(line) => Some(
+                BootstrapLine::parse(line.as_bytes()).map_err(|e| RemoteError::Decode(Box::new(e))),
+            ),
+            Err(e) => Some(Err(e)),
+        })
+    }))
 }
 
 /// Pokes from an event-stream body; ends when the body does.
 pub fn sse<S, B>(body: S) -> PokeStream
 where
     S: Stream<Item = Result<B, RemoteError>> + Send + 'static,
-    B: AsRef<[u8]>,
+    B: Into<Bytes> + 'static,
 {
-    let state = (Box::pin(body), SseParser::default(), VecDeque::new());
-    Box::pin(stream::unfold(
-        state,
-        |(mut body, mut parser, mut ready)| async move {
-            loop {
-                if let Some(poke) = ready.pop_front() {
-                    return Some((Ok(poke), (body, parser, ready)));
-                }
-                match body.next().await? {
-                    Ok(chunk) => ready.extend(parser.feed(chunk.as_ref())),
-                    Err(e) => return Some((Err(e), (body, parser, ready))),
-                }
-            }
-        },
-    ))
+    let pokes = lines(body, EVENT_LINE_MAX).scan(SseParser::default(), |parser, line| {
+        std::future::ready(Some(match line {
+            Ok(line) => parser.line(&line).map(Ok),
+            Err(e) => Some(Err(e)),
+        }))
+    });
+    Box::pin(pokes.filter_map(std::future::ready))
 }
 
 #[cfg(test)]
 mod tests {
-    use futures_util::FutureExt;
+    use futures_util::{FutureExt, stream};
 
     use super::*;
 
@@ -176,32 +141,50 @@ mod tests {
         stream::iter(parts)
     }
 
+    fn all<T>(mut s: impl Stream<Item = T> + Unpin) -> Vec<T> {
+        std::iter::from_fn(|| s.next().now_or_never().flatten()).collect()
+    }
+
     #[test]
     fn lines_survive_any_chunking() {
         let text = "one\r\ntwo\n\nthree";
         for cut in 0..text.len() {
-            let mut s = LineSplitter::default();
-            let mut lines = s.feed(&text.as_bytes()[..cut]);
-            lines.extend(s.feed(&text.as_bytes()[cut..]));
-            lines.extend(s.finish());
-            assert_eq!(
-                lines,
-                vec![b"one".to_vec(), b"two".to_vec(), vec![], b"three".to_vec()],
-                "cut at {cut}"
-            );
+            let got: Vec<String> = all(Box::pin(lines(chunks(&[&text[..cut], &text[cut..]]), 100)))
+                .into_iter()
+                .map(Result::unwrap)
+                .collect();
+            assert_eq!(got, vec!["one", "two", "", "three"], "cut at {cut}");
         }
     }
 
     #[test]
     fn sse_reads_data_and_ids_and_skips_comments() {
-        let mut p = SseParser::default();
-        let mut pokes = p.feed(b": keep-alive\n\nid: 4\ndata: {\"se");
-        pokes.extend(p.feed(b"q\":4}\n\nid: 9\n\n"));
-        pokes.extend(p.feed(b"event: x\r\ndata: junk\r\nid: 11\r\n\r\n"));
+        let s = sse(chunks(&[
+            ": keep-alive\n\nid: 4\ndata: {\"se",
+            "q\":4}\n\nid: 9\n\n",
+            "event: x\r\ndata: junk\r\nid: 11\r\n\r\n",
+        ]));
+        let pokes: Vec<Poke> = all(s).into_iter().map(Result::unwrap).collect();
         assert_eq!(
             pokes,
             vec![Poke { seq: 4 }, Poke { seq: 9 }, Poke { seq: 11 }]
         );
+    }
+
+    #[test]
+    fn a_line_past_the_cap_is_an_error_that_ends_the_stream() {
+        // A server that never ends its line: the console reads no further
+        // than the cap, however much it sends.
+        let endless = stream::iter((0..1000).map(|_| Ok::<_, RemoteError>(vec![b'x'; 1024])));
+        let got = all(sse(endless));
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            matches!(&got[0], Err(RemoteError::Decode(e)) if e.to_string().contains("longer than"))
+        );
+        let huge = format!("{{\"_meta\": \"{}\"}}\n", "x".repeat(100));
+        let got = all(Box::pin(lines(chunks(&[&huge, "next\n"]), 64)));
+        assert_eq!(got.len(), 1, "nothing after the refused line");
+        assert!(got[0].is_err());
     }
 
     #[test]
