@@ -16,6 +16,22 @@ fn addr(s: &TestServer) -> String {
     s.url.trim_start_matches("http://").to_string()
 }
 
+/// A connection that has sent `bytes`.
+async fn sent(s: &TestServer, bytes: &[u8]) -> TcpStream {
+    let mut stream = TcpStream::connect(addr(s)).await.unwrap();
+    stream.write_all(bytes).await.unwrap();
+    stream
+}
+
+/// A connection that has been answered `GET /health` once.
+async fn answered(s: &TestServer) -> TcpStream {
+    let mut stream = sent(s, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let mut buf = [0u8; 4096];
+    let n = stream.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    stream
+}
+
 /// Waits (up to `within`) for the server to close `stream`: `true` if it did.
 async fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
     let mut buf = [0u8; 1024];
@@ -49,12 +65,7 @@ async fn slow_and_idle_clients_are_cut_off_while_others_are_served() {
     // and say nothing.
     let mut slow = Vec::new();
     for _ in 0..500 {
-        let mut stream = TcpStream::connect(addr(&s)).await.unwrap();
-        stream
-            .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
-            .await
-            .unwrap();
-        slow.push(stream);
+        slow.push(sent(&s, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ").await);
     }
     for _ in 0..500 {
         slow.push(TcpStream::connect(addr(&s)).await.unwrap());
@@ -78,14 +89,7 @@ async fn slow_and_idle_clients_are_cut_off_while_others_are_served() {
 #[tokio::test]
 async fn a_kept_alive_connection_left_idle_is_closed() {
     let s = TestServer::start_with(|c| c.server.header_timeout_s = 1).await;
-    let mut stream = TcpStream::connect(addr(&s)).await.unwrap();
-    stream
-        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .unwrap();
-    let mut buf = [0u8; 4096];
-    let n = stream.read(&mut buf).await.unwrap();
-    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    let mut stream = answered(&s).await;
     assert!(closed_within(&mut stream, Duration::from_secs(10)).await);
 }
 
@@ -98,15 +102,8 @@ async fn connections_past_the_cap_are_closed_at_once_and_places_come_back() {
     .await;
     let mut held = Vec::new();
     for _ in 0..5 {
-        let mut stream = TcpStream::connect(addr(&s)).await.unwrap();
-        // A full request each, so the server has surely accepted them all.
-        stream
-            .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-            .await
-            .unwrap();
-        let mut buf = [0u8; 4096];
-        assert!(stream.read(&mut buf).await.unwrap() > 0);
-        held.push(stream);
+        // Answered, so the server has surely accepted them all.
+        held.push(answered(&s).await);
     }
     let mut refused = TcpStream::connect(addr(&s)).await.unwrap();
     assert!(
@@ -138,11 +135,11 @@ async fn a_shutdown_does_not_wait_forever_for_a_half_sent_request() {
         c.server.shutdown_grace_s = 1;
     })
     .await;
-    let mut stream = TcpStream::connect(addr(&s)).await.unwrap();
-    stream
-        .write_all(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
-        .await
-        .unwrap();
+    let mut stream = sent(
+        &s,
+        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{",
+    )
+    .await;
     // The server has the request when it answers another one.
     health_in(&s).await;
     let stopped = tokio::time::timeout(Duration::from_secs(20), s.stop()).await;

@@ -57,16 +57,8 @@ impl TestServer {
 
     /// Shuts down gracefully and starts again on the same data folder (on a
     /// new port).
-    pub async fn restart(mut self) -> TestServer {
-        if let Some(server) = self.server.take() {
-            server.shutdown().await;
-        }
-        let server = Server::start(settings(self.dir.path(), |_| {}))
-            .await
-            .unwrap();
-        self.url = server.url().to_string();
-        self.server = Some(server);
-        self
+    pub async fn restart(self) -> TestServer {
+        self.restart_after(|_| {}).await
     }
 
     /// Shuts down, runs `between` on the data folder (the server and its
