@@ -34,6 +34,9 @@ async fn logs_hold_no_secrets() {
         .to_str()
         .unwrap()
         .to_string();
+    // A wrong method on the embed's path is logged without its token too.
+    let wrong = http.delete(&embed_url).send().await.unwrap();
+    assert_eq!(wrong.status(), 405);
     let refreshed = http
         .post(format!("{}/api/v1/auth/refresh", d.url))
         .json(&json!({"refresh_token": refresh}))

@@ -73,17 +73,21 @@ impl<S: Store> Router<S> {
         let segments = &segments[..count];
 
         // The best fit for the path, then the route for the method there.
-        let mut best: Option<(u32, &'static str)> = None;
+        let mut best: Option<(u32, &Route)> = None;
         for route in &self.routes {
             if let Some(score) = route.fit(segments)
                 && best.is_none_or(|(top, _)| score > top)
             {
-                best = Some((score, route.template));
+                best = Some((score, route));
             }
         }
-        let Some((_, template)) = best else {
+        let Some((_, fit)) = best else {
             return unrouted(ApiError::NoRoute);
         };
+        let template = fit.template;
+        // Whatever the answer, a path that carries a secret is logged as its
+        // template.
+        let loggable_path = fit.path_is_secret().then_some(template);
         let Some(route) = self
             .routes
             .iter()
@@ -102,10 +106,9 @@ impl<S: Store> Router<S> {
             return Answer {
                 response,
                 route: template,
-                loggable_path: None,
+                loggable_path,
             };
         };
-        let loggable_path = route.path_is_secret().then_some(template);
 
         let rate = match self.admit(route, &mut request).await {
             Ok(rate) => rate,
