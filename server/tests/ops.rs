@@ -470,3 +470,36 @@ async fn a_ticket_number_beyond_what_the_store_holds_is_simply_not_found() {
         .await
         .assert_error(StatusCode::BAD_REQUEST, "E_BAD_REQUEST");
 }
+
+#[tokio::test]
+async fn wrong_passwords_from_many_addresses_slow_an_account_but_never_lock_its_owner_out() {
+    let s = TestServer::start_with(|c| {
+        c.limits = LimitSettings {
+            login_per_minute: 3,
+            ..LimitSettings::unlimited()
+        };
+        c.server.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let attempt = |from: String, password: &'static str| {
+        s.http
+            .post(format!("{}/api/v1/auth/login", s.url))
+            .header("x-forwarded-for", from)
+            .json(&json!({"email": BOB.0, "password": password}))
+            .send()
+    };
+    // Ten wrong passwords for bob, each from its own address (so the
+    // per-address limit never applies), all at once.
+    let wrong = (0..10).map(|i| attempt(format!("198.51.100.{i}"), "wrong-password"));
+    for r in futures_util::future::join_all(wrong).await {
+        assert_eq!(r.unwrap().status(), StatusCode::UNAUTHORIZED);
+    }
+    // Bob himself, from yet another address, gets in: slowed, not refused.
+    let started = std::time::Instant::now();
+    let r = Reply::from(attempt("203.0.113.7".into(), BOB.1).await.unwrap()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "failures past the allowance slow the next attempt"
+    );
+}

@@ -6,9 +6,11 @@
 //! - [`tokens`]: opaque random tokens (refresh, embed) and their digests.
 //! - [`secret`]: the signing secret — configured, or created once (0600).
 //! - [`accounts`]: validating and hashing new accounts.
-//! - [`session`]: login, refresh with rotation and reuse detection, logout.
+//! - [`session`]: login, refresh with rotation and reuse detection, logout;
+//!   [`delays`]: failed sign-ins slow an account down, never lock it.
 
 pub mod accounts;
+pub mod delays;
 pub mod jwt;
 pub mod password;
 pub mod secret;

@@ -27,13 +27,21 @@ pub async fn login<S: Store>(
     password: String,
 ) -> Result<Session, ApiError> {
     let email = desk_sync::model::validate::email_key(email);
-    app.limits.check_login_email(&email)?;
+    let account = tokens::digest(&email);
+    let delays = &app.limits.login_delays;
+    tokio::time::sleep(delays.delay(&account)).await;
     let credentials = app.store.credentials(email).await?;
     let hash = credentials.as_ref().map(|c| c.password_hash.clone());
     let matches = password::verify(password, hash).await;
     match credentials {
-        Some(c) if matches && c.user.active => start(app, c.user).await,
-        _ => Err(ApiError::Unauthorized(BAD_CREDENTIALS)),
+        Some(c) if matches && c.user.active => {
+            delays.succeeded(&account);
+            start(app, c.user).await
+        }
+        _ => {
+            delays.failed(account);
+            Err(ApiError::Unauthorized(BAD_CREDENTIALS))
+        }
     }
 }
 

@@ -1,5 +1,6 @@
-//! Rate limits (GCRA, from governor), keyed per client address, per email
-//! and per user, as docs/API.md sets out. A limit of 0 turns it off.
+//! Rate limits (GCRA, from governor), keyed per client address and per
+//! user, and the per-account sign-in delays, as docs/API.md sets out. A
+//! limit of 0 turns it off.
 
 use std::{net::IpAddr, num::NonZeroU32};
 
@@ -13,7 +14,7 @@ use governor::{
 use uuid::Uuid;
 use warp::http::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::http::error::ApiError;
+use crate::{auth::delays::LoginDelays, http::error::ApiError};
 
 type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>;
 
@@ -83,8 +84,8 @@ fn check<K: std::hash::Hash + Eq + Clone>(
 #[derive(Debug)]
 pub struct Limits {
     login_by_addr: Option<Limiter<IpAddr>>,
-    /// Keyed by the email's digest: fixed-size keys whatever a client sends.
-    login_by_email: Option<Limiter<[u8; 32]>>,
+    /// Per account, sign-ins are slowed, not refused.
+    pub login_delays: LoginDelays,
     embed: Option<Limiter<IpAddr>>,
     api: Option<Limiter<Caller>>,
 }
@@ -93,7 +94,7 @@ impl Limits {
     pub fn new(settings: &LimitSettings) -> Self {
         Limits {
             login_by_addr: Limiter::new(settings.login_per_minute),
-            login_by_email: Limiter::new(settings.login_per_minute),
+            login_delays: LoginDelays::new(settings.login_per_minute),
             embed: Limiter::new(settings.embed_per_minute),
             api: Limiter::new(settings.api_per_minute),
         }
@@ -102,11 +103,6 @@ impl Limits {
     /// Login, token and register, per client address.
     pub fn check_login(&self, addr: IpAddr) -> Result<Option<RateInfo>, ApiError> {
         check(&self.login_by_addr, &addr)
-    }
-
-    /// Login attempts per account, whatever address they come from.
-    pub fn check_login_email(&self, email: &str) -> Result<Option<RateInfo>, ApiError> {
-        check(&self.login_by_email, &crate::auth::tokens::digest(email))
     }
 
     pub fn check_embed(&self, addr: IpAddr) -> Result<Option<RateInfo>, ApiError> {
@@ -123,9 +119,7 @@ impl Limits {
         if let Some(l) = &self.login_by_addr {
             l.keyed.retain_recent();
         }
-        if let Some(l) = &self.login_by_email {
-            l.keyed.retain_recent();
-        }
+        self.login_delays.forget_idle();
         if let Some(l) = &self.embed {
             l.keyed.retain_recent();
         }
