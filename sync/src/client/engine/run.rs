@@ -25,13 +25,19 @@ struct Events {
     seq: Option<u64>,
     /// Bumped on every (re)connection: pokes may have been missed.
     connections: u64,
+    /// Bumped on every failed attempt to connect.
+    refusals: u64,
 }
 
 impl<R: Remote> Engine<R> {
     /// Runs rounds until `shutdown` resolves. See the module docs.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) {
         let (events_tx, mut events) = watch::channel(Events::default());
-        let listener = tokio::spawn(listen(Arc::clone(&self.remote), events_tx));
+        let listener = tokio::spawn(listen(
+            Arc::clone(&self.remote),
+            events_tx,
+            Arc::clone(&self.reconnect),
+        ));
         let _stop_listener = AbortOnDrop(listener);
         tokio::pin!(shutdown);
 
@@ -56,9 +62,15 @@ impl<R: Remote> Engine<R> {
                     self.status.send_modify(|s| {
                         s.phase = live_or_polling(connected);
                         s.last_synced = Some(OffsetDateTime::now_utc());
+                        s.retry_at = None;
                         s.last_error = None;
                         s.changes += u64::from(changed);
                     });
+                    if !connected {
+                        // The server answers: the stream need not wait out
+                        // its backoff to be live again.
+                        self.reconnect.notify_one();
+                    }
                     tracing::debug!(?report, "round done");
                     Some(plan::POLL_EVERY)
                 }
@@ -74,11 +86,14 @@ impl<R: Remote> Engine<R> {
                     } else {
                         tracing::info!(error = %why, failures, "sync round failed");
                         let since = *offline_since.get_or_insert_with(OffsetDateTime::now_utc);
+                        let delay = offline_retry(failures);
+                        let retry_at = OffsetDateTime::now_utc()
+                            + time::Duration::try_from(delay).unwrap_or(time::Duration::ZERO);
                         self.status.send_modify(|s| {
                             s.phase = SyncPhase::Offline { since };
+                            s.retry_at = Some(retry_at);
                             s.last_error = Some(why);
                         });
-                        let delay = plan::backoff(failures, plan::jitter());
                         failures = failures.saturating_add(1);
                         Some(delay)
                     }
@@ -131,6 +146,15 @@ impl<R: Remote> Engine<R> {
                     }
                     let now = *events.borrow_and_update();
                     let reconnected = now.connections != seen.connections;
+                    // A stream that breaks usually means the server went
+                    // away: a round now finds out, instead of saying
+                    // "live" until the timer.
+                    let broke = seen.connected && !now.connected;
+                    // The stream cannot reconnect while a round said the
+                    // server answers (a kept-alive connection may outlive
+                    // the server's listener): a round settles which is true.
+                    let refused = now.refusals != seen.refusals
+                        && !matches!(self.status.borrow().phase, SyncPhase::Offline { .. });
                     let news = now.seq != seen.seq
                         && now.seq.is_some_and(|seq| {
                             plan::is_news(seq, self.replica.cursor().ok().flatten())
@@ -141,7 +165,7 @@ impl<R: Remote> Engine<R> {
                             s.phase = live_or_polling(now.connected);
                         }
                     });
-                    if (reconnected || news) && deadline.is_some() {
+                    if (reconnected || news || broke || refused) && deadline.is_some() {
                         return true;
                     }
                 }
@@ -152,7 +176,11 @@ impl<R: Remote> Engine<R> {
 
 /// Listens for pokes, reconnecting with backoff; it only ever tells the
 /// loop what it saw.
-async fn listen<R: Remote>(remote: Arc<R>, events: watch::Sender<Events>) {
+async fn listen<R: Remote>(
+    remote: Arc<R>,
+    events: watch::Sender<Events>,
+    reconnect: Arc<tokio::sync::Notify>,
+) {
     let mut failures: u32 = 0;
     loop {
         match remote.events().await {
@@ -173,12 +201,29 @@ async fn listen<R: Remote>(remote: Arc<R>, events: watch::Sender<Events>) {
                 }
                 events.send_modify(|e| e.connected = false);
             }
-            Err(e) => tracing::debug!(error = %describe(&e), "event stream unavailable"),
+            Err(e) => {
+                tracing::debug!(error = %describe(&e), "event stream unavailable");
+                events.send_modify(|e| e.refusals += 1);
+            }
         }
         let delay = plan::backoff(failures, plan::jitter()).max(Duration::from_millis(100));
         failures = failures.saturating_add(1);
-        tokio::time::sleep(delay).await;
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = reconnect.notified() => failures = 0,
+        }
     }
+}
+
+/// The longest wait between attempts while offline: a server that comes
+/// back is found within this, and the console can say when it tries next.
+const OFFLINE_RETRY_MAX: Duration = Duration::from_secs(5);
+
+/// The backoff with jitter, capped at [`OFFLINE_RETRY_MAX`]: each attempt
+/// is one cheap request, and full jitter still spreads the clients that
+/// lost the server together.
+fn offline_retry(failures: u32) -> Duration {
+    plan::backoff(failures, plan::jitter()).min(OFFLINE_RETRY_MAX)
 }
 
 fn live_or_polling(connected: bool) -> SyncPhase {
