@@ -27,6 +27,8 @@ pub enum Context {
     Conflicts,
     Login,
     Picker,
+    /// A yes/no question.
+    Confirm,
     Help,
 }
 
@@ -119,6 +121,8 @@ impl Action {
             (Action::PageDown, _) => "page down",
             (Action::Open, Context::Conflicts) => "re-apply over theirs",
             (Action::Open, Context::Picker) => "choose",
+            (Action::Open, Context::Confirm) => "yes",
+            (Action::Back, Context::Confirm) => "no",
             (Action::Open, Context::Search) => "keep the search",
             (Action::Open, Context::Login) => "sign in",
             (Action::Open, _) => "open",
@@ -479,12 +483,23 @@ impl Default for Keymap {
             ],
         );
 
-        let mut picker: Vec<(Key, Action)> = arrows.to_vec();
+        let mut picker: Vec<(Key, Action)> = vec![(Key::plain('k'), Up), (Key::plain('j'), Down)];
+        picker.extend(arrows);
         picker.push((Key::ctrl('p'), Up));
         picker.push((Key::ctrl('n'), Down));
         picker.push((Key::code(K::Enter), Open));
         picker.push((Key::code(K::Esc), Back));
         tables.insert(C::Picker, picker);
+
+        tables.insert(
+            C::Confirm,
+            vec![
+                (Key::plain('y'), Open),
+                (Key::code(K::Enter), Open),
+                (Key::plain('n'), Back),
+                (Key::code(K::Esc), Back),
+            ],
+        );
 
         tables.insert(
             C::Help,

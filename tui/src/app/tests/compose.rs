@@ -88,19 +88,92 @@ fn an_empty_comment_is_refused_and_esc_cancels() {
     assert_eq!(notice(&app), "Write something first (esc cancels).");
 
     type_text(&mut app, "draft");
+    // A draft is not thrown away on one key: esc asks, n keeps writing.
     assert_eq!(press(&mut app, "esc"), Vec::new());
+    assert_eq!(app.context(), Context::Confirm);
+    press(&mut app, "n");
+    assert_eq!(app.context(), Context::Compose);
+    assert_eq!(compose_text(&app).0, "   \ndraft");
+    press(&mut app, "esc");
+    press(&mut app, "y");
     assert!(matches!(app.screen(), Screen::List));
+    assert_eq!(notice(&app), "Draft discarded.");
     assert_eq!(row(&app, id(42)).pending, 0);
     assert_eq!(app.edit_generation(), 0);
+
+    // An empty composer closes at once.
+    press(&mut app, "c");
+    press(&mut app, "esc");
+    assert!(matches!(app.screen(), Screen::List));
 }
 
 #[test]
-fn ctrl_c_quits_even_from_the_composer() {
+fn ctrl_c_asks_before_losing_a_draft_and_a_second_ctrl_c_quits() {
     let mut app = fixtures::app(bob());
     press(&mut app, "c");
     type_text(&mut app, "half a thought");
     assert_eq!(press(&mut app, "ctrl-c"), Vec::new());
+    assert!(!app.quit);
+    assert_eq!(app.context(), Context::Confirm);
+    press(&mut app, "esc");
+    assert_eq!(compose_text(&app).0, "half a thought", "kept");
+    press(&mut app, "ctrl-c");
+    press(&mut app, "ctrl-c");
     assert!(app.quit);
+
+    // Nothing typed: ctrl-c quits at once.
+    let mut app = fixtures::app(bob());
+    press(&mut app, "c");
+    press(&mut app, "ctrl-c");
+    assert!(app.quit);
+}
+
+#[test]
+fn a_hang_up_quits_even_with_a_draft_or_a_question_open() {
+    let mut app = fixtures::app(bob());
+    press(&mut app, "c");
+    type_text(&mut app, "half a thought");
+    press(&mut app, "esc");
+    assert_eq!(app.context(), Context::Confirm);
+    app.update(Event::HangUp);
+    assert!(app.quit);
+}
+
+#[test]
+fn an_internal_note_is_called_a_note() {
+    let mut app = fixtures::app(bob());
+    press(&mut app, "c");
+    let placeholder = |app: &App| match app.screen() {
+        Screen::Compose(c) => c.editor.placeholder_text().to_string(),
+        _ => panic!("compose"),
+    };
+    assert_eq!(placeholder(&app), "Write a reply…");
+    press(&mut app, "ctrl-t");
+    assert_eq!(placeholder(&app), "Write an internal note…");
+    type_text(&mut app, "x");
+    press(&mut app, "esc");
+    let Some(Overlay::Confirm(c)) = &app.overlay else {
+        panic!("a question");
+    };
+    assert!(
+        c.question.starts_with("Discard this note?"),
+        "{}",
+        c.question
+    );
+}
+
+#[test]
+fn leaving_a_new_ticket_with_text_asks_first() {
+    let mut app = fixtures::app(bob());
+    press(&mut app, "n");
+    press(&mut app, "esc");
+    assert!(matches!(app.screen(), Screen::List), "empty: no question");
+    press(&mut app, "n");
+    type_text(&mut app, "Printer");
+    press(&mut app, "esc");
+    assert_eq!(app.context(), Context::Confirm);
+    press(&mut app, "n");
+    assert_eq!(app.context(), Context::NewTicket);
 }
 
 #[test]

@@ -38,12 +38,6 @@ fn enter_opens_the_ticket_and_asks_for_it_and_its_history() {
         vec![Effect::LoadTicket(id(42)), Effect::LoadHistory(id(42))]
     );
 
-    press(&mut app, "j");
-    press(&mut app, "j");
-    let Screen::Detail(d) = app.screen() else {
-        panic!("detail");
-    };
-    assert_eq!(d.scroll, 2);
     press(&mut app, "esc");
     assert!(matches!(app.screen(), Screen::List));
     assert!(!app.quit);
@@ -117,4 +111,40 @@ fn select_offline(app: &mut App) {
     let height = app.list_height();
     app.list.select_id(OFFLINE, &app.index, height);
     assert_eq!(selected(app), Some(OFFLINE));
+}
+
+fn scroll(app: &App) -> u16 {
+    match app.screen() {
+        Screen::Detail(d) => d.scroll,
+        _ => panic!("detail"),
+    }
+}
+
+#[test]
+fn the_detail_scrolls_only_as_far_as_its_text() {
+    let mut app = fixtures::app(bob());
+    press(&mut app, "enter");
+    app.update(Event::Ticket(
+        id(42),
+        Some(Box::new(fixtures::local(Some(42)))),
+    ));
+    app.update(Event::History(id(42), Ok(fixtures::history_42())));
+    // Everything fits on a big terminal: nothing to scroll.
+    app.update(Event::Resize(120, 60));
+    press(&mut app, "j");
+    press(&mut app, "G");
+    assert_eq!(scroll(&app), 0);
+
+    // On a small one, G goes to the last line, and k comes back at once.
+    app.update(Event::Resize(60, 14));
+    press(&mut app, "G");
+    let end = scroll(&app);
+    assert!(end > 0);
+    press(&mut app, "j");
+    press(&mut app, "pgdn");
+    assert_eq!(scroll(&app), end, "no further than the end");
+    press(&mut app, "k");
+    assert_eq!(scroll(&app), end - 1);
+    press(&mut app, "g");
+    assert_eq!(scroll(&app), 0);
 }

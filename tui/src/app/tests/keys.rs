@@ -14,10 +14,21 @@ fn help_shows_the_keys_of_the_current_screen() {
         })
     ));
     assert_eq!(app.context(), Context::Help);
+    // It all fits at 80×24: nothing to scroll.
     press(&mut app, "j");
-    press(&mut app, "j");
+    assert!(matches!(app.overlay, Some(Overlay::Help { scroll: 0, .. })));
+    // Smaller, it scrolls to its last row and no further.
+    app.update(Event::Resize(80, 14));
+    for _ in 0..30 {
+        press(&mut app, "j");
+    }
+    let Some(Overlay::Help { scroll: end, .. }) = app.overlay else {
+        panic!("help");
+    };
+    assert!(end > 0 && end < 20, "{end}");
     press(&mut app, "k");
-    assert!(matches!(app.overlay, Some(Overlay::Help { scroll: 1, .. })));
+    assert!(matches!(app.overlay, Some(Overlay::Help { scroll, .. }) if scroll == end - 1));
+    app.update(Event::Resize(80, 24));
     assert_eq!(app.list.selected, 0, "keys go to the help, not the list");
     press(&mut app, "esc");
     assert!(app.overlay.is_none());
@@ -108,5 +119,38 @@ fn a_rebound_key_does_the_action_in_the_app() {
             .key_for(Context::List, Action::Status)
             .map(|k| k.to_string()),
         Some("S".to_string())
+    );
+}
+
+#[test]
+fn help_lists_only_the_keys_of_the_role() {
+    let rows = |app: &App| -> Vec<Action> {
+        app.keymap
+            .help(Context::List)
+            .into_iter()
+            .map(|(_, a)| a)
+            .filter(|&a| crate::ui::offered(app.role(), a))
+            .collect()
+    };
+    let agent = fixtures::app(bob());
+    assert!(!rows(&agent).contains(&Action::Assign));
+    assert!(!rows(&agent).contains(&Action::Triage));
+    assert!(rows(&agent).contains(&Action::Status));
+    let admin = fixtures::app(carol());
+    assert!(rows(&admin).contains(&Action::Assign));
+    assert!(rows(&admin).contains(&Action::Triage));
+    let customer = fixtures::app(alice());
+    assert!(!rows(&customer).contains(&Action::Status));
+    assert!(!rows(&customer).contains(&Action::Priority));
+}
+
+#[test]
+fn a_view_key_with_no_view_says_so() {
+    let mut app = fixtures::app(bob());
+    press(&mut app, "7");
+    assert_eq!(app.list.view, 0);
+    assert_eq!(
+        notice(&app),
+        "No view 7: your views are 1–5 (the tabs above)."
     );
 }

@@ -268,8 +268,8 @@ fn the_selection_follows_its_ticket_when_the_list_changes() {
         .iter()
         .position(|v| *v == PickValue::Priority(Priority::Urgent))
         .unwrap();
-    for _ in 0..urgent {
-        press(&mut app, "down");
+    while picker(&app).selected > urgent {
+        press(&mut app, "up");
     }
     press(&mut app, "enter");
     assert_eq!(row(&app, id(41)).priority, Priority::Urgent);

@@ -76,3 +76,39 @@ fn a_new_ticket_is_queued_with_the_chosen_priority() {
         "Ticket created; its number appears once it has synced."
     );
 }
+
+fn created(subject: &str, assigned: bool) -> Event {
+    let mut t = fixtures::local(None);
+    t.detail.ticket.id = Uuid::from_u128(1902);
+    t.detail.ticket.subject = subject.into();
+    t.detail.ticket.updated_at = NOW;
+    if !assigned {
+        t.detail.ticket.assignee = None;
+    }
+    Event::Created(Box::new(t))
+}
+
+#[test]
+fn a_new_ticket_hidden_by_a_kept_search_is_said() {
+    let mut app = fixtures::app(bob());
+    press(&mut app, "/");
+    type_text(&mut app, "refund");
+    press(&mut app, "enter");
+    app.update(created("Printer on fire", true));
+    assert_eq!(
+        notice(&app),
+        "Ticket created, but the search “refund” hides it (esc clears the search)."
+    );
+    press(&mut app, "esc");
+    assert!(shown(&app).contains(&None), "there once the search is gone");
+}
+
+#[test]
+fn a_new_ticket_outside_the_view_says_which_view_has_it() {
+    let mut app = fixtures::app(bob());
+    app.update(created("Printer on fire", false));
+    assert_eq!(
+        notice(&app),
+        "Ticket created; it is under [2] Open, not this view."
+    );
+}

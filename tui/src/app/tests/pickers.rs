@@ -3,7 +3,7 @@
 use super::*;
 
 #[test]
-fn the_status_picker_offers_only_legal_moves_and_applies_at_once() {
+fn the_status_picker_offers_the_legal_moves_and_marks_where_it_is() {
     let mut app = fixtures::app(bob());
     for (number, from) in [
         (42, Status::InProgress),
@@ -17,25 +17,42 @@ fn the_status_picker_offers_only_legal_moves_and_applies_at_once() {
             "opening a picker is local"
         );
         assert_eq!(app.context(), Context::Picker);
-        let offered: Vec<PickValue> = from
-            .allowed_next()
+        let offered: Vec<PickValue> = Status::ALL
             .iter()
+            .filter(|&&s| s == from || from.can_become(s))
             .map(|&s| PickValue::Status(s))
             .collect();
         assert_eq!(picked_values(&app), offered, "#{number}");
-        assert_eq!(picker(&app).title, format!("Status: {} →", from.label()));
+        let p = picker(&app);
+        assert_eq!(
+            p.matches.get(p.selected).map(|&i| p.items[i].value),
+            Some(PickValue::Status(from)),
+            "#{number}: starts on the current status"
+        );
+        assert_eq!(p.items[p.matches[p.selected]].hint, "● now");
+        assert!(
+            p.title.starts_with(&format!("Status of #{number} “")),
+            "{}",
+            p.title
+        );
         press(&mut app, "esc");
         assert!(app.overlay.is_none());
     }
 
+    // Enter on the current status changes nothing.
     select(&mut app, 42);
     press(&mut app, "s");
-    press(&mut app, "down"); // Open, [Blocked], Closed
+    assert_eq!(press(&mut app, "enter"), Vec::new());
+    assert_eq!(notice(&app), "Unchanged: that is what it is now.");
+
+    // j and k move as in every list: Open, [In progress], Blocked, Closed.
+    press(&mut app, "s");
+    press(&mut app, "j"); // Blocked
+    press(&mut app, "j"); // Closed
+    press(&mut app, "j"); // stays on Closed
+    press(&mut app, "k"); // Blocked
     press(&mut app, "ctrl-n"); // Closed
     press(&mut app, "ctrl-p"); // Blocked
-    press(&mut app, "down");
-    press(&mut app, "down");
-    press(&mut app, "up");
     let effects = press(&mut app, "enter");
     assert_eq!(
         effects,
@@ -54,32 +71,43 @@ fn the_status_picker_offers_only_legal_moves_and_applies_at_once() {
     );
     assert_eq!(app.edit_generation(), 1);
 
-    // Again: pending grows, the picker starts from the new status.
+    // Again: pending grows, the picker starts from the new status, and a
+    // letter jumps to the option it begins.
     press(&mut app, "s");
     assert_eq!(
         picked_values(&app),
         vec![
+            PickValue::Status(Status::Open),
             PickValue::Status(Status::InProgress),
-            PickValue::Status(Status::Open)
+            PickValue::Status(Status::Blocked),
         ]
     );
+    type_text(&mut app, "i");
     press(&mut app, "enter");
-    assert_eq!(row(&app, id(42)).pending, 2);
+    let r = row(&app, id(42));
+    assert_eq!((r.status, r.pending), (Status::InProgress, 2));
 }
 
 #[test]
-fn the_priority_picker_leaves_out_the_current_one() {
+fn the_priority_picker_lists_every_priority_in_one_capitalisation() {
     let mut app = fixtures::app(bob());
     press(&mut app, "p");
     assert_eq!(
         picked_values(&app),
         vec![
             PickValue::Priority(Priority::Urgent),
+            PickValue::Priority(Priority::High),
             PickValue::Priority(Priority::Normal),
             PickValue::Priority(Priority::Low)
         ]
     );
-    assert_eq!(picker(&app).title, "Priority: high →");
+    assert_eq!(picked_labels(&app), ["Urgent", "High", "Normal", "Low"]);
+    assert!(
+        picker(&app).title.starts_with("Priority of #42 “"),
+        "{}",
+        picker(&app).title
+    );
+    assert_eq!(picker(&app).selected, 1, "on High, the current one");
     type_text(&mut app, "xyz");
     assert_eq!(picker(&app).filter, "", "only the assignee picker filters");
     press(&mut app, "G"); // not a picker key: ignored
@@ -104,6 +132,24 @@ fn the_priority_picker_leaves_out_the_current_one() {
         Some(id(42)),
         "and the selection goes with it"
     );
+}
+
+#[test]
+fn the_assignee_picker_takes_j_and_k_as_text_and_marks_the_assignee() {
+    let mut app = fixtures::app(carol());
+    press(&mut app, "6");
+    select(&mut app, 41);
+    press(&mut app, "a");
+    let p = picker(&app);
+    let marked: Vec<&str> = p
+        .items
+        .iter()
+        .filter(|i| i.hint.starts_with("● now"))
+        .map(|i| i.label.as_str())
+        .collect();
+    assert_eq!(marked.len(), 1, "{:?}", p.items);
+    type_text(&mut app, "jk");
+    assert_eq!(picker(&app).filter, "jk");
 }
 
 #[test]

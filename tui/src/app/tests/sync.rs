@@ -15,6 +15,7 @@ fn new_changes_on_the_server_reload_the_replica() {
 
     // After an edit the reload carries the generation it starts at.
     press(&mut app, "s");
+    press(&mut app, "j");
     press(&mut app, "enter");
     let effects = app.update(Event::Sync(fixtures::sync(SyncPhase::Live, 0, 0, 2)));
     assert_eq!(effects, vec![Effect::Reload { generation: 1 }]);
@@ -25,7 +26,8 @@ fn new_changes_on_the_server_reload_the_replica() {
 fn a_reload_that_began_before_an_edit_does_not_undo_it() {
     let mut app = fixtures::app(bob());
     select(&mut app, 41);
-    press(&mut app, "s"); // Open → [In Progress], Closed
+    press(&mut app, "s"); // [Open], In progress, Closed
+    press(&mut app, "j");
     let effects = press(&mut app, "enter");
     assert_eq!(
         effects,
@@ -62,6 +64,7 @@ fn a_ticket_edited_then_gone_stays_gone_on_an_older_read() {
     let mut app = fixtures::app(bob());
     select(&mut app, 41);
     press(&mut app, "s");
+    press(&mut app, "j");
     press(&mut app, "enter");
     // The replica answers: no longer visible (say, reassigned meanwhile).
     app.update(Event::Ticket(id(41), None));
@@ -193,4 +196,45 @@ fn signing_in_from_the_form_opens_the_list() {
     assert!(matches!(app.screen(), Screen::List));
     app.update(loaded(&fixtures::visible_to(&carol()), 0));
     assert_eq!(app.list.counts, vec![3, 0, 6, 1, 2, 11]);
+}
+
+#[test]
+fn r_says_when_the_round_finished_or_when_it_retries() {
+    let mut app = fixtures::app(bob());
+    app.update(Event::Sync(fixtures::sync(SyncPhase::Live, 0, 0, 0)));
+    assert_eq!(press(&mut app, "r"), vec![Effect::SyncNow]);
+    assert_eq!(notice(&app), "Syncing…");
+    app.update(Event::Sync(fixtures::sync(SyncPhase::Syncing, 0, 0, 0)));
+    assert_eq!(notice(&app), "Syncing…");
+    let mut done = fixtures::sync(SyncPhase::Live, 0, 0, 0);
+    done.last_synced = Some(NOW);
+    app.update(Event::Sync(done));
+    assert_eq!(notice(&app), "Synced.");
+
+    // The server is gone: said, with when the next try comes.
+    press(&mut app, "r");
+    app.update(Event::Sync(fixtures::sync(
+        SyncPhase::Offline { since: NOW },
+        0,
+        0,
+        0,
+    )));
+    assert_eq!(notice(&app), "Can't reach the server — retrying in 5 s.");
+    assert_eq!(app.notice.as_ref().map(|n| n.level), Some(Level::Warn));
+}
+
+#[test]
+fn a_failed_sign_in_clears_the_password() {
+    let mut app = App::new(Keymap::default(), None, SERVER.into(), NOW);
+    type_text(&mut app, "bob@example.com");
+    press(&mut app, "tab");
+    type_text(&mut app, "wrong");
+    assert_eq!(press(&mut app, "enter").len(), 1);
+    app.update(Event::LoginFailed("Wrong email or password.".into()));
+    let Screen::Login(form) = app.screen() else {
+        panic!("login");
+    };
+    assert_eq!(form.password.lines().join(""), "");
+    assert_eq!(form.focus, 2, "the cursor waits in the password");
+    assert_eq!(form.error.as_deref(), Some("Wrong email or password."));
 }

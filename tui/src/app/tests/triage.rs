@@ -90,7 +90,7 @@ fn assigning_from_the_list_offers_unassigned_for_an_assigned_ticket() {
     press(&mut app, "6");
     select(&mut app, 41);
     press(&mut app, "a");
-    assert_eq!(picker(&app).title, "Assign to");
+    assert_eq!(picker(&app).title, "Assign #41 “Refund not received” to");
     assert_eq!(picked_values(&app).last(), Some(&PickValue::Assignee(None)));
     press(&mut app, "pgdn");
     let effects = press(&mut app, "enter");
@@ -186,7 +186,21 @@ fn assign_by_load_without_marks_takes_the_selected_ticket() {
     press(&mut app, "t");
     press(&mut app, "G");
     assert_eq!(app.current_ticket(), Some(id(36)));
-    let effects = press(&mut app, "A");
+    // Nothing marked: A asks first, naming the ticket and the agent.
+    assert_eq!(press(&mut app, "A"), Vec::new());
+    let Some(Overlay::Confirm(c)) = &app.overlay else {
+        panic!("a question");
+    };
+    assert!(
+        c.question.starts_with("Nothing is marked. Assign #36 “")
+            && c.question.contains("to Dave Osei?"),
+        "{}",
+        c.question
+    );
+    assert_eq!(press(&mut app, "n"), Vec::new(), "n assigns nothing");
+    assert_eq!(app.current_ticket(), Some(id(36)));
+    press(&mut app, "A");
+    let effects = press(&mut app, "y");
     assert_eq!(
         effects,
         vec![Effect::Edit(Edit::Assign {
@@ -194,7 +208,11 @@ fn assign_by_load_without_marks_takes_the_selected_ticket() {
             to: Some(DAVE)
         })]
     );
-    assert_eq!(notice(&app), "Assigned 1 ticket: Dave Osei 1.");
+    assert!(
+        notice(&app).starts_with("Assigned #36 “") && notice(&app).ends_with("to Dave Osei."),
+        "{}",
+        notice(&app)
+    );
     assert_eq!(app.current_ticket(), Some(id(37)), "stays in bounds");
 }
 
