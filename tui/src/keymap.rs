@@ -61,6 +61,8 @@ pub enum Action {
     CopyEmbed,
     Help,
     Dismiss,
+    /// Re-apply a refused edit over the colleague's (conflicts inbox).
+    Reapply,
     Save,
     ToggleInternal,
     NextField,
@@ -103,6 +105,7 @@ impl Action {
             Action::CopyEmbed => "copy_embed",
             Action::Help => "help",
             Action::Dismiss => "dismiss",
+            Action::Reapply => "reapply",
             Action::Save => "save",
             Action::ToggleInternal => "toggle_internal",
             Action::NextField => "next_field",
@@ -119,7 +122,7 @@ impl Action {
             (Action::Bottom, _) => "last",
             (Action::PageUp, _) => "page up",
             (Action::PageDown, _) => "page down",
-            (Action::Open, Context::Conflicts) => "re-apply over theirs",
+            (Action::Open, Context::Conflicts) => "open the ticket",
             (Action::Open, Context::Picker) => "choose",
             (Action::Open, Context::Confirm) => "yes",
             (Action::Back, Context::Confirm) => "no",
@@ -148,6 +151,7 @@ impl Action {
             (Action::CopyEmbed, _) => "copy embed link",
             (Action::Help, _) => "help",
             (Action::Dismiss, _) => "dismiss",
+            (Action::Reapply, _) => "re-apply yours",
             (Action::Save, _) => "save",
             (Action::ToggleInternal, _) => "internal note on/off",
             (Action::NextField, _) => "next field",
@@ -199,6 +203,7 @@ const ALL_ACTIONS: &[Action] = &[
     Action::CopyEmbed,
     Action::Help,
     Action::Dismiss,
+    Action::Reapply,
     Action::Save,
     Action::ToggleInternal,
     Action::NextField,
@@ -465,6 +470,7 @@ impl Default for Keymap {
 
         let mut conflicts: Vec<(Key, Action)> = moves.to_vec();
         conflicts.push((Key::code(K::Enter), Open));
+        conflicts.push((Key::plain('R'), Reapply));
         conflicts.push((Key::plain('d'), Dismiss));
         conflicts.push((Key::plain('?'), Help));
         conflicts.push((Key::code(K::Esc), Back));

@@ -393,11 +393,25 @@ fn conflicts_inbox_with_one_entry() {
     let t = snapshot!("conflicts_inbox", conflicts_inbox());
     let all = text(&t).join("\n");
     assert!(all.contains("⚠ 1 conflict"), "{all}");
-    assert!(all.contains("Dave Osei changed the status first"), "{all}");
+    assert!(all.contains("#41    Refund not received"), "{all}");
+    assert!(all.contains("Dave changed it first · 1m ago"), "{all}");
     assert!(
-        all.contains("Dave Osei set status to blocked 4m ago."),
+        all.contains("Dave Osei set status to Blocked 4m ago; you wanted In progress."),
         "{all}"
     );
+    assert!(
+        all.contains("enter opens the ticket · R re-applies yours"),
+        "{all}"
+    );
+}
+
+#[test]
+fn an_emptied_inbox_does_not_claim_everything_was_applied() {
+    let mut app = conflicts_inbox();
+    press(&mut app, "d");
+    let all = text(&draw(&app, 80, 24)).join("\n");
+    assert!(all.contains("Nothing to review."), "{all}");
+    assert!(!all.contains("applied"), "{all}");
 }
 
 #[test]

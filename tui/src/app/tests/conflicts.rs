@@ -56,7 +56,7 @@ fn the_inbox_reapplies_legal_edits_and_dismisses() {
     assert_eq!(press(&mut app, "i"), vec![Effect::LoadConflicts]);
     assert_eq!(app.context(), Context::Conflicts);
 
-    let effects = press(&mut app, "enter");
+    let effects = press(&mut app, "R");
     assert_eq!(
         effects,
         vec![
@@ -76,7 +76,7 @@ fn the_inbox_reapplies_legal_edits_and_dismisses() {
     );
 
     // #40 is blocked: blocked → closed is not a move the rules allow.
-    let effects = press(&mut app, "enter");
+    let effects = press(&mut app, "R");
     assert_eq!(effects, Vec::new());
     assert_eq!(
         notice(&app),
@@ -89,6 +89,7 @@ fn the_inbox_reapplies_legal_edits_and_dismisses() {
     assert_eq!(effects, vec![Effect::DismissConflict(illegal.op.op_id)]);
     assert!(app.conflicts.is_empty());
     assert_eq!(press(&mut app, "d"), Vec::new(), "nothing left to dismiss");
+    assert_eq!(press(&mut app, "R"), Vec::new());
     assert_eq!(press(&mut app, "enter"), Vec::new());
     press(&mut app, "esc");
     assert!(matches!(app.screen(), Screen::List));
@@ -100,7 +101,7 @@ fn reapplying_what_already_holds_just_dismisses() {
     let same = fixtures::status_conflict(1, 42, Status::Open, Status::InProgress);
     app.update(Event::Conflicts(vec![same.clone()]));
     press(&mut app, "i");
-    let effects = press(&mut app, "enter");
+    let effects = press(&mut app, "R");
     assert_eq!(effects, vec![Effect::DismissConflict(same.op.op_id)]);
     assert_eq!(notice(&app), "It already has that status; dismissed.");
     assert_eq!(row(&app, id(42)).pending, 0);
@@ -124,4 +125,48 @@ fn a_shorter_inbox_keeps_the_selection_in_bounds() {
         panic!("conflicts");
     };
     assert_eq!(c.selected, 0);
+}
+
+#[test]
+fn enter_in_the_inbox_opens_the_ticket() {
+    let mut app = fixtures::app(bob());
+    let entry = fixtures::status_conflict(1, 41, Status::Open, Status::InProgress);
+    app.update(Event::Conflicts(vec![entry]));
+    press(&mut app, "i");
+    let effects = press(&mut app, "enter");
+    assert_eq!(
+        effects,
+        vec![Effect::LoadTicket(id(41)), Effect::LoadHistory(id(41))]
+    );
+    assert!(matches!(app.screen(), Screen::Detail(d) if d.id == id(41)));
+    assert_eq!(app.conflicts.len(), 1, "opening is not dismissing");
+}
+
+#[test]
+fn the_inbox_says_whose_change_stands_in_plain_words() {
+    let mut app = fixtures::app(bob());
+    let entry = fixtures::status_conflict(1, 41, Status::Open, Status::InProgress);
+    assert_eq!(
+        super::super::conflicts::theirs(&entry, &app),
+        "Dave Osei set status to Blocked 4m ago; you wanted In progress."
+    );
+
+    // A ticket reassigned away: the server only says "not found"; the
+    // inbox still knows which ticket it was and says why it is gone.
+    let mut gone = fixtures::status_conflict(2, 41, Status::Open, Status::InProgress);
+    gone.outcome = desk_sync::wire::sync::Outcome::Rejected;
+    gone.conflict = None;
+    gone.reason = Some("ticket not found".into());
+    app.update(Event::Ticket(id(41), None));
+    assert_eq!(
+        app.departed.get(&id(41)).map(|r| r.number),
+        Some(Some(41)),
+        "remembered"
+    );
+    let words = super::super::conflicts::theirs(&gone, &app);
+    assert!(
+        words.starts_with("The ticket left your view (reassigned"),
+        "{words}"
+    );
+    assert!(words.ends_with("you wanted status In progress."), "{words}");
 }
