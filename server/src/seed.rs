@@ -1,5 +1,7 @@
 //! Demo data: the four demo accounts and N realistic tickets spread over
-//! statuses, priorities and agents, with comments and history.
+//! statuses, priorities and agents, with comments and history. Each ticket
+//! follows one topic: its description and conversation belong to its
+//! subject, and the agent and the customer never say the same thing.
 //!
 //! Deterministic (a fixed-seed generator), so a demo looks the same every
 //! time; tickets load in large transactions, so 100k take seconds.
@@ -35,61 +37,237 @@ const CUSTOMERS: &[(&str, &str)] = &[
     ("heidi@example.com", "Heidi Novak"),
 ];
 
-const SUBJECTS: &[&str] = &[
-    "App crashes on login",
-    "Refund not received",
-    "Cannot reset my password",
-    "Invoice shows the wrong VAT number",
-    "Export to CSV times out",
-    "Two-factor codes arrive late",
-    "Dark mode makes charts unreadable",
-    "Charged twice for the same order",
-    "Sync stuck at 99%",
-    "Cannot invite a teammate",
-    "Push notifications stopped",
-    "Search ignores accented letters",
-    "Order arrived damaged",
-    "Account locked after update",
-    "API returns 500 on large uploads",
-    "Wrong timezone in reminders",
-];
+/// What a demo ticket is about: its subjects, and what each side says
+/// about it, so a ticket reads as one story and search finds what the
+/// subject promises.
+struct Topic {
+    subjects: &'static [&'static str],
+    descriptions: &'static [&'static str],
+    /// The agent's first public reply.
+    asks: &'static [&'static str],
+    /// The customer's answer.
+    answers: &'static [&'static str],
+    /// Staff talking among themselves.
+    notes: &'static [&'static str],
+    /// The agent's public reply once it is solved.
+    fixes: &'static [&'static str],
+    tags: &'static [&'static str],
+}
 
-const DESCRIPTIONS: &[&str] = &[
-    "Started after yesterday's update. Steps: open the app, sign in, it closes immediately.",
-    "I was told the refund would take 5 days; it has been two weeks.",
-    "The reset email never arrives, not even in spam.",
-    "Our accountant needs the corrected invoice before the end of the month.",
-    "Happens every time with more than about 10,000 rows.",
-    "Tried on two phones, same result. Screenshots attached in the next message.",
-];
-
-const REPLIES: &[(&str, bool)] = &[
-    (
-        "Thanks for reporting this. Could you tell us which version you are on?",
-        false,
-    ),
-    (
-        "Reproduced on staging; looks related to the session cache.",
-        true,
-    ),
-    (
-        "We have issued a fix; please update and let us know.",
-        false,
-    ),
-    ("Escalated to billing, waiting on their answer.", true),
-    ("Version 4.2.1, on Android 14.", false),
-    ("Still happening after the update, unfortunately.", false),
-];
-
-const TAGS: &[&str] = &[
-    "mobile",
-    "billing",
-    "login",
-    "export",
-    "android",
-    "ios",
-    "web",
-    "urgent-customer",
+const TOPICS: &[Topic] = &[
+    Topic {
+        subjects: &["App crashes on login", "Account locked after update"],
+        descriptions: &[
+            "Since yesterday's update the app closes as soon as I tap Sign in. Reinstalling did not help.",
+            "After updating to the latest version I cannot get past the login screen: it says my account is locked.",
+            "The app opens, shows the login screen for a second and then crashes. Happens on every try.",
+        ],
+        asks: &[
+            "Sorry about that. Which version of the app and which phone are you using?",
+            "Thanks for letting us know. Could you send the time of your last attempt so we can find it in our logs?",
+        ],
+        answers: &[
+            "Version 4.2.1 on a Pixel 7, Android 14.",
+            "It was around 9:40 this morning, iPhone 13 with iOS 17.",
+            "I tried again just now on Wi-Fi and on mobile data, same thing.",
+        ],
+        notes: &[
+            "Crash reports point at the session cache migration in 4.2.1.",
+            "Lockout counter was not reset by the update; unlocking by hand for now.",
+        ],
+        fixes: &[
+            "Version 4.2.2 fixes the crash; please update from the store and sign in again.",
+            "We have unlocked your account. You can sign in again now.",
+        ],
+        tags: &["login", "mobile", "android", "ios"],
+    },
+    Topic {
+        subjects: &["Cannot reset my password", "Two-factor codes arrive late"],
+        descriptions: &[
+            "I asked for a password reset three times and no email arrived, not even in spam.",
+            "The two-factor code arrives after it has expired, usually five minutes late.",
+            "The reset link says it has expired even though I clicked it right away.",
+        ],
+        asks: &[
+            "Could you check that the address on your account is the one you are reading? We can also resend from here.",
+            "Which address or phone number do the codes go to? We will check the delivery logs.",
+        ],
+        answers: &[
+            "It is the same address I always use, and other emails arrive fine.",
+            "The codes go to my mobile number ending in 42.",
+        ],
+        notes: &[
+            "Mail provider is deferring our messages to this domain; opened a ticket with them.",
+            "SMS gateway shows a queue backlog in that region this week.",
+        ],
+        fixes: &[
+            "The delivery problem is solved; a new reset email is on its way.",
+            "Codes should arrive within seconds again. Let us know if one is late.",
+        ],
+        tags: &["login", "web"],
+    },
+    Topic {
+        subjects: &["Refund not received", "Charged twice for the same order"],
+        descriptions: &[
+            "I returned the order two weeks ago and the refund still has not reached my card.",
+            "My bank statement shows two charges of the same amount for a single order.",
+            "You confirmed the refund on the 3rd but nothing has arrived yet.",
+        ],
+        asks: &[
+            "Sorry for the wait. Could you send the order number so we can trace the payment?",
+            "Thanks. Which card did you pay with (the last four digits are enough)?",
+        ],
+        answers: &[
+            "The order number is 58213.",
+            "The card ends in 4417.",
+            "I paid with PayPal, not a card.",
+        ],
+        notes: &[
+            "Payment provider shows the refund stuck in review; escalated to billing.",
+            "Duplicate capture confirmed in the payment log; voiding the second one.",
+        ],
+        fixes: &[
+            "The refund has been sent; banks usually show it within three working days.",
+            "We have reversed the duplicate charge. Sorry for the trouble.",
+        ],
+        tags: &["billing", "urgent-customer"],
+    },
+    Topic {
+        subjects: &["Invoice shows the wrong VAT number"],
+        descriptions: &[
+            "The invoice for last month has our old VAT number. Our accountant needs a corrected one.",
+            "Invoices still show the VAT number we changed in settings weeks ago.",
+        ],
+        asks: &[
+            "Could you confirm the correct VAT number? We will issue a corrected invoice.",
+            "Which invoice numbers need correcting?",
+        ],
+        answers: &[
+            "The correct number is DE 123 456 789.",
+            "Invoices 2024-0117 and 2024-0131, please.",
+        ],
+        notes: &["Billing profile was updated but invoices read the cached copy."],
+        fixes: &["Corrected invoices are in your account under Billing → Invoices."],
+        tags: &["billing"],
+    },
+    Topic {
+        subjects: &[
+            "Export to CSV times out",
+            "API returns 500 on large uploads",
+        ],
+        descriptions: &[
+            "Exporting our customer list to CSV spins for a minute and then fails. It has about 40,000 rows.",
+            "Uploading files over 50 MB through the API returns a 500 error; smaller ones work.",
+        ],
+        asks: &[
+            "Does it fail with a smaller date range too? That tells us whether it is the size.",
+            "Could you send the request id from the error response?",
+        ],
+        answers: &[
+            "With one month it works, with the whole year it fails.",
+            "The request id is 7f3c-91ab.",
+        ],
+        notes: &[
+            "Export runs in the request; needs to move to a background job.",
+            "Upload proxy limit is 50 MB; raising it needs an infra change.",
+        ],
+        fixes: &[
+            "Large exports now run in the background and arrive by email when ready.",
+            "The upload limit is now 500 MB. Please try again.",
+        ],
+        tags: &["export", "web"],
+    },
+    Topic {
+        subjects: &["Sync stuck at 99%", "Push notifications stopped"],
+        descriptions: &[
+            "The app has been showing 'Syncing 99%' since this morning and new items do not appear.",
+            "I no longer get push notifications for new messages, although they are turned on.",
+            "Notifications stopped after I switched phones; the app itself works.",
+        ],
+        asks: &[
+            "Could you sign out and in again, and tell us whether that changes anything?",
+            "Are notifications allowed for the app in your phone's settings?",
+        ],
+        answers: &[
+            "Signing out and in did not help.",
+            "Yes, they are allowed, and other apps notify fine.",
+        ],
+        notes: &[
+            "Device token was never re-registered after the phone change.",
+            "One record with a broken attachment blocks the sync queue for this account.",
+        ],
+        fixes: &[
+            "We have cleared the stuck item; the sync should finish within a minute.",
+            "Notifications are re-enabled for your new phone. You should get them again.",
+        ],
+        tags: &["mobile", "ios", "android"],
+    },
+    Topic {
+        subjects: &[
+            "Dark mode makes charts unreadable",
+            "Search ignores accented letters",
+        ],
+        descriptions: &[
+            "In dark mode the chart labels are dark grey on black and impossible to read.",
+            "Searching for 'Müller' finds nothing, but 'Muller' finds the customer.",
+        ],
+        asks: &[
+            "Thanks! Could you send a screenshot so we can see which charts?",
+            "Which search box was this, the customer list or the global search?",
+        ],
+        answers: &[
+            "The revenue chart on the dashboard; screenshot attached.",
+            "The global search at the top.",
+        ],
+        notes: &[
+            "Chart theme ignores the dark palette; design has a fix queued.",
+            "Search index is built without accent folding.",
+        ],
+        fixes: &[
+            "The chart colours are fixed in today's release.",
+            "Search now matches with and without accents.",
+        ],
+        tags: &["web"],
+    },
+    Topic {
+        subjects: &["Cannot invite a teammate", "Wrong timezone in reminders"],
+        descriptions: &[
+            "When I invite a colleague the button greys out and nothing happens.",
+            "Reminders arrive an hour early since the clocks changed.",
+        ],
+        asks: &[
+            "How many seats does your plan have, and how many are in use?",
+            "Which timezone is set in your profile?",
+        ],
+        answers: &[
+            "We have 10 seats and 9 are in use.",
+            "Europe/Berlin, the same as my computer.",
+        ],
+        notes: &[
+            "Seat count includes deactivated users; that is the bug.",
+            "Reminder scheduler stores UTC offsets instead of zone names.",
+        ],
+        fixes: &[
+            "Deactivated users no longer take a seat; the invite works now.",
+            "Reminders follow your timezone again, daylight saving included.",
+        ],
+        tags: &["web"],
+    },
+    Topic {
+        subjects: &["Order arrived damaged"],
+        descriptions: &[
+            "The parcel arrived crushed and the screen of the device is cracked.",
+            "Two of the three items in my order arrived broken.",
+        ],
+        asks: &[
+            "We are sorry. Could you send a photo of the parcel and the damage?",
+            "Would you like a replacement or a refund?",
+        ],
+        answers: &["Photos attached.", "A replacement, please."],
+        notes: &["Carrier claim filed; replacement approved."],
+        fixes: &["A replacement is on its way; you do not need to return the damaged one."],
+        tags: &["urgent-customer"],
+    },
 ];
 
 /// A small deterministic generator (SplitMix64): demo data needs variety,
@@ -260,32 +438,37 @@ fn demo_ticket(
         });
         from = *to;
     }
-    let replies = if status == Status::Open {
-        dice.below(2)
-    } else {
-        1 + dice.below(3)
+    let topic = dice.pick(TOPICS);
+    // The conversation so far: the agent asks, the customer answers, staff
+    // note what they found, the agent says it is solved.
+    let turns = match status {
+        Status::Open => dice.below(2),
+        Status::InProgress => 1 + dice.below(3),
+        Status::Blocked => 3,
+        Status::Closed => 4,
     };
-    let comments = (0..replies)
+    let staff = assignee.unwrap_or(admin);
+    let subject = dice.pick(topic.subjects).to_string();
+    let description = dice.pick(topic.descriptions).to_string();
+    let comments = (0..turns)
         .map(|n| {
-            let (body, internal) = *dice.pick(REPLIES);
-            let author = if internal || n % 2 == 0 {
-                assignee.unwrap_or(admin)
-            } else {
-                requester
+            let (author, lines, internal) = match n {
+                0 => (staff, topic.asks, false),
+                1 => (requester, topic.answers, false),
+                2 => (staff, topic.notes, true),
+                _ => (staff, topic.fixes, false),
             };
-            // Customers never write internal notes.
-            let internal = internal && author != requester;
             ImportComment {
                 id: Uuid::now_v7(),
                 author,
-                body: body.into(),
+                body: (*dice.pick(lines)).into(),
                 internal,
                 at: step(5 + n as i64),
             }
         })
         .collect();
     let tags = (0..dice.below(3))
-        .map(|_| dice.pick(TAGS).to_string())
+        .map(|_| dice.pick(topic.tags).to_string())
         .fold(Vec::new(), |mut acc, t| {
             if !acc.contains(&t) {
                 acc.push(t);
@@ -294,8 +477,8 @@ fn demo_ticket(
         });
     Ok(ImportTicket {
         id: Uuid::now_v7(),
-        subject: dice.pick(SUBJECTS).to_string(),
-        description: dice.pick(DESCRIPTIONS).to_string(),
+        subject,
+        description,
         status,
         priority,
         requester,
@@ -311,4 +494,74 @@ fn demo_ticket(
 /// Minutes between a ticket's events: varies by ticket, never zero.
 fn dice_minutes(index: usize) -> i64 {
     (index % 7) as i64 * 3
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn tickets(n: usize) -> Vec<ImportTicket> {
+        let mut dice = Dice(0x5EED);
+        let now = OffsetDateTime::now_utc();
+        let customers = [Uuid::from_u128(10), Uuid::from_u128(11)];
+        let agents = [(Uuid::from_u128(1), "Bob Keller")];
+        (0..n)
+            .map(|i| {
+                demo_ticket(
+                    &mut dice,
+                    now,
+                    i,
+                    n,
+                    &customers,
+                    &agents,
+                    Uuid::from_u128(3),
+                )
+                .unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_ticket_tells_one_story() {
+        for t in tickets(300) {
+            let topic = TOPICS
+                .iter()
+                .find(|topic| topic.subjects.contains(&t.subject.as_str()))
+                .unwrap();
+            assert!(
+                topic.descriptions.contains(&t.description.as_str()),
+                "{}: {}",
+                t.subject,
+                t.description
+            );
+            for c in &t.comments {
+                let said = c.body.as_str();
+                let belongs = [topic.asks, topic.answers, topic.notes, topic.fixes]
+                    .iter()
+                    .any(|lines| lines.contains(&said));
+                assert!(belongs, "{}: {said}", t.subject);
+                assert!(
+                    !(c.internal && c.author == t.requester),
+                    "customers write no notes"
+                );
+            }
+            let bodies: Vec<&str> = t.comments.iter().map(|c| c.body.as_str()).collect();
+            let unique: std::collections::HashSet<&&str> = bodies.iter().collect();
+            assert_eq!(unique.len(), bodies.len(), "{}: {bodies:?}", t.subject);
+            assert!(t.tags.iter().all(|tag| topic.tags.contains(&tag.as_str())));
+        }
+    }
+
+    #[test]
+    fn the_same_subject_reads_differently_across_tickets() {
+        let all = tickets(300);
+        let crash: std::collections::HashSet<&str> = all
+            .iter()
+            .filter(|t| t.subject == "Refund not received")
+            .map(|t| t.description.as_str())
+            .collect();
+        assert!(crash.len() > 1, "{crash:?}");
+    }
 }
