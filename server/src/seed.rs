@@ -37,8 +37,8 @@ const CUSTOMERS: &[(&str, &str)] = &[
     ("heidi@example.com", "Heidi Novak"),
 ];
 
-/// What a demo ticket is about: its subjects, and what each side says
-/// about it, so a ticket reads as one story and search finds what the
+/// What a demo ticket is about: one problem (in a few wordings), and what
+/// each side says about it, so a ticket reads as one story and search finds what the
 /// subject promises.
 struct Topic {
     subjects: &'static [&'static str],
@@ -56,80 +56,125 @@ struct Topic {
 
 const TOPICS: &[Topic] = &[
     Topic {
-        subjects: &["App crashes on login", "Account locked after update"],
+        subjects: &["App crashes on login", "App closes when I sign in"],
         descriptions: &[
             "Since yesterday's update the app closes as soon as I tap Sign in. Reinstalling did not help.",
-            "After updating to the latest version I cannot get past the login screen: it says my account is locked.",
             "The app opens, shows the login screen for a second and then crashes. Happens on every try.",
         ],
         asks: &[
             "Sorry about that. Which version of the app and which phone are you using?",
-            "Thanks for letting us know. Could you send the time of your last attempt so we can find it in our logs?",
+            "Thanks for letting us know. Does it also crash on mobile data, or only on Wi-Fi?",
         ],
         answers: &[
             "Version 4.2.1 on a Pixel 7, Android 14.",
-            "It was around 9:40 this morning, iPhone 13 with iOS 17.",
-            "I tried again just now on Wi-Fi and on mobile data, same thing.",
+            "Both. iPhone 13 with iOS 17, the latest app version.",
         ],
         notes: &[
             "Crash reports point at the session cache migration in 4.2.1.",
-            "Lockout counter was not reset by the update; unlocking by hand for now.",
+            "Reproduced on staging with an account that has an old session.",
         ],
         fixes: &[
             "Version 4.2.2 fixes the crash; please update from the store and sign in again.",
-            "We have unlocked your account. You can sign in again now.",
+            "We found the cause and released a fix today. Please update the app.",
         ],
         tags: &["login", "mobile", "android", "ios"],
     },
     Topic {
-        subjects: &["Cannot reset my password", "Two-factor codes arrive late"],
+        subjects: &["Account locked after update"],
+        descriptions: &[
+            "After updating to the latest version I cannot sign in: it says my account is locked.",
+            "The update logged me out and now every attempt says 'account locked'.",
+        ],
+        asks: &[
+            "Sorry for the trouble. Could you confirm the email address on the account?",
+            "When did you last sign in successfully?",
+        ],
+        answers: &[
+            "It is the address I am writing from.",
+            "Last week, before the update.",
+        ],
+        notes: &["Lockout counter was not reset by the update; unlocking by hand for now."],
+        fixes: &[
+            "We have unlocked your account. You can sign in again now.",
+            "Your account is unlocked, and the update that locked it has been fixed.",
+        ],
+        tags: &["login", "mobile"],
+    },
+    Topic {
+        subjects: &[
+            "Cannot reset my password",
+            "Password reset email never arrives",
+        ],
         descriptions: &[
             "I asked for a password reset three times and no email arrived, not even in spam.",
-            "The two-factor code arrives after it has expired, usually five minutes late.",
             "The reset link says it has expired even though I clicked it right away.",
         ],
         asks: &[
-            "Could you check that the address on your account is the one you are reading? We can also resend from here.",
-            "Which address or phone number do the codes go to? We will check the delivery logs.",
+            "Could you check that the address on your account is the one you are reading? We can also send the link from here.",
+            "Which email provider do you use? Some delay our messages.",
         ],
         answers: &[
             "It is the same address I always use, and other emails arrive fine.",
-            "The codes go to my mobile number ending in 42.",
+            "I use a company address on Outlook.",
         ],
         notes: &[
-            "Mail provider is deferring our messages to this domain; opened a ticket with them.",
-            "SMS gateway shows a queue backlog in that region this week.",
+            "Mail provider is deferring our messages to this domain; opened a case with them.",
         ],
         fixes: &[
             "The delivery problem is solved; a new reset email is on its way.",
-            "Codes should arrive within seconds again. Let us know if one is late.",
+            "Reset links now stay valid for an hour. Please request a new one.",
         ],
         tags: &["login", "web"],
     },
     Topic {
-        subjects: &["Refund not received", "Charged twice for the same order"],
+        subjects: &["Two-factor codes arrive late"],
+        descriptions: &[
+            "The two-factor code arrives after it has expired, usually five minutes late.",
+            "I get the sign-in code by text message long after the screen asks for it.",
+        ],
+        asks: &[
+            "Which phone number do the codes go to? We will check the delivery logs.",
+            "Does it happen every time, or at certain times of day?",
+        ],
+        answers: &[
+            "The codes go to my mobile number ending in 42.",
+            "Mostly in the morning, around nine.",
+        ],
+        notes: &["SMS gateway shows a queue backlog in that region this week."],
+        fixes: &[
+            "Codes should arrive within seconds again. Let us know if one is late.",
+            "We switched to a faster SMS route for your region; codes arrive at once now.",
+        ],
+        tags: &["login", "mobile"],
+    },
+    Topic {
+        subjects: &["Refund not received"],
         descriptions: &[
             "I returned the order two weeks ago and the refund still has not reached my card.",
-            "My bank statement shows two charges of the same amount for a single order.",
             "You confirmed the refund on the 3rd but nothing has arrived yet.",
         ],
         asks: &[
-            "Sorry for the wait. Could you send the order number so we can trace the payment?",
+            "Sorry for the wait. Could you send the order number so we can trace the refund?",
             "Thanks. Which card did you pay with (the last four digits are enough)?",
         ],
+        answers: &["The order number is 58213.", "The card ends in 4417."],
+        notes: &["Payment provider shows the refund stuck in review; escalated to billing."],
+        fixes: &["The refund has been sent; banks usually show it within three working days."],
+        tags: &["billing", "urgent-customer"],
+    },
+    Topic {
+        subjects: &["Charged twice for the same order"],
+        descriptions: &[
+            "My bank statement shows two charges of the same amount for a single order.",
+            "I was charged twice when the payment page reloaded.",
+        ],
+        asks: &["Could you send the order number and the date of both charges?"],
         answers: &[
-            "The order number is 58213.",
-            "The card ends in 4417.",
-            "I paid with PayPal, not a card.",
+            "Order 60412, both charges on Monday.",
+            "Order 59877; the second charge came ten minutes after the first.",
         ],
-        notes: &[
-            "Payment provider shows the refund stuck in review; escalated to billing.",
-            "Duplicate capture confirmed in the payment log; voiding the second one.",
-        ],
-        fixes: &[
-            "The refund has been sent; banks usually show it within three working days.",
-            "We have reversed the duplicate charge. Sorry for the trouble.",
-        ],
+        notes: &["Duplicate capture confirmed in the payment log; voiding the second one."],
+        fixes: &["We have reversed the duplicate charge. Sorry for the trouble."],
         tags: &["billing", "urgent-customer"],
     },
     Topic {
@@ -151,106 +196,119 @@ const TOPICS: &[Topic] = &[
         tags: &["billing"],
     },
     Topic {
-        subjects: &[
-            "Export to CSV times out",
-            "API returns 500 on large uploads",
-        ],
+        subjects: &["Export to CSV times out"],
         descriptions: &[
             "Exporting our customer list to CSV spins for a minute and then fails. It has about 40,000 rows.",
-            "Uploading files over 50 MB through the API returns a 500 error; smaller ones work.",
+            "The CSV export of last year's orders never finishes.",
         ],
         asks: &[
             "Does it fail with a smaller date range too? That tells us whether it is the size.",
-            "Could you send the request id from the error response?",
         ],
         answers: &[
             "With one month it works, with the whole year it fails.",
-            "The request id is 7f3c-91ab.",
+            "Smaller exports work fine.",
         ],
-        notes: &[
-            "Export runs in the request; needs to move to a background job.",
-            "Upload proxy limit is 50 MB; raising it needs an infra change.",
-        ],
-        fixes: &[
-            "Large exports now run in the background and arrive by email when ready.",
-            "The upload limit is now 500 MB. Please try again.",
-        ],
+        notes: &["Export runs in the request; needs to move to a background job."],
+        fixes: &["Large exports now run in the background and arrive by email when ready."],
         tags: &["export", "web"],
     },
     Topic {
-        subjects: &["Sync stuck at 99%", "Push notifications stopped"],
+        subjects: &["API returns 500 on large uploads"],
+        descriptions: &[
+            "Uploading files over 50 MB through the API returns a 500 error; smaller ones work.",
+            "Our nightly upload job fails with HTTP 500 since the files grew past 60 MB.",
+        ],
+        asks: &["Could you send the request id from the error response?"],
+        answers: &[
+            "The request id is 7f3c-91ab.",
+            "Here is one from last night: 2d07-aa10.",
+        ],
+        notes: &["Upload proxy limit is 50 MB; raising it needs an infra change."],
+        fixes: &["The upload limit is now 500 MB. Please try again."],
+        tags: &["export", "web"],
+    },
+    Topic {
+        subjects: &["Sync stuck at 99%"],
         descriptions: &[
             "The app has been showing 'Syncing 99%' since this morning and new items do not appear.",
+            "Sync never finishes on my laptop; my phone is up to date.",
+        ],
+        asks: &["Could you sign out and in again, and tell us whether that changes anything?"],
+        answers: &[
+            "Signing out and in did not help.",
+            "Still stuck at 99% after signing in again.",
+        ],
+        notes: &["One record with a broken attachment blocks the sync queue for this account."],
+        fixes: &["We have cleared the stuck item; the sync should finish within a minute."],
+        tags: &["mobile", "web"],
+    },
+    Topic {
+        subjects: &["Push notifications stopped"],
+        descriptions: &[
             "I no longer get push notifications for new messages, although they are turned on.",
             "Notifications stopped after I switched phones; the app itself works.",
         ],
-        asks: &[
-            "Could you sign out and in again, and tell us whether that changes anything?",
-            "Are notifications allowed for the app in your phone's settings?",
-        ],
+        asks: &["Are notifications allowed for the app in your phone's settings?"],
         answers: &[
-            "Signing out and in did not help.",
             "Yes, they are allowed, and other apps notify fine.",
+            "They are on. I also restarted the phone.",
         ],
-        notes: &[
-            "Device token was never re-registered after the phone change.",
-            "One record with a broken attachment blocks the sync queue for this account.",
-        ],
-        fixes: &[
-            "We have cleared the stuck item; the sync should finish within a minute.",
-            "Notifications are re-enabled for your new phone. You should get them again.",
-        ],
+        notes: &["Device token was never re-registered after the phone change."],
+        fixes: &["Notifications are re-enabled for your phone. You should get them again."],
         tags: &["mobile", "ios", "android"],
     },
     Topic {
-        subjects: &[
-            "Dark mode makes charts unreadable",
-            "Search ignores accented letters",
-        ],
+        subjects: &["Dark mode makes charts unreadable"],
         descriptions: &[
             "In dark mode the chart labels are dark grey on black and impossible to read.",
-            "Searching for 'Müller' finds nothing, but 'Muller' finds the customer.",
+            "With dark mode on, the dashboard charts lose their axis labels.",
         ],
-        asks: &[
-            "Thanks! Could you send a screenshot so we can see which charts?",
-            "Which search box was this, the customer list or the global search?",
-        ],
-        answers: &[
-            "The revenue chart on the dashboard; screenshot attached.",
-            "The global search at the top.",
-        ],
-        notes: &[
-            "Chart theme ignores the dark palette; design has a fix queued.",
-            "Search index is built without accent folding.",
-        ],
-        fixes: &[
-            "The chart colours are fixed in today's release.",
-            "Search now matches with and without accents.",
-        ],
+        asks: &["Thanks! Could you send a screenshot so we can see which charts?"],
+        answers: &["The revenue chart on the dashboard; screenshot attached."],
+        notes: &["Chart theme ignores the dark palette; design has a fix queued."],
+        fixes: &["The chart colours are fixed in today's release."],
         tags: &["web"],
     },
     Topic {
-        subjects: &["Cannot invite a teammate", "Wrong timezone in reminders"],
+        subjects: &["Search ignores accented letters"],
+        descriptions: &[
+            "Searching for 'Müller' finds nothing, but 'Muller' finds the customer.",
+            "Search cannot find 'José' unless I type it without the accent.",
+        ],
+        asks: &["Which search box was this, the customer list or the global search?"],
+        answers: &["The global search at the top.", "The customer list."],
+        notes: &["Search index is built without accent folding."],
+        fixes: &["Search now matches with and without accents."],
+        tags: &["web"],
+    },
+    Topic {
+        subjects: &["Cannot invite a teammate"],
         descriptions: &[
             "When I invite a colleague the button greys out and nothing happens.",
-            "Reminders arrive an hour early since the clocks changed.",
+            "Inviting a new teammate says we have no seats left, but we should have one.",
         ],
-        asks: &[
-            "How many seats does your plan have, and how many are in use?",
-            "Which timezone is set in your profile?",
-        ],
+        asks: &["How many seats does your plan have, and how many are in use?"],
         answers: &[
             "We have 10 seats and 9 are in use.",
+            "Ten seats, and two people left last month.",
+        ],
+        notes: &["Seat count includes deactivated users; that is the bug."],
+        fixes: &["Deactivated users no longer take a seat; the invite works now."],
+        tags: &["web"],
+    },
+    Topic {
+        subjects: &["Wrong timezone in reminders"],
+        descriptions: &[
+            "Reminders arrive an hour early since the clocks changed.",
+            "All my reminders show in UTC instead of my local time.",
+        ],
+        asks: &["Which timezone is set in your profile?"],
+        answers: &[
             "Europe/Berlin, the same as my computer.",
+            "America/Toronto.",
         ],
-        notes: &[
-            "Seat count includes deactivated users; that is the bug.",
-            "Reminder scheduler stores UTC offsets instead of zone names.",
-        ],
-        fixes: &[
-            "Deactivated users no longer take a seat; the invite works now.",
-            "Reminders follow your timezone again, daylight saving included.",
-        ],
+        notes: &["Reminder scheduler stores UTC offsets instead of zone names."],
+        fixes: &["Reminders follow your timezone again, daylight saving included."],
         tags: &["web"],
     },
     Topic {
@@ -551,6 +609,19 @@ mod tests {
             let unique: std::collections::HashSet<&&str> = bodies.iter().collect();
             assert_eq!(unique.len(), bodies.len(), "{}: {bodies:?}", t.subject);
             assert!(t.tags.iter().all(|tag| topic.tags.contains(&tag.as_str())));
+        }
+    }
+
+    #[test]
+    fn each_subject_is_one_problem() {
+        for topic in TOPICS {
+            for subject in topic.subjects {
+                let owners = TOPICS
+                    .iter()
+                    .filter(|t| t.subjects.contains(subject))
+                    .count();
+                assert_eq!(owners, 1, "{subject}");
+            }
         }
     }
 

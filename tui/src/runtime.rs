@@ -266,13 +266,24 @@ where
 
     pub fn draw(&mut self) -> anyhow::Result<()> {
         if std::mem::take(&mut self.app.redraw) {
-            // Another program drew on the terminal: what ratatui believes
-            // is on screen is not.
-            self.terminal.clear()?;
+            self.repaint()?;
         }
         let app = &self.app;
         self.terminal
             .draw(|frame| frame.render_widget(app, frame.area()))?;
+        Ok(())
+    }
+
+    /// Another program drew on the terminal, so what ratatui believes is on
+    /// screen is not: clear it and forget the last frame, so the next draw
+    /// paints every cell. (`Terminal::clear` would ask the terminal where
+    /// its cursor is, an answer the input reader swallows: it times out.)
+    fn repaint(&mut self) -> anyhow::Result<()> {
+        self.terminal
+            .backend_mut()
+            .clear_region(ratatui::backend::ClearType::All)?;
+        // Resets the previous frame and makes it the one drawn next.
+        self.terminal.swap_buffers();
         Ok(())
     }
 

@@ -183,7 +183,7 @@ fn body_lines(app: &App, detail: &DetailState, width: usize) -> Vec<Line<'static
     lines
 }
 
-/// "Bob Keller changed status: open → in_progress".
+/// "Bob Keller changed status: Open → In progress".
 fn describe(e: &HistoryEvent) -> String {
     let who = &e.actor.name;
     let show = |v: &Option<Value>| match v {
@@ -198,12 +198,27 @@ fn describe(e: &HistoryEvent) -> String {
     };
     match e.kind {
         EventKind::Created => format!("{who} opened the ticket"),
-        EventKind::Changed => format!(
-            "{who} changed {}: {} → {}",
-            e.field.as_deref().unwrap_or("a field"),
-            show(&e.from),
-            show(&e.to)
-        ),
+        EventKind::Changed => {
+            let field = e.field.as_deref().unwrap_or("a field");
+            // Statuses and priorities in the words the console uses.
+            let words = |v: &Option<Value>| {
+                let text = show(v);
+                match field {
+                    "status" => text
+                        .parse()
+                        .map_or(text, |s| crate::labels::status(s).to_string()),
+                    "priority" => text
+                        .parse()
+                        .map_or(text, |p| crate::labels::priority(p).to_string()),
+                    _ => text,
+                }
+            };
+            format!(
+                "{who} changed {field}: {} → {}",
+                words(&e.from),
+                words(&e.to)
+            )
+        }
         EventKind::Assigned => format!("{who} assigned it: {} → {}", show(&e.from), show(&e.to)),
         EventKind::Commented => format!("{who} commented"),
         EventKind::EmbedRotated => format!("{who} made a new embed link"),
