@@ -317,9 +317,41 @@ fn detail_with_comments_and_history() {
     let all = text(&t).join("\n");
     assert!(all.contains("🔒 internal note"), "{all}");
     assert!(
-        all.contains("Bob Keller changed status: open → in_progress"),
+        all.contains("Bob Keller changed status: Open → In progress"),
         "{all}"
     );
+}
+
+#[test]
+fn a_scrolled_detail_keeps_its_header_and_wrapped_comments_their_margin() {
+    let mut app = detail_42();
+    let mut local = fixtures::local(Some(42));
+    local.detail.comments[0].body = "word ".repeat(40).trim_end().to_string();
+    app.update(Event::Ticket(id(42), Some(Box::new(local))));
+    app.update(Event::History(id(42), Ok(fixtures::history_42())));
+    app.update(Event::Resize(60, 16));
+    press(&mut app, "j");
+    press(&mut app, "j");
+    let t = snapshot!("detail_scrolled", app, 60, 16);
+    let lines = text(&t);
+    assert!(lines[1].contains("#42  App crash on login"), "{lines:#?}");
+    let margins = lines
+        .iter()
+        .filter(|l| l.starts_with("││ word") || l.starts_with("│┃ word"))
+        .count();
+    assert!(margins >= 3, "every wrapped line has its bar: {lines:#?}");
+
+    // At the end, the history's last line is on the last row, and j goes
+    // no further.
+    press(&mut app, "G");
+    let end = text(&draw(&app, 60, 16));
+    assert!(
+        end[13].contains("commented") || end[13].contains("→"),
+        "{end:#?}"
+    );
+    press(&mut app, "j");
+    assert_eq!(text(&draw(&app, 60, 16)), end);
+    assert!(end[1].contains("#42  App crash on login"), "{end:#?}");
 }
 
 #[test]
