@@ -51,7 +51,7 @@ async fn a_dead_server_reads_offline_within_seconds_and_a_returning_one_live() {
     let (remote, session) = HttpRemote::login(&url, "bob@example.com", "bob123")
         .await
         .unwrap();
-    let replica = Arc::new(Replica::open(&dir.path().join("replica")).unwrap());
+    let replica = Arc::new(Replica::open(dir.path().join("replica")).unwrap());
     replica
         .set_identity(&desk_sync::wire::sync::SyncUser::from(&session.user))
         .unwrap();
