@@ -21,6 +21,59 @@ fn settings(dir: &Path, bind: std::net::SocketAddr) -> ServerSettings {
     settings
 }
 
+/// A server in a runtime of its own, so that stopping it ends every
+/// connection at once, as when the process dies (a graceful shutdown in
+/// the test's runtime can leave an event stream's task running).
+struct Process {
+    addr: std::net::SocketAddr,
+    url: String,
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Process {
+    fn start(data: &Path, bind: std::net::SocketAddr, seed: bool) -> Process {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let data = data.to_path_buf();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().unwrap();
+            runtime.block_on(async {
+                let server = Server::start(settings(&data, bind)).await.unwrap();
+                if seed {
+                    seed::seed_demo(server.store(), 20).await.unwrap();
+                }
+                tx.send((server.addr(), server.url().to_string())).unwrap();
+                // Kept alive until the runtime goes.
+                std::mem::forget(server);
+            });
+            let _ = stopped.recv();
+            // Like a killed process: every task and socket goes at once.
+            runtime.shutdown_background();
+        });
+        let (addr, url) = rx.recv().unwrap();
+        Process {
+            addr,
+            url,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    fn kill(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            thread.join().unwrap();
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 /// Waits until `phase` holds; how long it took.
 async fn until(
     status: &mut watch::Receiver<SyncStatus>,
@@ -41,12 +94,8 @@ async fn until(
 async fn a_dead_server_reads_offline_within_seconds_and_a_returning_one_live() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("server");
-    let server = Server::start(settings(&data, ([127, 0, 0, 1], 0).into()))
-        .await
-        .unwrap();
-    seed::seed_demo(server.store(), 20).await.unwrap();
-    let addr = server.addr();
-    let url = server.url().to_string();
+    let mut server = Process::start(&data, ([127, 0, 0, 1], 0).into(), true);
+    let (addr, url) = (server.addr, server.url.clone());
 
     let (remote, session) = HttpRemote::login(&url, "bob@example.com", "bob123")
         .await
@@ -62,7 +111,7 @@ async fn a_dead_server_reads_offline_within_seconds_and_a_returning_one_live() {
     })
     .await;
 
-    server.shutdown().await;
+    server.kill();
     let to_offline = until(&mut status, Duration::from_secs(30), |p| {
         matches!(p, SyncPhase::Offline { .. })
     })
@@ -70,7 +119,7 @@ async fn a_dead_server_reads_offline_within_seconds_and_a_returning_one_live() {
     eprintln!("server stopped → offline in {to_offline:?}");
     assert!(to_offline < Duration::from_secs(3), "{to_offline:?}");
 
-    let server = Server::start(settings(&data, addr)).await.unwrap();
+    let _server = Process::start(&data, addr, false);
     let to_live = until(&mut status, Duration::from_secs(30), |p| {
         *p == SyncPhase::Live
     })
@@ -79,5 +128,4 @@ async fn a_dead_server_reads_offline_within_seconds_and_a_returning_one_live() {
     assert!(to_live < Duration::from_secs(7), "{to_live:?}");
 
     engine.shutdown().await;
-    server.shutdown().await;
 }

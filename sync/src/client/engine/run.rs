@@ -43,6 +43,16 @@ impl<R: Remote> Engine<R> {
 
         let mut failures: u32 = 0;
         let mut offline_since = None;
+        // Rounds left to check on the server after the event stream broke:
+        // a round that succeeds then may have reached a server on its way
+        // out (a kept-alive connection outlives its listener). Meanwhile
+        // rounds come sooner, and a failed reconnect runs one at once.
+        // Counted, so a stream that stays unavailable costs a few early
+        // rounds, not a round per reconnect attempt forever.
+        let mut doubt: u8 = 0;
+        // What the loop last saw of the stream, kept across rounds: a
+        // stream that breaks during a round is noticed after it.
+        let mut seen = *events.borrow_and_update();
         loop {
             self.publish_counts();
             self.status.send_modify(|s| {
@@ -53,8 +63,13 @@ impl<R: Remote> Engine<R> {
             let wait = match self.sync_once().await {
                 Ok(report) => {
                     failures = 0;
-                    offline_since = None;
+                    let was_offline = offline_since.take().is_some();
                     let connected = events.borrow().connected;
+                    doubt = if connected {
+                        0
+                    } else {
+                        doubt.saturating_sub(1)
+                    };
                     let changed = report.bootstrapped
                         || report.pulled > 0
                         || report.removed > 0
@@ -66,13 +81,17 @@ impl<R: Remote> Engine<R> {
                         s.last_error = None;
                         s.changes += u64::from(changed);
                     });
-                    if !connected {
-                        // The server answers: the stream need not wait out
+                    if was_offline && !connected {
+                        // The server is back: the stream need not wait out
                         // its backoff to be live again.
                         self.reconnect.notify_one();
                     }
                     tracing::debug!(?report, "round done");
-                    Some(plan::POLL_EVERY)
+                    Some(if doubt > 0 {
+                        OFFLINE_RETRY_MAX
+                    } else {
+                        plan::POLL_EVERY
+                    })
                 }
                 Err(e) => {
                     let why = describe(&e);
@@ -100,7 +119,15 @@ impl<R: Remote> Engine<R> {
                 }
             };
             let deadline = wait.map(|d| Instant::now() + d);
-            let woke = self.wait(deadline, &mut events, shutdown.as_mut()).await;
+            let woke = self
+                .wait(
+                    deadline,
+                    &mut events,
+                    &mut seen,
+                    shutdown.as_mut(),
+                    &mut doubt,
+                )
+                .await;
             if !woke {
                 return;
             }
@@ -123,9 +150,10 @@ impl<R: Remote> Engine<R> {
         &self,
         deadline: Option<Instant>,
         events: &mut watch::Receiver<Events>,
+        seen: &mut Events,
         mut shutdown: std::pin::Pin<&mut impl Future<Output = ()>>,
+        doubt: &mut u8,
     ) -> bool {
-        let mut seen = *events.borrow_and_update();
         let mut listening = true;
         loop {
             let timer = async {
@@ -150,16 +178,25 @@ impl<R: Remote> Engine<R> {
                     // away: a round now finds out, instead of saying
                     // "live" until the timer.
                     let broke = seen.connected && !now.connected;
-                    // The stream cannot reconnect while a round said the
-                    // server answers (a kept-alive connection may outlive
-                    // the server's listener): a round settles which is true.
-                    let refused = now.refusals != seen.refusals
+                    if broke {
+                        *doubt = DOUBTFUL_ROUNDS;
+                    }
+                    if reconnected {
+                        *doubt = 0;
+                    }
+                    // The stream cannot reconnect although the last round
+                    // reached the server (a kept-alive connection may
+                    // outlive the server's listener): one more round
+                    // settles which is true.
+                    let refused = !broke
+                        && now.refusals != seen.refusals
+                        && *doubt > 0
                         && !matches!(self.status.borrow().phase, SyncPhase::Offline { .. });
                     let news = now.seq != seen.seq
                         && now.seq.is_some_and(|seq| {
                             plan::is_news(seq, self.replica.cursor().ok().flatten())
                         });
-                    seen = now;
+                    *seen = now;
                     self.status.send_modify(|s| {
                         if matches!(s.phase, SyncPhase::Live | SyncPhase::Polling) {
                             s.phase = live_or_polling(now.connected);
@@ -214,6 +251,10 @@ async fn listen<R: Remote>(
         }
     }
 }
+
+/// Rounds after the event stream broke that still check on the server
+/// early; see `doubt` in [`Engine::run`].
+const DOUBTFUL_ROUNDS: u8 = 3;
 
 /// The longest wait between attempts while offline: a server that comes
 /// back is found within this, and the console can say when it tries next.
