@@ -236,6 +236,12 @@ async fn agents_and_admins_work_online_then_offline_then_everything_syncs() {
     bob.type_text("On it: reproduced on Android 14.");
     bob.press(&["ctrl-s"]);
     assert!(matches!(bob.app().screen(), Screen::Detail(_)));
+    // The comment reaches the writer a moment after ctrl-s: wait for its
+    // confirmation, not for a quiet status that may come before it.
+    bob.until("the confirmed comment shows in the detail", |app| {
+        matches!(app.screen(), Screen::Detail(d) if d.ticket.as_ref().is_some_and(|t| t.pending == 0 && t.detail.comments.iter().any(|c| c.body.starts_with("On it"))))
+    })
+    .await;
     bob.until_synced().await;
     let on_server = server_ticket(&url, &admin, ticket).await;
     assert_eq!(on_server["status"], "in_progress");
@@ -249,10 +255,6 @@ async fn agents_and_admins_work_online_then_offline_then_everything_syncs() {
         bodies.contains(&"On it: reproduced on Android 14."),
         "{bodies:?}"
     );
-    bob.until("the confirmed comment shows in the detail", |app| {
-        matches!(app.screen(), Screen::Detail(d) if d.ticket.as_ref().is_some_and(|t| t.pending == 0 && t.detail.comments.iter().any(|c| c.body.starts_with("On it"))))
-    })
-    .await;
 
     // --- Online: carol assigns an unassigned ticket to dave from triage.
     let carol_dir = root.path().join("carol");
@@ -332,6 +334,12 @@ async fn agents_and_admins_work_online_then_offline_then_everything_syncs() {
         matches!(app.sync.phase, SyncPhase::Offline { .. })
     })
     .await;
+    // The replica knows when it last synced, server or not.
+    assert!(
+        bob.screen().contains("○ offline (last sync"),
+        "{}",
+        bob.screen()
+    );
     let row = bob.app().index.get(ticket).unwrap();
     assert_eq!(
         row.priority, new_priority,
