@@ -809,6 +809,7 @@ impl App {
         }
         self.screens = vec![Screen::List];
         self.index = TicketIndex::default();
+        self.departed.clear();
         self.loaded = false;
         self.list = ListState::default();
         self.refresh_list();

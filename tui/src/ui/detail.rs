@@ -131,6 +131,7 @@ fn body_lines(app: &App, detail: &DetailState, width: usize) -> Vec<Line<'static
     )));
     if comments.is_empty() {
         lines.push(Line::from(Span::styled("No comments yet.", theme.dim())));
+        lines.push(Line::default());
     }
     for c in comments {
         let mut head = vec![
