@@ -1,5 +1,7 @@
 //! Demo data: the four demo accounts and N realistic tickets spread over
-//! statuses, priorities and agents, with comments and history.
+//! statuses, priorities and agents, with comments and history. Each ticket
+//! follows one topic: its description and conversation belong to its
+//! subject, and the agent and the customer never say the same thing.
 //!
 //! Deterministic (a fixed-seed generator), so a demo looks the same every
 //! time; tickets load in large transactions, so 100k take seconds.
@@ -35,61 +37,295 @@ const CUSTOMERS: &[(&str, &str)] = &[
     ("heidi@example.com", "Heidi Novak"),
 ];
 
-const SUBJECTS: &[&str] = &[
-    "App crashes on login",
-    "Refund not received",
-    "Cannot reset my password",
-    "Invoice shows the wrong VAT number",
-    "Export to CSV times out",
-    "Two-factor codes arrive late",
-    "Dark mode makes charts unreadable",
-    "Charged twice for the same order",
-    "Sync stuck at 99%",
-    "Cannot invite a teammate",
-    "Push notifications stopped",
-    "Search ignores accented letters",
-    "Order arrived damaged",
-    "Account locked after update",
-    "API returns 500 on large uploads",
-    "Wrong timezone in reminders",
-];
+/// What a demo ticket is about: one problem (in a few wordings), and what
+/// each side says about it, so a ticket reads as one story and search finds what the
+/// subject promises.
+struct Topic {
+    subjects: &'static [&'static str],
+    descriptions: &'static [&'static str],
+    /// The agent's first public reply.
+    asks: &'static [&'static str],
+    /// The customer's answer.
+    answers: &'static [&'static str],
+    /// Staff talking among themselves.
+    notes: &'static [&'static str],
+    /// The agent's public reply once it is solved.
+    fixes: &'static [&'static str],
+    tags: &'static [&'static str],
+}
 
-const DESCRIPTIONS: &[&str] = &[
-    "Started after yesterday's update. Steps: open the app, sign in, it closes immediately.",
-    "I was told the refund would take 5 days; it has been two weeks.",
-    "The reset email never arrives, not even in spam.",
-    "Our accountant needs the corrected invoice before the end of the month.",
-    "Happens every time with more than about 10,000 rows.",
-    "Tried on two phones, same result. Screenshots attached in the next message.",
-];
-
-const REPLIES: &[(&str, bool)] = &[
-    (
-        "Thanks for reporting this. Could you tell us which version you are on?",
-        false,
-    ),
-    (
-        "Reproduced on staging; looks related to the session cache.",
-        true,
-    ),
-    (
-        "We have issued a fix; please update and let us know.",
-        false,
-    ),
-    ("Escalated to billing, waiting on their answer.", true),
-    ("Version 4.2.1, on Android 14.", false),
-    ("Still happening after the update, unfortunately.", false),
-];
-
-const TAGS: &[&str] = &[
-    "mobile",
-    "billing",
-    "login",
-    "export",
-    "android",
-    "ios",
-    "web",
-    "urgent-customer",
+const TOPICS: &[Topic] = &[
+    Topic {
+        subjects: &["App crashes on login", "App closes when I sign in"],
+        descriptions: &[
+            "Since yesterday's update the app closes as soon as I tap Sign in. Reinstalling did not help.",
+            "The app opens, shows the login screen for a second and then crashes. Happens on every try.",
+        ],
+        asks: &[
+            "Sorry about that. Which version of the app and which phone are you using?",
+            "Thanks for letting us know. Does it also crash on mobile data, or only on Wi-Fi?",
+        ],
+        answers: &[
+            "Version 4.2.1 on a Pixel 7, Android 14.",
+            "Both. iPhone 13 with iOS 17, the latest app version.",
+        ],
+        notes: &[
+            "Crash reports point at the session cache migration in 4.2.1.",
+            "Reproduced on staging with an account that has an old session.",
+        ],
+        fixes: &[
+            "Version 4.2.2 fixes the crash; please update from the store and sign in again.",
+            "We found the cause and released a fix today. Please update the app.",
+        ],
+        tags: &["login", "mobile", "android", "ios"],
+    },
+    Topic {
+        subjects: &["Account locked after update"],
+        descriptions: &[
+            "After updating to the latest version I cannot sign in: it says my account is locked.",
+            "The update logged me out and now every attempt says 'account locked'.",
+        ],
+        asks: &[
+            "Sorry for the trouble. Could you confirm the email address on the account?",
+            "When did you last sign in successfully?",
+        ],
+        answers: &[
+            "It is the address I am writing from.",
+            "Last week, before the update.",
+        ],
+        notes: &["Lockout counter was not reset by the update; unlocking by hand for now."],
+        fixes: &[
+            "We have unlocked your account. You can sign in again now.",
+            "Your account is unlocked, and the update that locked it has been fixed.",
+        ],
+        tags: &["login", "mobile"],
+    },
+    Topic {
+        subjects: &[
+            "Cannot reset my password",
+            "Password reset email never arrives",
+        ],
+        descriptions: &[
+            "I asked for a password reset three times and no email arrived, not even in spam.",
+            "The reset link says it has expired even though I clicked it right away.",
+        ],
+        asks: &[
+            "Could you check that the address on your account is the one you are reading? We can also send the link from here.",
+            "Which email provider do you use? Some delay our messages.",
+        ],
+        answers: &[
+            "It is the same address I always use, and other emails arrive fine.",
+            "I use a company address on Outlook.",
+        ],
+        notes: &[
+            "Mail provider is deferring our messages to this domain; opened a case with them.",
+        ],
+        fixes: &[
+            "The delivery problem is solved; a new reset email is on its way.",
+            "Reset links now stay valid for an hour. Please request a new one.",
+        ],
+        tags: &["login", "web"],
+    },
+    Topic {
+        subjects: &["Two-factor codes arrive late"],
+        descriptions: &[
+            "The two-factor code arrives after it has expired, usually five minutes late.",
+            "I get the sign-in code by text message long after the screen asks for it.",
+        ],
+        asks: &[
+            "Which phone number do the codes go to? We will check the delivery logs.",
+            "Does it happen every time, or at certain times of day?",
+        ],
+        answers: &[
+            "The codes go to my mobile number ending in 42.",
+            "Mostly in the morning, around nine.",
+        ],
+        notes: &["SMS gateway shows a queue backlog in that region this week."],
+        fixes: &[
+            "Codes should arrive within seconds again. Let us know if one is late.",
+            "We switched to a faster SMS route for your region; codes arrive at once now.",
+        ],
+        tags: &["login", "mobile"],
+    },
+    Topic {
+        subjects: &["Refund not received"],
+        descriptions: &[
+            "I returned the order two weeks ago and the refund still has not reached my card.",
+            "You confirmed the refund on the 3rd but nothing has arrived yet.",
+        ],
+        asks: &[
+            "Sorry for the wait. Could you send the order number so we can trace the refund?",
+            "Thanks. Which card did you pay with (the last four digits are enough)?",
+        ],
+        answers: &["The order number is 58213.", "The card ends in 4417."],
+        notes: &["Payment provider shows the refund stuck in review; escalated to billing."],
+        fixes: &["The refund has been sent; banks usually show it within three working days."],
+        tags: &["billing", "urgent-customer"],
+    },
+    Topic {
+        subjects: &["Charged twice for the same order"],
+        descriptions: &[
+            "My bank statement shows two charges of the same amount for a single order.",
+            "I was charged twice when the payment page reloaded.",
+        ],
+        asks: &["Could you send the order number and the date of both charges?"],
+        answers: &[
+            "Order 60412, both charges on Monday.",
+            "Order 59877; the second charge came ten minutes after the first.",
+        ],
+        notes: &["Duplicate capture confirmed in the payment log; voiding the second one."],
+        fixes: &["We have reversed the duplicate charge. Sorry for the trouble."],
+        tags: &["billing", "urgent-customer"],
+    },
+    Topic {
+        subjects: &["Invoice shows the wrong VAT number"],
+        descriptions: &[
+            "The invoice for last month has our old VAT number. Our accountant needs a corrected one.",
+            "Invoices still show the VAT number we changed in settings weeks ago.",
+        ],
+        asks: &[
+            "Could you confirm the correct VAT number? We will issue a corrected invoice.",
+            "Which invoice numbers need correcting?",
+        ],
+        answers: &[
+            "The correct number is DE 123 456 789.",
+            "Invoices 2024-0117 and 2024-0131, please.",
+        ],
+        notes: &["Billing profile was updated but invoices read the cached copy."],
+        fixes: &["Corrected invoices are in your account under Billing → Invoices."],
+        tags: &["billing"],
+    },
+    Topic {
+        subjects: &["Export to CSV times out"],
+        descriptions: &[
+            "Exporting our customer list to CSV spins for a minute and then fails. It has about 40,000 rows.",
+            "The CSV export of last year's orders never finishes.",
+        ],
+        asks: &[
+            "Does it fail with a smaller date range too? That tells us whether it is the size.",
+        ],
+        answers: &[
+            "With one month it works, with the whole year it fails.",
+            "Smaller exports work fine.",
+        ],
+        notes: &["Export runs in the request; needs to move to a background job."],
+        fixes: &["Large exports now run in the background and arrive by email when ready."],
+        tags: &["export", "web"],
+    },
+    Topic {
+        subjects: &["API returns 500 on large uploads"],
+        descriptions: &[
+            "Uploading files over 50 MB through the API returns a 500 error; smaller ones work.",
+            "Our nightly upload job fails with HTTP 500 since the files grew past 60 MB.",
+        ],
+        asks: &["Could you send the request id from the error response?"],
+        answers: &[
+            "The request id is 7f3c-91ab.",
+            "Here is one from last night: 2d07-aa10.",
+        ],
+        notes: &["Upload proxy limit is 50 MB; raising it needs an infra change."],
+        fixes: &["The upload limit is now 500 MB. Please try again."],
+        tags: &["export", "web"],
+    },
+    Topic {
+        subjects: &["Sync stuck at 99%"],
+        descriptions: &[
+            "The app has been showing 'Syncing 99%' since this morning and new items do not appear.",
+            "Sync never finishes on my laptop; my phone is up to date.",
+        ],
+        asks: &["Could you sign out and in again, and tell us whether that changes anything?"],
+        answers: &[
+            "Signing out and in did not help.",
+            "Still stuck at 99% after signing in again.",
+        ],
+        notes: &["One record with a broken attachment blocks the sync queue for this account."],
+        fixes: &["We have cleared the stuck item; the sync should finish within a minute."],
+        tags: &["mobile", "web"],
+    },
+    Topic {
+        subjects: &["Push notifications stopped"],
+        descriptions: &[
+            "I no longer get push notifications for new messages, although they are turned on.",
+            "Notifications stopped after I switched phones; the app itself works.",
+        ],
+        asks: &["Are notifications allowed for the app in your phone's settings?"],
+        answers: &[
+            "Yes, they are allowed, and other apps notify fine.",
+            "They are on. I also restarted the phone.",
+        ],
+        notes: &["Device token was never re-registered after the phone change."],
+        fixes: &["Notifications are re-enabled for your phone. You should get them again."],
+        tags: &["mobile", "ios", "android"],
+    },
+    Topic {
+        subjects: &["Dark mode makes charts unreadable"],
+        descriptions: &[
+            "In dark mode the chart labels are dark grey on black and impossible to read.",
+            "With dark mode on, the dashboard charts lose their axis labels.",
+        ],
+        asks: &["Thanks! Could you send a screenshot so we can see which charts?"],
+        answers: &["The revenue chart on the dashboard; screenshot attached."],
+        notes: &["Chart theme ignores the dark palette; design has a fix queued."],
+        fixes: &["The chart colours are fixed in today's release."],
+        tags: &["web"],
+    },
+    Topic {
+        subjects: &["Search ignores accented letters"],
+        descriptions: &[
+            "Searching for 'Müller' finds nothing, but 'Muller' finds the customer.",
+            "Search cannot find 'José' unless I type it without the accent.",
+        ],
+        asks: &["Which search box was this, the customer list or the global search?"],
+        answers: &["The global search at the top.", "The customer list."],
+        notes: &["Search index is built without accent folding."],
+        fixes: &["Search now matches with and without accents."],
+        tags: &["web"],
+    },
+    Topic {
+        subjects: &["Cannot invite a teammate"],
+        descriptions: &[
+            "When I invite a colleague the button greys out and nothing happens.",
+            "Inviting a new teammate says we have no seats left, but we should have one.",
+        ],
+        asks: &["How many seats does your plan have, and how many are in use?"],
+        answers: &[
+            "We have 10 seats and 9 are in use.",
+            "Ten seats, and two people left last month.",
+        ],
+        notes: &["Seat count includes deactivated users; that is the bug."],
+        fixes: &["Deactivated users no longer take a seat; the invite works now."],
+        tags: &["web"],
+    },
+    Topic {
+        subjects: &["Wrong timezone in reminders"],
+        descriptions: &[
+            "Reminders arrive an hour early since the clocks changed.",
+            "All my reminders show in UTC instead of my local time.",
+        ],
+        asks: &["Which timezone is set in your profile?"],
+        answers: &[
+            "Europe/Berlin, the same as my computer.",
+            "America/Toronto.",
+        ],
+        notes: &["Reminder scheduler stores UTC offsets instead of zone names."],
+        fixes: &["Reminders follow your timezone again, daylight saving included."],
+        tags: &["web"],
+    },
+    Topic {
+        subjects: &["Order arrived damaged"],
+        descriptions: &[
+            "The parcel arrived crushed and the screen of the device is cracked.",
+            "Two of the three items in my order arrived broken.",
+        ],
+        asks: &[
+            "We are sorry. Could you send a photo of the parcel and the damage?",
+            "Would you like a replacement or a refund?",
+        ],
+        answers: &["Photos attached.", "A replacement, please."],
+        notes: &["Carrier claim filed; replacement approved."],
+        fixes: &["A replacement is on its way; you do not need to return the damaged one."],
+        tags: &["urgent-customer"],
+    },
 ];
 
 /// A small deterministic generator (SplitMix64): demo data needs variety,
@@ -260,32 +496,37 @@ fn demo_ticket(
         });
         from = *to;
     }
-    let replies = if status == Status::Open {
-        dice.below(2)
-    } else {
-        1 + dice.below(3)
+    let topic = dice.pick(TOPICS);
+    // The conversation so far: the agent asks, the customer answers, staff
+    // note what they found, the agent says it is solved.
+    let turns = match status {
+        Status::Open => dice.below(2),
+        Status::InProgress => 1 + dice.below(3),
+        Status::Blocked => 3,
+        Status::Closed => 4,
     };
-    let comments = (0..replies)
+    let staff = assignee.unwrap_or(admin);
+    let subject = dice.pick(topic.subjects).to_string();
+    let description = dice.pick(topic.descriptions).to_string();
+    let comments = (0..turns)
         .map(|n| {
-            let (body, internal) = *dice.pick(REPLIES);
-            let author = if internal || n % 2 == 0 {
-                assignee.unwrap_or(admin)
-            } else {
-                requester
+            let (author, lines, internal) = match n {
+                0 => (staff, topic.asks, false),
+                1 => (requester, topic.answers, false),
+                2 => (staff, topic.notes, true),
+                _ => (staff, topic.fixes, false),
             };
-            // Customers never write internal notes.
-            let internal = internal && author != requester;
             ImportComment {
                 id: Uuid::now_v7(),
                 author,
-                body: body.into(),
+                body: (*dice.pick(lines)).into(),
                 internal,
                 at: step(5 + n as i64),
             }
         })
         .collect();
     let tags = (0..dice.below(3))
-        .map(|_| dice.pick(TAGS).to_string())
+        .map(|_| dice.pick(topic.tags).to_string())
         .fold(Vec::new(), |mut acc, t| {
             if !acc.contains(&t) {
                 acc.push(t);
@@ -294,8 +535,8 @@ fn demo_ticket(
         });
     Ok(ImportTicket {
         id: Uuid::now_v7(),
-        subject: dice.pick(SUBJECTS).to_string(),
-        description: dice.pick(DESCRIPTIONS).to_string(),
+        subject,
+        description,
         status,
         priority,
         requester,
@@ -311,4 +552,87 @@ fn demo_ticket(
 /// Minutes between a ticket's events: varies by ticket, never zero.
 fn dice_minutes(index: usize) -> i64 {
     (index % 7) as i64 * 3
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn tickets(n: usize) -> Vec<ImportTicket> {
+        let mut dice = Dice(0x5EED);
+        let now = OffsetDateTime::now_utc();
+        let customers = [Uuid::from_u128(10), Uuid::from_u128(11)];
+        let agents = [(Uuid::from_u128(1), "Bob Keller")];
+        (0..n)
+            .map(|i| {
+                demo_ticket(
+                    &mut dice,
+                    now,
+                    i,
+                    n,
+                    &customers,
+                    &agents,
+                    Uuid::from_u128(3),
+                )
+                .unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_ticket_tells_one_story() {
+        for t in tickets(300) {
+            let topic = TOPICS
+                .iter()
+                .find(|topic| topic.subjects.contains(&t.subject.as_str()))
+                .unwrap();
+            assert!(
+                topic.descriptions.contains(&t.description.as_str()),
+                "{}: {}",
+                t.subject,
+                t.description
+            );
+            for c in &t.comments {
+                let said = c.body.as_str();
+                let belongs = [topic.asks, topic.answers, topic.notes, topic.fixes]
+                    .iter()
+                    .any(|lines| lines.contains(&said));
+                assert!(belongs, "{}: {said}", t.subject);
+                assert!(
+                    !(c.internal && c.author == t.requester),
+                    "customers write no notes"
+                );
+            }
+            let bodies: Vec<&str> = t.comments.iter().map(|c| c.body.as_str()).collect();
+            let unique: std::collections::HashSet<&&str> = bodies.iter().collect();
+            assert_eq!(unique.len(), bodies.len(), "{}: {bodies:?}", t.subject);
+            assert!(t.tags.iter().all(|tag| topic.tags.contains(&tag.as_str())));
+        }
+    }
+
+    #[test]
+    fn each_subject_is_one_problem() {
+        for topic in TOPICS {
+            for subject in topic.subjects {
+                let owners = TOPICS
+                    .iter()
+                    .filter(|t| t.subjects.contains(subject))
+                    .count();
+                assert_eq!(owners, 1, "{subject}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_same_subject_reads_differently_across_tickets() {
+        let all = tickets(300);
+        let crash: std::collections::HashSet<&str> = all
+            .iter()
+            .filter(|t| t.subject == "Refund not received")
+            .map(|t| t.description.as_str())
+            .collect();
+        assert!(crash.len() > 1, "{crash:?}");
+    }
 }

@@ -27,6 +27,8 @@ pub enum Context {
     Conflicts,
     Login,
     Picker,
+    /// A yes/no question.
+    Confirm,
     Help,
 }
 
@@ -59,6 +61,8 @@ pub enum Action {
     CopyEmbed,
     Help,
     Dismiss,
+    /// Re-apply a refused edit over the colleague's (conflicts inbox).
+    Reapply,
     Save,
     ToggleInternal,
     NextField,
@@ -101,6 +105,7 @@ impl Action {
             Action::CopyEmbed => "copy_embed",
             Action::Help => "help",
             Action::Dismiss => "dismiss",
+            Action::Reapply => "reapply",
             Action::Save => "save",
             Action::ToggleInternal => "toggle_internal",
             Action::NextField => "next_field",
@@ -117,8 +122,10 @@ impl Action {
             (Action::Bottom, _) => "last",
             (Action::PageUp, _) => "page up",
             (Action::PageDown, _) => "page down",
-            (Action::Open, Context::Conflicts) => "re-apply over theirs",
+            (Action::Open, Context::Conflicts) => "open the ticket",
             (Action::Open, Context::Picker) => "choose",
+            (Action::Open, Context::Confirm) => "yes",
+            (Action::Back, Context::Confirm) => "no",
             (Action::Open, Context::Search) => "keep the search",
             (Action::Open, Context::Login) => "sign in",
             (Action::Open, _) => "open",
@@ -144,6 +151,7 @@ impl Action {
             (Action::CopyEmbed, _) => "copy embed link",
             (Action::Help, _) => "help",
             (Action::Dismiss, _) => "dismiss",
+            (Action::Reapply, _) => "re-apply yours",
             (Action::Save, _) => "save",
             (Action::ToggleInternal, _) => "internal note on/off",
             (Action::NextField, _) => "next field",
@@ -195,6 +203,7 @@ const ALL_ACTIONS: &[Action] = &[
     Action::CopyEmbed,
     Action::Help,
     Action::Dismiss,
+    Action::Reapply,
     Action::Save,
     Action::ToggleInternal,
     Action::NextField,
@@ -461,6 +470,7 @@ impl Default for Keymap {
 
         let mut conflicts: Vec<(Key, Action)> = moves.to_vec();
         conflicts.push((Key::code(K::Enter), Open));
+        conflicts.push((Key::plain('R'), Reapply));
         conflicts.push((Key::plain('d'), Dismiss));
         conflicts.push((Key::plain('?'), Help));
         conflicts.push((Key::code(K::Esc), Back));
@@ -479,12 +489,23 @@ impl Default for Keymap {
             ],
         );
 
-        let mut picker: Vec<(Key, Action)> = arrows.to_vec();
+        let mut picker: Vec<(Key, Action)> = vec![(Key::plain('k'), Up), (Key::plain('j'), Down)];
+        picker.extend(arrows);
         picker.push((Key::ctrl('p'), Up));
         picker.push((Key::ctrl('n'), Down));
         picker.push((Key::code(K::Enter), Open));
         picker.push((Key::code(K::Esc), Back));
         tables.insert(C::Picker, picker);
+
+        tables.insert(
+            C::Confirm,
+            vec![
+                (Key::plain('y'), Open),
+                (Key::code(K::Enter), Open),
+                (Key::plain('n'), Back),
+                (Key::code(K::Esc), Back),
+            ],
+        );
 
         tables.insert(
             C::Help,

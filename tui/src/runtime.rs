@@ -246,11 +246,17 @@ where
         console
     }
 
-    /// Draws, waits for the next event, handles it — until the person quits.
+    /// Draws, waits for the next event, handles it — until the person quits
+    /// or the terminal hangs up.
     pub async fn run(&mut self, input: &mut Input) -> anyhow::Result<()> {
+        let mut hangup = HangUp::new();
         while !self.app.quit {
             self.draw()?;
-            let Some(event) = self.next_event(input).await else {
+            let event = tokio::select! {
+                event = self.next_event(input) => event,
+                () = hangup.recv() => Some(Event::HangUp),
+            };
+            let Some(event) = event else {
                 break;
             };
             self.handle(event, input);
@@ -259,9 +265,25 @@ where
     }
 
     pub fn draw(&mut self) -> anyhow::Result<()> {
+        if std::mem::take(&mut self.app.redraw) {
+            self.repaint()?;
+        }
         let app = &self.app;
         self.terminal
             .draw(|frame| frame.render_widget(app, frame.area()))?;
+        Ok(())
+    }
+
+    /// Another program drew on the terminal, so what ratatui believes is on
+    /// screen is not: clear it and forget the last frame, so the next draw
+    /// paints every cell. (`Terminal::clear` would ask the terminal where
+    /// its cursor is, an answer the input reader swallows: it times out.)
+    fn repaint(&mut self) -> anyhow::Result<()> {
+        self.terminal
+            .backend_mut()
+            .clear_region(ratatui::backend::ClearType::All)?;
+        // Resets the previous frame and makes it the one drawn next.
+        self.terminal.swap_buffers();
         Ok(())
     }
 
@@ -525,8 +547,42 @@ where
         if let Input::Terminal(stream) = input {
             *stream = Some(EventStream::new());
         }
-        let _ = self.terminal.clear();
         result
+    }
+}
+
+/// SIGHUP (the terminal closed) and SIGTERM: the console quits as with
+/// `q`, so what it holds (a demo's server and folder) is cleaned up.
+struct HangUp {
+    #[cfg(unix)]
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl HangUp {
+    fn new() -> HangUp {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let signals = signal(SignalKind::hangup())
+                .and_then(|hup| Ok((hup, signal(SignalKind::terminate())?)))
+                .map_err(|e| tracing::warn!(error = %e, "cannot listen for hang-ups"))
+                .ok();
+            HangUp { signals }
+        }
+        #[cfg(not(unix))]
+        HangUp {}
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        if let Some((hup, term)) = &mut self.signals {
+            tokio::select! {
+                _ = hup.recv() => tracing::info!("the terminal hung up; quitting"),
+                _ = term.recv() => tracing::info!("asked to stop; quitting"),
+            }
+            return;
+        }
+        std::future::pending::<()>().await;
     }
 }
 

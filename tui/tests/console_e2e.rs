@@ -214,8 +214,9 @@ async fn agents_and_admins_work_online_then_offline_then_everything_syncs() {
     assert!(!bob.app().list.visible.is_empty(), "bob has open tickets");
     let ticket = bob.selected();
     bob.press(&["s"]);
-    assert!(bob.screen().contains("In Progress"), "{}", bob.screen());
-    bob.press(&["enter"]); // the first legal transition from open: in progress
+    assert!(bob.screen().contains("In progress"), "{}", bob.screen());
+    // The picker starts on the current status, Open; the next is In progress.
+    bob.press(&["j", "enter"]);
     let row = bob.app().index.get(ticket).unwrap();
     assert_eq!(row.status, Status::InProgress, "shown at once");
     assert!(row.pending > 0, "marked pending until confirmed");
@@ -235,6 +236,12 @@ async fn agents_and_admins_work_online_then_offline_then_everything_syncs() {
     bob.type_text("On it: reproduced on Android 14.");
     bob.press(&["ctrl-s"]);
     assert!(matches!(bob.app().screen(), Screen::Detail(_)));
+    // The comment reaches the writer a moment after ctrl-s: wait for its
+    // confirmation, not for a quiet status that may come before it.
+    bob.until("the confirmed comment shows in the detail", |app| {
+        matches!(app.screen(), Screen::Detail(d) if d.ticket.as_ref().is_some_and(|t| t.pending == 0 && t.detail.comments.iter().any(|c| c.body.starts_with("On it"))))
+    })
+    .await;
     bob.until_synced().await;
     let on_server = server_ticket(&url, &admin, ticket).await;
     assert_eq!(on_server["status"], "in_progress");
@@ -248,10 +255,6 @@ async fn agents_and_admins_work_online_then_offline_then_everything_syncs() {
         bodies.contains(&"On it: reproduced on Android 14."),
         "{bodies:?}"
     );
-    bob.until("the confirmed comment shows in the detail", |app| {
-        matches!(app.screen(), Screen::Detail(d) if d.ticket.as_ref().is_some_and(|t| t.pending == 0 && t.detail.comments.iter().any(|c| c.body.starts_with("On it"))))
-    })
-    .await;
 
     // --- Online: carol assigns an unassigned ticket to dave from triage.
     let carol_dir = root.path().join("carol");
@@ -295,18 +298,22 @@ async fn agents_and_admins_work_online_then_offline_then_everything_syncs() {
         Priority::Urgent => Priority::High,
         _ => Priority::Urgent,
     };
-    // The picker lists priorities from urgent down, without the current.
-    let items: Vec<String> = match &bob.app().overlay {
-        Some(desk_tui::app::Overlay::Picker(p)) => {
-            p.items.iter().map(|i| i.label.clone()).collect()
-        }
+    // The picker lists priorities from urgent down, on the current one.
+    let (items, from): (Vec<String>, usize) = match &bob.app().overlay {
+        Some(desk_tui::app::Overlay::Picker(p)) => (
+            p.items.iter().map(|i| i.label.clone()).collect(),
+            p.selected,
+        ),
         other => panic!("a picker, not {other:?}"),
     };
     let at = items
         .iter()
-        .position(|l| *l == new_priority.as_str())
+        .position(|l| l == desk_tui::labels::priority(new_priority))
         .unwrap();
-    for _ in 0..at {
+    for _ in at..from {
+        bob.press(&["up"]);
+    }
+    for _ in from..at {
         bob.press(&["down"]);
     }
     bob.press(&["enter", "c"]);
@@ -327,6 +334,12 @@ async fn agents_and_admins_work_online_then_offline_then_everything_syncs() {
         matches!(app.sync.phase, SyncPhase::Offline { .. })
     })
     .await;
+    // The replica knows when it last synced, server or not.
+    assert!(
+        bob.screen().contains("○ offline (last sync"),
+        "{}",
+        bob.screen()
+    );
     let row = bob.app().index.get(ticket).unwrap();
     assert_eq!(
         row.priority, new_priority,

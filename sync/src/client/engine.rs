@@ -51,6 +51,8 @@ pub struct SyncStatus {
     /// Entries in the conflict inbox.
     pub conflicts: usize,
     pub last_synced: Option<OffsetDateTime>,
+    /// While offline: when the next attempt is due.
+    pub retry_at: Option<OffsetDateTime>,
     /// Why the last round failed, causes included.
     pub last_error: Option<String>,
     /// Bumped by every round that changed the replica (a bootstrap, a
@@ -68,6 +70,7 @@ impl SyncStatus {
             pending: 0,
             conflicts: 0,
             last_synced: None,
+            retry_at: None,
             last_error: None,
             changes: 0,
         }
@@ -140,6 +143,9 @@ pub struct Engine<R: Remote> {
     remote: Arc<R>,
     status: watch::Sender<SyncStatus>,
     kick: Arc<Notify>,
+    /// Tells the event listener to reconnect now rather than after its
+    /// backoff: a round just reached the server.
+    reconnect: Arc<Notify>,
 }
 
 impl<R: Remote> std::fmt::Debug for Engine<R> {
@@ -152,12 +158,19 @@ impl<R: Remote> std::fmt::Debug for Engine<R> {
 
 impl<R: Remote> Engine<R> {
     pub fn new(replica: Arc<Replica>, remote: R) -> Engine<R> {
-        let (status, _) = watch::channel(SyncStatus::starting());
+        // The replica remembers its last sync: a console that starts with
+        // the server down can say how old its data is.
+        let last_synced = replica.status().ok().and_then(|s| s.last_synced);
+        let (status, _) = watch::channel(SyncStatus {
+            last_synced,
+            ..SyncStatus::starting()
+        });
         let engine = Engine {
             replica,
             remote: Arc::new(remote),
             status,
             kick: Arc::new(Notify::new()),
+            reconnect: Arc::new(Notify::new()),
         };
         engine.publish_counts();
         engine

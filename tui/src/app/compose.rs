@@ -19,14 +19,26 @@ pub struct ComposeState {
 impl ComposeState {
     pub fn new(ticket: Uuid, internal: bool, text: &str) -> ComposeState {
         let mut editor = TextArea::from(text.lines());
-        editor.set_placeholder_text("Write a reply…");
+        // Long lines wrap at words, as the saved comment will show them.
+        editor.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
         editor.move_cursor(ratatui_textarea::CursorMove::Bottom);
         editor.move_cursor(ratatui_textarea::CursorMove::End);
-        ComposeState {
+        let mut compose = ComposeState {
             ticket,
             editor,
             internal,
-        }
+        };
+        compose.set_internal(internal);
+        compose
+    }
+
+    pub fn set_internal(&mut self, internal: bool) {
+        self.internal = internal;
+        self.editor.set_placeholder_text(if internal {
+            "Write an internal note…"
+        } else {
+            "Write a reply…"
+        });
     }
 
     pub fn text(&self) -> String {
@@ -41,13 +53,20 @@ impl App {
         };
         let (ticket, internal, text) = (compose.ticket, compose.internal, compose.text());
         match action {
+            Action::Back if !text.trim().is_empty() => {
+                let what = if internal { "note" } else { "reply" };
+                self.ask(
+                    format!("Discard this {what}? y discards · n keeps writing"),
+                    super::Confirmed::DiscardDraft,
+                );
+            }
             Action::Back => self.back(),
             Action::ToggleInternal => {
                 let want = !internal;
                 match self.authorize(ticket, TicketAction::Comment { internal: want }) {
                     Ok(()) => {
                         if let Some(Screen::Compose(c)) = self.screens.last_mut() {
-                            c.internal = want;
+                            c.set_internal(want);
                         }
                     }
                     Err(why) => self.say(Level::Warn, &why),

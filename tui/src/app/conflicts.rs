@@ -1,14 +1,15 @@
 //! The conflicts inbox: edits the server refused or decided otherwise,
-//! with its reason and who changed what. `enter` re-applies an edit over
-//! the colleague's where the rules allow it now; `d` dismisses.
+//! with who changed what and when, in plain words. `enter` opens the
+//! ticket; `R` re-applies an edit over the colleague's where the rules
+//! allow it now; `d` dismisses.
 
 use desk_sync::{
     client::ConflictEntry,
-    model::{OpKind, TicketAction},
+    model::{OpKind, Priority, Status, TicketAction},
 };
 
 use super::{App, Edit, Effect, Level, Screen};
-use crate::keymap::Action;
+use crate::{keymap::Action, labels};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConflictsState {
@@ -21,23 +22,82 @@ impl ConflictsState {
     }
 }
 
-/// A conflict in a few words: "status → closed".
-pub fn describe(entry: &ConflictEntry) -> String {
+/// What you wanted, in words: "priority High", "status In progress",
+/// "to comment “On it…”".
+pub fn yours(entry: &ConflictEntry, app: &App) -> String {
     match &entry.op.kind {
-        OpKind::Create { subject, .. } => format!("new ticket “{subject}”"),
-        OpKind::SetStatus { to, .. } => format!("status → {}", to.label()),
-        OpKind::SetPriority { to, .. } => format!("priority → {to}"),
-        OpKind::SetSubject { to, .. } => format!("subject → “{to}”"),
-        OpKind::SetTags { add, remove } => format!("tags +{} −{}", add.join(","), remove.join(",")),
-        OpKind::Assign { to: Some(_), .. } => "assign".to_string(),
-        OpKind::Assign { to: None, .. } => "unassign".to_string(),
-        OpKind::Comment { internal, .. } => {
-            if *internal {
-                "internal note".to_string()
-            } else {
-                "comment".to_string()
-            }
+        OpKind::Create { subject, .. } => format!("a new ticket “{subject}”"),
+        OpKind::SetStatus { to, .. } => format!("status {}", labels::status(*to)),
+        OpKind::SetPriority { to, .. } => format!("priority {}", labels::priority(*to)),
+        OpKind::SetSubject { to, .. } => format!("the subject “{to}”"),
+        OpKind::SetTags { add, remove } => {
+            format!("tags +{} −{}", add.join(","), remove.join(","))
         }
+        OpKind::Assign { to: Some(to), .. } => format!(
+            "it assigned to {}",
+            app.user_name(*to).unwrap_or("someone else")
+        ),
+        OpKind::Assign { to: None, .. } => "it unassigned".to_string(),
+        OpKind::Comment { body, internal, .. } => {
+            let what = if *internal { "a note" } else { "to comment" };
+            format!("{what} “{}”", crate::ui::ellipsize(body.trim(), 30))
+        }
+    }
+}
+
+/// The server's side in a sentence: "Carol Nguyen set priority to Low
+/// 2m ago; you wanted High.", or why the edit could not be applied.
+pub fn theirs(entry: &ConflictEntry, app: &App) -> String {
+    let mine = yours(entry, app);
+    if let Some(c) = &entry.conflict {
+        let by = c.by.as_ref().map_or("Someone", |u| u.name.as_str());
+        let when =
+            c.at.map(|at| format!(" {}", crate::ui::ago(app.now, at)))
+                .unwrap_or_default();
+        let value = value_words(&c.field, &c.value);
+        let wanted = mine
+            .strip_prefix(&format!("{} ", c.field))
+            .unwrap_or(&mine)
+            .to_string();
+        return format!(
+            "{by} set {} to {value}{when}; you wanted {wanted}.",
+            c.field
+        );
+    }
+    if app.index.get(entry.op.ticket_id).is_none() {
+        // The server says "not found" to whoever can no longer see it.
+        return format!(
+            "The ticket left your view (reassigned to someone else, or no longer \
+             shared with you) before your edit arrived; you wanted {mine}."
+        );
+    }
+    match &entry.reason {
+        Some(reason) => format!(
+            "Not applied: {}; you wanted {mine}.",
+            reason.trim_end_matches('.')
+        ),
+        None => format!("Not applied; you wanted {mine}."),
+    }
+}
+
+/// The value the server kept, in the console's words: `Low`, not
+/// `"low"`; a person by name; `null` is nobody.
+fn value_words(field: &str, value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match (field, value) {
+        (_, Value::Null) => "nobody".to_string(),
+        ("status", Value::String(s)) => s
+            .parse::<Status>()
+            .map_or_else(|_| s.clone(), |v| labels::status(v).to_string()),
+        ("priority", Value::String(s)) => s
+            .parse::<Priority>()
+            .map_or_else(|_| s.clone(), |v| labels::priority(v).to_string()),
+        (_, Value::String(s)) => s.clone(),
+        (_, Value::Object(o)) => o
+            .get("name")
+            .and_then(Value::as_str)
+            .map_or_else(|| value.to_string(), str::to_string),
+        (_, other) => other.to_string(),
     }
 }
 
@@ -61,9 +121,21 @@ impl App {
                     return vec![Effect::DismissConflict(op_id)];
                 }
             }
-            Action::Open => {
+            Action::Reapply => {
                 if let Some(entry) = self.conflicts.get(state.selected).cloned() {
                     return self.reapply(&entry);
+                }
+            }
+            Action::Open => {
+                if let Some(entry) = self.conflicts.get(state.selected) {
+                    let ticket = entry.op.ticket_id;
+                    if self.index.get(ticket).is_some() {
+                        return self.open_detail(ticket);
+                    }
+                    self.say(
+                        Level::Warn,
+                        "That ticket is no longer in your view; d dismisses the entry.",
+                    );
                 }
             }
             _ => {}
@@ -93,8 +165,8 @@ impl App {
                         Level::Warn,
                         &format!(
                             "A ticket cannot go from {} to {}; d dismisses the entry.",
-                            row.status.label(),
-                            to.label()
+                            labels::status(row.status),
+                            labels::status(*to)
                         ),
                     );
                     return Vec::new();

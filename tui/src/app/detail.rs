@@ -46,17 +46,24 @@ impl App {
     }
 
     pub(super) fn detail_act(&mut self, action: Action) -> Vec<Effect> {
+        let Some(Screen::Detail(detail)) = self.screens.last() else {
+            return Vec::new();
+        };
+        // Scrolling stops where the text ends, at the size it is drawn.
+        let max = crate::ui::detail::max_scroll(self, detail);
+        let page = crate::ui::detail::body_height(self);
         let Some(Screen::Detail(detail)) = self.screens.last_mut() else {
             return Vec::new();
         };
         let id = detail.id;
+        let at = detail.scroll.min(max);
         match action {
-            Action::Up => detail.scroll = detail.scroll.saturating_sub(1),
-            Action::Down => detail.scroll = detail.scroll.saturating_add(1),
-            Action::PageUp => detail.scroll = detail.scroll.saturating_sub(10),
-            Action::PageDown => detail.scroll = detail.scroll.saturating_add(10),
+            Action::Up => detail.scroll = at.saturating_sub(1),
+            Action::Down => detail.scroll = at.saturating_add(1).min(max),
+            Action::PageUp => detail.scroll = at.saturating_sub(page),
+            Action::PageDown => detail.scroll = at.saturating_add(page).min(max),
             Action::Top => detail.scroll = 0,
-            Action::Bottom => detail.scroll = u16::MAX / 2,
+            Action::Bottom => detail.scroll = max,
             Action::Back => self.back(),
             other => {
                 if let Some(effects) = self.global_act(other) {
@@ -84,10 +91,7 @@ impl App {
                     self.say(Level::Warn, "Triage is for admins.");
                 }
             }
-            Action::SyncNow => {
-                self.say(Level::Info, "Syncing…");
-                return Some(vec![Effect::SyncNow]);
-            }
+            Action::SyncNow => return Some(self.sync_now()),
             Action::Conflicts => {
                 if !matches!(self.screen(), Screen::Conflicts(_)) {
                     self.screens

@@ -371,6 +371,10 @@ pub fn type_text(app: &mut App, text: &str) -> Vec<Effect> {
 /// The engine's status.
 pub fn sync(phase: SyncPhase, pending: usize, conflicts: usize, changes: u64) -> SyncStatus {
     SyncStatus {
+        retry_at: match &phase {
+            SyncPhase::Offline { .. } => Some(NOW + Duration::seconds(5)),
+            _ => None,
+        },
         phase,
         pending,
         conflicts,

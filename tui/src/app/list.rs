@@ -201,6 +201,12 @@ impl App {
                     self.list.selected = 0;
                     self.list.offset = 0;
                     self.refresh_list();
+                } else {
+                    let text = format!(
+                        "No view {n}: your views are 1–{} (the tabs above).",
+                        self.views.len()
+                    );
+                    self.say(super::Level::Info, &text);
                 }
             }
             Action::Open => {

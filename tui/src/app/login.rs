@@ -27,10 +27,15 @@ fn field(text: &str, placeholder: &str) -> TextArea<'static> {
     area
 }
 
+fn password_field() -> TextArea<'static> {
+    let mut password = field("", "");
+    password.set_mask_char('•');
+    password
+}
+
 impl LoginState {
     pub fn new(server: &str, email: &str, reason: Option<&str>) -> LoginState {
-        let mut password = field("", "");
-        password.set_mask_char('•');
+        let password = password_field();
         let focus = if server.is_empty() {
             0
         } else if email.is_empty() {
@@ -56,6 +61,15 @@ impl LoginState {
             _ => &mut self.password,
         };
         area.input(key);
+    }
+
+    /// A refused sign-in: the error shows, and the password is typed again
+    /// from scratch.
+    pub fn failed(&mut self, why: String) {
+        self.busy = false;
+        self.error = Some(why);
+        self.password = password_field();
+        self.focus = 2;
     }
 
     fn value(area: &TextArea<'_>) -> String {

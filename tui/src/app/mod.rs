@@ -26,6 +26,7 @@ use crate::{
 };
 
 pub mod compose;
+pub mod confirm;
 pub mod conflicts;
 pub mod detail;
 pub mod index;
@@ -42,6 +43,7 @@ pub mod fixtures;
 mod tests;
 
 pub use compose::ComposeState;
+pub use confirm::{Confirm, Confirmed};
 pub use conflicts::ConflictsState;
 pub use detail::{DetailState, History};
 pub use index::{Row, TicketIndex};
@@ -111,6 +113,9 @@ pub enum Event {
     LoginFailed(String),
     /// Something the driver wants said (e.g. the embed link was copied).
     Notice(Notice),
+    /// The terminal went away (SIGHUP) or the system asks the console to
+    /// stop: quit at once, as `q` would, so the driver cleans up.
+    HangUp,
 }
 
 /// The replica as read by the driver.
@@ -220,6 +225,7 @@ pub enum Screen {
 pub enum Overlay {
     Help { context: Context, scroll: usize },
     Picker(Picker),
+    Confirm(Confirm),
 }
 
 /// How long a notice stays.
@@ -250,6 +256,14 @@ pub struct App {
     pub overlay: Option<Overlay>,
     pub notice: Option<Notice>,
     pub quit: bool,
+    /// An external program (`$EDITOR`) used the terminal: the driver must
+    /// repaint every cell, not only what changed.
+    pub redraw: bool,
+    /// `r` was pressed: the next round's outcome is said.
+    awaiting_sync: bool,
+    /// Rows that left the index (reassigned away, or no longer visible):
+    /// the conflicts inbox still names their number and subject.
+    pub departed: HashMap<Uuid, Row>,
     /// Bumped by every edit; see [`Loaded::generation`].
     edit_generation: u64,
     /// Tickets edited here, with the generation of their last edit.
@@ -281,6 +295,9 @@ impl App {
             overlay: None,
             notice: None,
             quit: false,
+            redraw: false,
+            awaiting_sync: false,
+            departed: HashMap::new(),
             edit_generation: 0,
             edited: HashMap::new(),
         };
@@ -327,6 +344,7 @@ impl App {
         match &self.overlay {
             Some(Overlay::Help { .. }) => return Context::Help,
             Some(Overlay::Picker(_)) => return Context::Picker,
+            Some(Overlay::Confirm(_)) => return Context::Confirm,
             None => {}
         }
         match self.screen() {
@@ -349,6 +367,17 @@ impl App {
         match event {
             Event::Key(key) => {
                 let context = self.context();
+                // Letters filter the assignee picker, even `j` and `k`.
+                if let Some(Overlay::Picker(p)) = &self.overlay
+                    && p.takes_text()
+                    && matches!(key.code, crossterm::event::KeyCode::Char(_))
+                    && !key.modifiers.intersects(
+                        crossterm::event::KeyModifiers::CONTROL
+                            | crossterm::event::KeyModifiers::ALT,
+                    )
+                {
+                    return self.type_key(context, key);
+                }
                 match self.keymap.action(context, &key) {
                     Some(action) => self.act(action),
                     None => self.type_key(context, key),
@@ -379,10 +408,8 @@ impl App {
                 self.edited.insert(id, self.edit_generation);
                 self.on_ticket(id, Some(*ticket));
                 self.list.select_id(id, &self.index, self.list_height());
-                self.say(
-                    Level::Info,
-                    "Ticket created; its number appears once it has synced.",
-                );
+                let text = self.where_created(id);
+                self.say(Level::Info, &text);
                 Vec::new()
             }
             Event::History(id, history) => {
@@ -419,12 +446,14 @@ impl App {
                 ticket,
                 internal,
                 text,
-            } => self.on_editor_closed(ticket, internal, text),
+            } => {
+                self.redraw = true;
+                self.on_editor_closed(ticket, internal, text)
+            }
             Event::SignedIn(me) => self.on_signed_in(me),
             Event::LoginFailed(why) => {
                 if let Some(Screen::Login(l)) = self.screens.last_mut() {
-                    l.busy = false;
-                    l.error = Some(why);
+                    l.failed(why);
                 }
                 Vec::new()
             }
@@ -432,26 +461,80 @@ impl App {
                 self.notice = Some(notice);
                 Vec::new()
             }
+            Event::HangUp => {
+                self.quit = true;
+                Vec::new()
+            }
+        }
+    }
+
+    /// "Ticket created", and where to find it when the list does not show
+    /// it (a kept search, or a view it does not belong to).
+    fn where_created(&self, id: Uuid) -> String {
+        const CREATED: &str = "Ticket created; its number appears once it has synced.";
+        if self.list.selected_id(&self.index) == Some(id) {
+            return CREATED.to_string();
+        }
+        let me = self.me.as_ref().map(|m| m.id).unwrap_or_default();
+        let Some(row) = self.index.get(id) else {
+            return CREATED.to_string();
+        };
+        let in_view = self
+            .views
+            .get(self.list.view)
+            .is_some_and(|v| v.filter.matches(row, me));
+        if in_view && !self.list.query.is_empty() {
+            let esc = self
+                .keymap
+                .key_for(Context::List, Action::Back)
+                .map_or("esc".to_string(), |k| k.to_string());
+            return format!(
+                "Ticket created, but the search “{}” hides it ({esc} clears the search).",
+                self.list.query
+            );
+        }
+        match self.views.iter().position(|v| v.filter.matches(row, me)) {
+            Some(at) => format!(
+                "Ticket created; it is under [{}] {}, not this view.",
+                at + 1,
+                self.views[at].name
+            ),
+            None => CREATED.to_string(),
         }
     }
 
     /// One action from the keymap.
     fn act(&mut self, action: Action) -> Vec<Effect> {
         if action == Action::Quit {
-            self.quit = true;
+            // A second ctrl-c at the question quits.
+            if self.draft_open() && !matches!(self.overlay, Some(Overlay::Confirm(_))) {
+                self.ask(
+                    "Quit and lose this draft? y quits · n keeps writing".into(),
+                    Confirmed::Quit,
+                );
+            } else {
+                self.quit = true;
+            }
             return Vec::new();
         }
+        let help_max = match &self.overlay {
+            Some(Overlay::Help { context, .. }) => {
+                crate::ui::overlays::help_max_scroll(self, *context)
+            }
+            _ => 0,
+        };
         match &mut self.overlay {
             Some(Overlay::Help { scroll, .. }) => {
                 match action {
                     Action::Back => self.overlay = None,
                     Action::Up => *scroll = scroll.saturating_sub(1),
-                    Action::Down => *scroll += 1,
+                    Action::Down => *scroll = (*scroll + 1).min(help_max),
                     _ => {}
                 }
                 return Vec::new();
             }
             Some(Overlay::Picker(_)) => return self.picker_act(action),
+            Some(Overlay::Confirm(_)) => return self.confirm_act(action),
             None => {}
         }
         if action == Action::Help {
@@ -469,7 +552,7 @@ impl App {
             Context::Triage => self.triage_act(action),
             Context::Conflicts => self.conflicts_act(action),
             Context::Login => self.login_act(action),
-            Context::Picker | Context::Help => Vec::new(),
+            Context::Picker | Context::Help | Context::Confirm => Vec::new(),
         }
     }
 
@@ -506,7 +589,7 @@ impl App {
     }
 
     /// Leaves the current screen (or quits from the first one).
-    fn back(&mut self) {
+    pub(super) fn back(&mut self) {
         if self.screens.len() > 1 {
             self.screens.pop();
         } else {
@@ -628,6 +711,9 @@ impl App {
             };
             self.say(Level::Warn, &format!("⚠ {what}: press {key} to see why."));
         }
+        if self.awaiting_sync {
+            self.say_sync_outcome(&status);
+        }
         let signed_out = status.phase == SyncPhase::SignedOut;
         let was_signed_out = self.sync.phase == SyncPhase::SignedOut;
         self.sync = status;
@@ -663,6 +749,11 @@ impl App {
         }
         self.edited.retain(|_, &mut at| at > generation);
         let selected = self.list.selected_id(&self.index);
+        for row in self.index.rows() {
+            if index.get(row.id).is_none() {
+                self.departed.insert(row.id, row.clone());
+            }
+        }
         self.index = index;
         self.users = users;
         self.loaded = true;
@@ -687,7 +778,12 @@ impl App {
         let selected = self.list.selected_id(&self.index);
         match &ticket {
             Some(t) => self.index.upsert(Row::of(t)),
-            None => self.index.remove(id),
+            None => {
+                if let Some(row) = self.index.get(id) {
+                    self.departed.insert(id, row.clone());
+                }
+                self.index.remove(id);
+            }
         }
         self.refresh_list_keeping(selected);
         for screen in &mut self.screens {
@@ -713,6 +809,7 @@ impl App {
         }
         self.screens = vec![Screen::List];
         self.index = TicketIndex::default();
+        self.departed.clear();
         self.loaded = false;
         self.list = ListState::default();
         self.refresh_list();
@@ -722,6 +819,40 @@ impl App {
             },
             Effect::LoadConflicts,
         ]
+    }
+
+    /// After `r`: "Synced" once a round has succeeded, or when the next
+    /// attempt comes if the server cannot be reached.
+    fn say_sync_outcome(&mut self, status: &SyncStatus) {
+        match &status.phase {
+            SyncPhase::Live | SyncPhase::Polling if status.last_synced != self.sync.last_synced => {
+                self.awaiting_sync = false;
+                self.say(Level::Info, "Synced.");
+            }
+            SyncPhase::Offline { .. }
+                if status.retry_at != self.sync.retry_at
+                    || !matches!(self.sync.phase, SyncPhase::Offline { .. }) =>
+            {
+                self.awaiting_sync = false;
+                let text = match status.retry_at {
+                    Some(at) => {
+                        let secs = (at - self.now).whole_seconds().max(1);
+                        format!("Can't reach the server — retrying in {secs} s.")
+                    }
+                    None => "Can't reach the server — retrying.".to_string(),
+                };
+                self.say(Level::Warn, &text);
+            }
+            SyncPhase::SignedOut => self.awaiting_sync = false,
+            _ => {}
+        }
+    }
+
+    /// Asks the engine for a round now; its outcome will be said.
+    pub(super) fn sync_now(&mut self) -> Vec<Effect> {
+        self.awaiting_sync = true;
+        self.say(Level::Info, "Syncing…");
+        vec![Effect::SyncNow]
     }
 
     /// Is the console showing data that may be old? (For the header.)

@@ -34,6 +34,7 @@ impl NewTicketState {
         subject.set_placeholder_text("What is it about?");
         let mut description = TextArea::default();
         description.set_placeholder_text("Details (optional)");
+        description.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
         NewTicketState {
             subject,
             description,
@@ -68,6 +69,12 @@ impl NewTicketState {
         }
     }
 
+    /// Nothing typed yet: leaving loses nothing.
+    pub fn is_empty(&self) -> bool {
+        self.subject.lines().iter().all(|l| l.trim().is_empty())
+            && self.description.lines().iter().all(|l| l.trim().is_empty())
+    }
+
     fn cycle(&mut self, by: i8) {
         let n = i8::try_from(Priority::ALL.len()).unwrap_or(4);
         let rank = i8::try_from(self.priority.rank()).unwrap_or(1);
@@ -88,6 +95,10 @@ impl App {
             return Vec::new();
         };
         match action {
+            Action::Back if !form.is_empty() => self.ask(
+                "Discard this new ticket? y discards · n keeps writing".into(),
+                super::Confirmed::DiscardDraft,
+            ),
             Action::Back => self.back(),
             Action::NextField => {
                 form.focus = match form.focus {

@@ -11,8 +11,8 @@ use nucleo_matcher::{
 };
 use uuid::Uuid;
 
-use super::{App, Edit, Effect, Overlay, Screen};
-use crate::keymap::Action;
+use super::{App, Edit, Effect, Level, Overlay, Screen};
+use crate::{keymap::Action, labels};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Picker {
@@ -62,51 +62,82 @@ impl Picker {
         }
     }
 
-    /// The statuses the ticket may move to from where it is.
+    /// The statuses the ticket may move to from where it is, in their
+    /// usual order, with the current one marked (choosing it changes
+    /// nothing); the selection starts there.
     pub fn status(app: &App, ticket: Uuid) -> Result<Picker, String> {
         app.authorize(ticket, TicketAction::Edit)?;
         let row = app
             .index
             .get(ticket)
             .ok_or("That ticket is no longer in your view.")?;
-        let items = row
-            .status
-            .allowed_next()
+        let current = row.status;
+        let items = Status::ALL
             .iter()
+            .filter(|&&s| s == current || current.can_become(s))
             .map(|&s| PickItem {
-                label: s.label().to_string(),
-                hint: String::new(),
+                label: labels::status(s).to_string(),
+                hint: if s == current {
+                    "● now".into()
+                } else {
+                    String::new()
+                },
                 value: PickValue::Status(s),
             })
             .collect();
-        Ok(Picker::new(
-            format!("Status: {} →", row.status.label()),
+        let mut picker = Picker::new(
+            format!("Status of {}", app.ticket_words(ticket)),
             PickerKind::Status { ticket },
             items,
-        ))
+        );
+        picker.select_value(PickValue::Status(current));
+        Ok(picker)
     }
 
+    /// Every priority, most urgent first, the current one marked.
     pub fn priority(app: &App, ticket: Uuid) -> Result<Picker, String> {
         app.authorize(ticket, TicketAction::Edit)?;
         let row = app
             .index
             .get(ticket)
             .ok_or("That ticket is no longer in your view.")?;
+        let current = row.priority;
         let items = Priority::ALL
             .iter()
             .rev()
-            .filter(|&&p| p != row.priority)
             .map(|&p| PickItem {
-                label: p.as_str().to_string(),
-                hint: String::new(),
+                label: labels::priority(p).to_string(),
+                hint: if p == current {
+                    "● now".into()
+                } else {
+                    String::new()
+                },
                 value: PickValue::Priority(p),
             })
             .collect();
-        Ok(Picker::new(
-            format!("Priority: {} →", row.priority),
+        let mut picker = Picker::new(
+            format!("Priority of {}", app.ticket_words(ticket)),
             PickerKind::Priority { ticket },
             items,
-        ))
+        );
+        picker.select_value(PickValue::Priority(current));
+        Ok(picker)
+    }
+
+    fn select_value(&mut self, value: PickValue) {
+        if let Some(at) = self
+            .matches
+            .iter()
+            .position(|&i| self.items.get(i).is_some_and(|item| item.value == value))
+        {
+            self.selected = at;
+        }
+    }
+
+    /// Does the picker filter by what is typed (the assignee picker), so
+    /// that letters are text rather than keys?
+    pub fn takes_text(&self) -> bool {
+        matches!(self.kind, PickerKind::Assign { .. })
     }
 
     /// Active agents and admins, least loaded first, and "Unassigned".
@@ -139,10 +170,24 @@ impl Picker {
                 value: PickValue::Assignee(None),
             });
         }
-        let title = match tickets.len() {
-            1 => "Assign to".to_string(),
-            n => format!("Assign {n} tickets to"),
+        let title = match tickets.as_slice() {
+            [one] => format!("Assign {} to", app.ticket_words(*one)),
+            many => format!("Assign {} tickets to", many.len()),
         };
+        let current = match tickets.as_slice() {
+            [one] => app.index.get(*one).map(|r| r.assignee_id()),
+            _ => None,
+        };
+        for item in &mut items {
+            if current
+                == Some(match item.value {
+                    PickValue::Assignee(who) => who,
+                    _ => None,
+                })
+            {
+                item.hint = format!("● now · {}", item.hint);
+            }
+        }
         Ok(Picker::new(title, PickerKind::Assign { tickets }, items))
     }
 
@@ -153,7 +198,8 @@ impl Picker {
     }
 
     pub fn type_key(&mut self, key: KeyEvent) {
-        if !matches!(self.kind, PickerKind::Assign { .. }) {
+        if !self.takes_text() {
+            self.jump_to(key);
             return;
         }
         match key.code {
@@ -170,6 +216,26 @@ impl Picker {
             _ => return,
         }
         self.rematch();
+    }
+
+    /// Type-ahead in a short picker: a letter moves to the next option
+    /// that starts with it.
+    fn jump_to(&mut self, key: KeyEvent) {
+        let KeyCode::Char(c) = key.code else { return };
+        let c = c.to_lowercase().to_string();
+        let n = self.matches.len();
+        for step in 1..=n {
+            let at = (self.selected + step) % n;
+            let starts = self
+                .matches
+                .get(at)
+                .and_then(|&i| self.items.get(i))
+                .is_some_and(|item| item.label.to_lowercase().starts_with(&c));
+            if starts {
+                self.selected = at;
+                return;
+            }
+        }
     }
 
     /// Fuzzy-matches the labels (nucleo, as in helix and fzf-like
@@ -222,6 +288,19 @@ impl App {
     }
 
     fn choose(&mut self, kind: &PickerKind, value: PickValue) -> Vec<Effect> {
+        let unchanged = match (kind, value) {
+            (PickerKind::Status { ticket }, PickValue::Status(to)) => {
+                self.index.get(*ticket).is_some_and(|r| r.status == to)
+            }
+            (PickerKind::Priority { ticket }, PickValue::Priority(to)) => {
+                self.index.get(*ticket).is_some_and(|r| r.priority == to)
+            }
+            _ => false,
+        };
+        if unchanged {
+            self.say(Level::Info, "Unchanged: that is what it is now.");
+            return Vec::new();
+        }
         match (kind, value) {
             (PickerKind::Status { ticket }, PickValue::Status(to)) => self.edit(Edit::Status {
                 ticket: *ticket,

@@ -135,10 +135,57 @@ impl App {
         }
     }
 
-    /// Each target goes to the agent with the fewest open tickets at that
-    /// moment (ties by name), so a batch spreads evenly.
     fn assign_by_load(&mut self) -> Vec<Effect> {
         let targets = self.triage_targets();
+        let marked = matches!(self.screen(), Screen::Triage(t) if !t.marked.is_empty());
+        match targets.as_slice() {
+            [] => {}
+            // Nothing marked: the ticket under the cursor, once asked.
+            [one] if !marked => {
+                let Some(agent) = self.least_loaded_agent() else {
+                    self.say(Level::Warn, "No active agents to assign to.");
+                    return Vec::new();
+                };
+                let what = self.ticket_words(*one);
+                self.ask(
+                    format!("Nothing is marked. Assign {what} to {agent}? y assigns · n cancels"),
+                    super::Confirmed::AssignByLoad(*one),
+                );
+            }
+            _ => return self.assign_by_load_now(targets),
+        }
+        Vec::new()
+    }
+
+    /// The agent `A` would pick next.
+    fn least_loaded_agent(&self) -> Option<String> {
+        let loads = self.open_loads();
+        self.users
+            .iter()
+            .filter(|u| u.active && u.role == Role::Agent)
+            .map(|u| (loads.get(&u.id).copied().unwrap_or(0), u.name.clone()))
+            .min()
+            .map(|(_, name)| name)
+    }
+
+    /// `#41 “Refund not received”` (or `the new ticket “…”`).
+    pub fn ticket_words(&self, id: Uuid) -> String {
+        match self.index.get(id).or_else(|| self.departed.get(&id)) {
+            Some(row) => {
+                // Long enough to recognise, short enough for a title.
+                let subject = crate::ui::ellipsize(&row.subject, 32);
+                match row.number {
+                    Some(n) => format!("#{n} “{subject}”"),
+                    None => format!("the new ticket “{subject}”"),
+                }
+            }
+            None => "the ticket".to_string(),
+        }
+    }
+
+    /// Each target goes to the agent with the fewest open tickets at that
+    /// moment (ties by name), so a batch spreads evenly.
+    pub(super) fn assign_by_load_now(&mut self, targets: Vec<Uuid>) -> Vec<Effect> {
         if targets.is_empty() {
             return Vec::new();
         }
@@ -156,6 +203,10 @@ impl App {
         let mut effects = Vec::new();
         let mut given: Vec<(String, usize)> = Vec::new();
         let selected = self.list.selected_id(&self.index);
+        let single = match targets.as_slice() {
+            [one] => Some(self.ticket_words(*one)),
+            _ => None,
+        };
         for ticket in targets {
             agents.sort();
             let (load, name, id) = &mut agents[0];
@@ -176,8 +227,11 @@ impl App {
             .map(|(name, n)| format!("{name} {n}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let noun = if total == 1 { "ticket" } else { "tickets" };
-        self.say(Level::Info, &format!("Assigned {total} {noun}: {summary}."));
+        let text = match (single, given.first()) {
+            (Some(what), Some((name, _))) => format!("Assigned {what} to {name}."),
+            _ => format!("Assigned {total} tickets: {summary}."),
+        };
+        self.say(Level::Info, &text);
         if let Some(Screen::Triage(t)) = self.screens.last_mut() {
             t.marked.clear();
             t.clamp(&self.index);

@@ -73,8 +73,19 @@ pub async fn open(
     );
     let mut input = Input::terminal();
     let result = console.run(&mut input).await;
-    ratatui::restore();
-    if let Some(account) = console.account.take() {
+    // Not `restore`, which prints its failure: after a hang-up there is no
+    // terminal, and a failed print would panic before the cleanup below.
+    if let Err(e) = ratatui::try_restore() {
+        tracing::info!(error = %e, "the terminal was not restored (gone?)");
+    }
+    let account = console.account.take();
+    if console.terminal.show_cursor().is_err() {
+        // The terminal is gone: dropping ours would print that it cannot
+        // show the cursor, and printing to no terminal panics. The process
+        // is ending; let the OS take it back.
+        std::mem::forget(console);
+    }
+    if let Some(account) = account {
         account.stop().await;
     }
     result?;

@@ -3,7 +3,7 @@
 //! console signed in to it. Leaving the console stops the server and
 //! removes its folder.
 
-use std::process::ExitCode;
+use std::{io::Write as _, process::ExitCode};
 
 use anyhow::Context as _;
 use desk_config::{ServerSettings, client::ClientSettings};
@@ -92,6 +92,11 @@ pub async fn run(settings: &ClientSettings, args: &DemoArgs) -> anyhow::Result<E
     };
     let result = super::console::open(&console_settings, app, Some(account), channel).await;
     server.shutdown().await;
-    println!("The demo server at {url} has stopped; its data is gone.");
+    // After a hang-up there is no terminal to print to: say it if we can.
+    let _ = writeln!(
+        std::io::stdout(),
+        "The demo server at {url} has stopped; its data is gone."
+    );
+    drop(folder);
     result
 }

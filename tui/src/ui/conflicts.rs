@@ -1,14 +1,18 @@
-//! The conflicts inbox: the list, and the selected entry in full.
+//! The conflicts inbox: a row per refused edit (the ticket's number and
+//! subject, and what happened), and the selected entry in plain words.
 
 use ratatui::{
     buffer::Buffer,
     layout::{Constraint, Layout, Rect},
     text::{Line, Span},
-    widgets::{Block, Borders, Paragraph, Widget, Wrap},
+    widgets::{Block, Borders, Paragraph, Widget},
 };
 
-use super::{ago, line};
-use crate::app::{App, ConflictsState, conflicts::describe};
+use super::{ago, ellipsize, line, wrap};
+use crate::{
+    app::{App, ConflictsState, conflicts::theirs},
+    keymap::{Action, Context},
+};
 
 pub fn render(app: &App, state: &ConflictsState, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
@@ -18,30 +22,26 @@ pub fn render(app: &App, state: &ConflictsState, area: Rect, buf: &mut Buffer) {
         Constraint::Min(4),
     ])
     .areas(area);
+    let count = match app.conflicts.len() {
+        0 => String::new(),
+        1 => " · 1 edit the server did not apply".to_string(),
+        n => format!(" · {n} edits the server did not apply"),
+    };
     line(
         Line::from(vec![
             Span::styled("Conflicts", theme.title()),
-            Span::styled(
-                match app.conflicts.len() {
-                    1 => " · 1 edit the server did not apply".to_string(),
-                    n => format!(" · {n} edits the server did not apply"),
-                },
-                theme.dim(),
-            ),
+            Span::styled(count, theme.dim()),
         ]),
         title,
         buf,
     );
     if app.conflicts.is_empty() {
-        line(
-            Span::styled("  Nothing here: every edit was applied.", theme.dim()),
-            list,
-            buf,
-        );
+        line(Span::styled("  Nothing to review.", theme.dim()), list, buf);
         return;
     }
     let height = usize::from(list.height.max(1));
     let offset = state.selected.saturating_sub(height - 1);
+    let width = usize::from(list.width);
     let lines: Vec<Line> = app
         .conflicts
         .iter()
@@ -49,24 +49,30 @@ pub fn render(app: &App, state: &ConflictsState, area: Rect, buf: &mut Buffer) {
         .skip(offset)
         .take(height)
         .map(|(i, c)| {
-            let ticket = app
-                .index
-                .get(c.op.ticket_id)
-                .map(|r| {
-                    r.number
-                        .map_or_else(|| "new".to_string(), |n| format!("#{n}"))
-                })
-                .unwrap_or_else(|| "gone".to_string());
+            let (number, subject) = ticket_of(app, c);
+            let what = if c.conflict.is_some() {
+                let by = c
+                    .conflict
+                    .as_ref()
+                    .and_then(|i| i.by.as_ref())
+                    .map_or("someone", |u| first_name(&u.name));
+                format!("{by} changed it first")
+            } else if app.index.get(c.op.ticket_id).is_none() {
+                "left your view".to_string()
+            } else {
+                "refused".to_string()
+            };
+            let tail = format!("  {what} · {}", ago(app.now, c.at));
+            let room = width.saturating_sub(7 + Span::raw(tail.as_str()).width());
             let style = if i == state.selected {
                 theme.selected()
             } else {
                 theme.base()
             };
             Line::from(vec![
-                Span::raw(format!("{:<6} ", ticket)),
-                Span::styled(format!("{:<9} ", c.outcome.as_str()), theme.warn()),
-                Span::raw(describe(c)),
-                Span::styled(format!("  {}", ago(app.now, c.at)), theme.dim()),
+                Span::raw(format!("{number:<6} ")),
+                Span::raw(format!("{:<room$}", ellipsize(&subject, room))),
+                Span::styled(tail, theme.warn()),
             ])
             .style(style)
         })
@@ -76,26 +82,36 @@ pub fn render(app: &App, state: &ConflictsState, area: Rect, buf: &mut Buffer) {
     let Some(entry) = app.conflicts.get(state.selected) else {
         return;
     };
-    let mut text = vec![Line::from(Span::styled(describe(entry), theme.title()))];
-    if let Some(reason) = &entry.reason {
-        text.push(Line::from(reason.clone()));
+    let width = usize::from(detail.width).max(1);
+    let (number, subject) = ticket_of(app, entry);
+    let mut text = vec![Line::from(Span::styled(
+        format!("{number} {subject}"),
+        theme.title(),
+    ))];
+    text.extend(wrap(&theirs(entry, app), width).into_iter().map(Line::from));
+    let key = |action| {
+        app.keymap
+            .key_for(Context::Conflicts, action)
+            .map(|k| k.to_string())
+    };
+    let mut keys = Vec::new();
+    if app.index.get(entry.op.ticket_id).is_some() {
+        if let Some(k) = key(Action::Open) {
+            keys.push(format!("{k} opens the ticket"));
+        }
+        if let Some(k) = key(Action::Reapply) {
+            keys.push(format!("{k} re-applies yours over theirs"));
+        }
     }
-    if let Some(c) = &entry.conflict {
-        let by = c.by.as_ref().map_or("someone", |u| u.name.as_str());
-        let when =
-            c.at.map(|at| format!(" {}", ago(app.now, at)))
-                .unwrap_or_default();
-        text.push(Line::from(Span::styled(
-            format!("{by} set {} to {}{when}.", c.field, value(&c.value)),
-            theme.dim(),
-        )));
+    if let Some(k) = key(Action::Dismiss) {
+        keys.push(format!("{k} dismisses"));
     }
-    text.push(Line::from(Span::styled(
-        "enter re-applies yours over theirs (where the rules allow) · d dismisses",
-        theme.dim(),
-    )));
+    text.extend(
+        wrap(&keys.join(" · "), width)
+            .into_iter()
+            .map(|l| Line::from(Span::styled(l, theme.dim()))),
+    );
     Paragraph::new(text)
-        .wrap(Wrap { trim: true })
         .block(
             Block::new()
                 .borders(Borders::TOP)
@@ -104,17 +120,33 @@ pub fn render(app: &App, state: &ConflictsState, area: Rect, buf: &mut Buffer) {
         .render(detail, buf);
 }
 
-/// The value the server kept, for a sentence: `blocked`, not `"blocked"`;
-/// a person by name; `null` is nobody.
-fn value(value: &serde_json::Value) -> String {
-    use serde_json::Value;
-    match value {
-        Value::Null => "nobody".to_string(),
-        Value::String(s) => s.clone(),
-        Value::Object(o) => o
-            .get("name")
-            .and_then(Value::as_str)
-            .map_or_else(|| value.to_string(), str::to_string),
-        other => other.to_string(),
+/// `#36` and its subject, from the list, or as remembered when it left
+/// the view, or as the server sent it.
+fn ticket_of(app: &App, entry: &desk_sync::client::ConflictEntry) -> (String, String) {
+    let id = entry.op.ticket_id;
+    let known = app
+        .index
+        .get(id)
+        .or_else(|| app.departed.get(&id))
+        .map(|r| (r.number, r.subject.clone()))
+        .or_else(|| {
+            entry
+                .server_ticket
+                .as_ref()
+                .map(|t| (t.number, t.subject.clone()))
+        });
+    match known {
+        Some((number, subject)) => (
+            number.map_or_else(|| "new".to_string(), |n| format!("#{n}")),
+            subject,
+        ),
+        None => match &entry.op.kind {
+            desk_sync::model::OpKind::Create { subject, .. } => ("new".into(), subject.clone()),
+            _ => ("#?".into(), "a ticket no longer in your view".into()),
+        },
     }
+}
+
+fn first_name(name: &str) -> &str {
+    name.split_whitespace().next().unwrap_or(name)
 }

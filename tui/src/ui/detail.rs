@@ -1,17 +1,21 @@
 //! One ticket: fields, description, comments (internal notes marked) and
 //! history, scrolled as one text.
 
+use desk_sync::client::LocalTicket;
 use desk_sync::{model::kinds::EventKind, wire::HistoryEvent};
 use ratatui::{
     buffer::Buffer,
-    layout::Rect,
+    layout::{Constraint, Layout, Rect},
     text::{Line, Span},
-    widgets::{Paragraph, Widget, Wrap},
+    widgets::{Paragraph, Widget},
 };
 use serde_json::Value;
 
-use super::ago;
+use super::{ago, wrap};
 use crate::app::{App, DetailState, History};
+
+/// Rows the pinned header takes: subject, fields, times, a blank line.
+const HEADER_ROWS: u16 = 4;
 
 pub fn render(app: &App, detail: &DetailState, area: Rect, buf: &mut Buffer) {
     let theme = app.theme;
@@ -19,20 +23,54 @@ pub fn render(app: &App, detail: &DetailState, area: Rect, buf: &mut Buffer) {
         Paragraph::new(Span::styled("Reading the ticket…", theme.dim())).render(area, buf);
         return;
     };
+    let [header, body] =
+        Layout::vertical([Constraint::Length(HEADER_ROWS), Constraint::Min(0)]).areas(area);
+    Paragraph::new(header_lines(app, local, usize::from(header.width))).render(header, buf);
+    let lines = body_lines(app, detail, usize::from(body.width));
+    let scroll = detail.scroll.min(scroll_limit(lines.len(), body.height));
+    Paragraph::new(lines).scroll((scroll, 0)).render(body, buf);
+}
+
+/// How far the body of the open ticket can scroll at the terminal's size:
+/// the last line of the history at the bottom of the screen, no further.
+pub fn max_scroll(app: &App, detail: &DetailState) -> u16 {
+    let (width, height) = app.size;
+    // The frame's borders and the footer.
+    let body_height = height.saturating_sub(3 + HEADER_ROWS);
+    let lines = body_lines(app, detail, usize::from(width.saturating_sub(2)));
+    scroll_limit(lines.len(), body_height)
+}
+
+/// Rows of the body on screen at the terminal's size (a page).
+pub fn body_height(app: &App) -> u16 {
+    app.size.1.saturating_sub(3 + HEADER_ROWS).max(1)
+}
+
+fn scroll_limit(lines: usize, height: u16) -> u16 {
+    u16::try_from(lines.saturating_sub(usize::from(height))).unwrap_or(u16::MAX)
+}
+
+/// Number and subject, the fields, the times: stays on screen while the
+/// body scrolls.
+fn header_lines(app: &App, local: &LocalTicket, width: usize) -> Vec<Line<'static>> {
+    let theme = app.theme;
     let t = &local.detail.ticket;
-    let mut lines: Vec<Line<'static>> = Vec::new();
     let number = t
         .number
         .map_or_else(|| "new".to_string(), |n| format!("#{n}"));
-    lines.push(Line::from(vec![
+    let subject_width = width.saturating_sub(number.chars().count() + 2);
+    let mut lines = vec![Line::from(vec![
         Span::styled(format!("{number}  "), theme.dim()),
-        Span::styled(t.subject.clone(), theme.title()),
-    ]));
+        Span::styled(super::ellipsize(&t.subject, subject_width), theme.title()),
+    ])];
     let mut fields = vec![
-        Span::styled(t.status.label().to_string(), theme.status(t.status)),
+        Span::styled(
+            crate::labels::status(t.status).to_string(),
+            theme.status(t.status),
+        ),
         Span::styled(" · ", theme.dim()),
         Span::styled(
-            format!("{} priority", t.priority),
+            format!("{} priority", crate::labels::priority(t.priority)),
             theme.priority(t.priority),
         ),
         Span::styled(" · ", theme.dim()),
@@ -66,11 +104,23 @@ pub fn render(app: &App, detail: &DetailState, area: Rect, buf: &mut Buffer) {
         ));
     }
     lines.push(Line::from(meta));
-    lines.push(Line::default());
+    lines
+}
+
+/// Description, comments and history, wrapped to `width` here (not by the
+/// paragraph) so a comment's margin repeats on every line it wraps to and
+/// the scroll limit counts the rows exactly.
+fn body_lines(app: &App, detail: &DetailState, width: usize) -> Vec<Line<'static>> {
+    let theme = app.theme;
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    let Some(local) = &detail.ticket else {
+        return lines;
+    };
+    let t = &local.detail.ticket;
     if t.description.trim().is_empty() {
         lines.push(Line::from(Span::styled("(no description)", theme.dim())));
     } else {
-        lines.extend(t.description.lines().map(|l| Line::from(l.to_string())));
+        lines.extend(wrap(&t.description, width).into_iter().map(Line::from));
     }
 
     lines.push(Line::default());
@@ -81,6 +131,7 @@ pub fn render(app: &App, detail: &DetailState, area: Rect, buf: &mut Buffer) {
     )));
     if comments.is_empty() {
         lines.push(Line::from(Span::styled("No comments yet.", theme.dim())));
+        lines.push(Line::default());
     }
     for c in comments {
         let mut head = vec![
@@ -97,10 +148,10 @@ pub fn render(app: &App, detail: &DetailState, area: Rect, buf: &mut Buffer) {
             theme.base()
         };
         let bar = if c.internal { "┃ " } else { "│ " };
-        for l in c.body.lines() {
+        for l in wrap(&c.body, width.saturating_sub(2)) {
             lines.push(Line::from(vec![
                 Span::styled(bar, style),
-                Span::styled(l.to_string(), style),
+                Span::styled(l, style),
             ]));
         }
         lines.push(Line::default());
@@ -109,27 +160,31 @@ pub fn render(app: &App, detail: &DetailState, area: Rect, buf: &mut Buffer) {
     lines.push(Line::from(Span::styled("── History ", theme.title())));
     match &detail.history {
         History::Loading => lines.push(Line::from(Span::styled("Asking the server…", theme.dim()))),
-        History::Unavailable(why) => lines.push(Line::from(Span::styled(
-            format!("Not available: {why}"),
-            theme.dim(),
-        ))),
+        History::Unavailable(why) => {
+            for l in wrap(&format!("Not available: {why}"), width) {
+                lines.push(Line::from(Span::styled(l, theme.dim())));
+            }
+        }
         History::Loaded(events) => {
             for e in events {
-                lines.push(Line::from(vec![
-                    Span::styled(format!("{:>8}  ", ago(app.now, e.at)), theme.dim()),
-                    Span::raw(describe(e)),
-                ]));
+                let when = format!("{:>8}  ", ago(app.now, e.at));
+                for (i, l) in wrap(&describe(e), width.saturating_sub(10))
+                    .into_iter()
+                    .enumerate()
+                {
+                    let lead = if i == 0 { when.clone() } else { " ".repeat(10) };
+                    lines.push(Line::from(vec![
+                        Span::styled(lead, theme.dim()),
+                        Span::raw(l),
+                    ]));
+                }
             }
         }
     }
-
-    Paragraph::new(lines)
-        .wrap(Wrap { trim: false })
-        .scroll((detail.scroll, 0))
-        .render(area, buf);
+    lines
 }
 
-/// "Bob Keller changed status: open → in_progress".
+/// "Bob Keller changed status: Open → In progress".
 fn describe(e: &HistoryEvent) -> String {
     let who = &e.actor.name;
     let show = |v: &Option<Value>| match v {
@@ -144,12 +199,27 @@ fn describe(e: &HistoryEvent) -> String {
     };
     match e.kind {
         EventKind::Created => format!("{who} opened the ticket"),
-        EventKind::Changed => format!(
-            "{who} changed {}: {} → {}",
-            e.field.as_deref().unwrap_or("a field"),
-            show(&e.from),
-            show(&e.to)
-        ),
+        EventKind::Changed => {
+            let field = e.field.as_deref().unwrap_or("a field");
+            // Statuses and priorities in the words the console uses.
+            let words = |v: &Option<Value>| {
+                let text = show(v);
+                match field {
+                    "status" => text
+                        .parse()
+                        .map_or(text, |s| crate::labels::status(s).to_string()),
+                    "priority" => text
+                        .parse()
+                        .map_or(text, |p| crate::labels::priority(p).to_string()),
+                    _ => text,
+                }
+            };
+            format!(
+                "{who} changed {field}: {} → {}",
+                words(&e.from),
+                words(&e.to)
+            )
+        }
         EventKind::Assigned => format!("{who} assigned it: {} → {}", show(&e.from), show(&e.to)),
         EventKind::Commented => format!("{who} commented"),
         EventKind::EmbedRotated => format!("{who} made a new embed link"),

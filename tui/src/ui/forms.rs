@@ -50,7 +50,14 @@ pub fn compose(app: &App, state: &ComposeState, area: Rect, buf: &mut Buffer) {
     .areas(area);
     line(
         Line::from(vec![
-            Span::styled("Reply to ", theme.dim()),
+            Span::styled(
+                if state.internal {
+                    "Internal note on "
+                } else {
+                    "Reply to "
+                },
+                theme.dim(),
+            ),
             Span::styled(about, theme.title()),
         ]),
         title,
@@ -123,7 +130,10 @@ pub fn new_ticket(app: &App, form: &NewTicketState, area: Rect, buf: &mut Buffer
         } else {
             theme.dim()
         };
-        spans.push(Span::styled(format!(" {p} "), style));
+        spans.push(Span::styled(
+            format!(" {} ", crate::labels::priority(*p)),
+            style,
+        ));
         spans.push(Span::raw(" "));
     }
     if form.focus == Field::Priority {

@@ -9,7 +9,7 @@ use ratatui::{
     widgets::{Cell, Row as TableRow, Table, Widget},
 };
 
-use super::{age, line};
+use super::{age, ellipsize, line};
 use crate::app::{App, Row};
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
@@ -162,12 +162,16 @@ pub fn ticket_table(
             with_status.then(|| Cell::from("status")),
             Some(Cell::from("subject")),
             Some(Cell::from(who_title)),
-            Some(Cell::from("age")),
+            // Time since the last change, not since the ticket opened.
+            Some(Cell::from("updated")),
         ]
         .into_iter()
         .flatten(),
     )
     .style(theme.dim());
+    let fixed = 1 + 6 + 8 + if with_status { 11 } else { 0 } + WHO + UPDATED;
+    let gaps = if with_status { 6 } else { 5 };
+    let subject_width = usize::from(area.width.saturating_sub(fixed + gaps));
     let body = rows.iter().enumerate().map(|(i, row)| {
         let mark = if marked.contains(&row.id) {
             "●"
@@ -202,14 +206,18 @@ pub fn ticket_table(
                 Some(Cell::from(Span::styled(mark, theme.pending()))),
                 Some(Cell::from(number)),
                 Some(Cell::from(Span::styled(
-                    format!("{arrow}{}", row.priority),
+                    format!("{arrow}{}", crate::labels::priority(row.priority)),
                     theme.priority(row.priority),
                 ))),
                 with_status.then(|| {
-                    Cell::from(Span::styled(row.status.as_str(), theme.status(row.status)))
+                    Cell::from(Span::styled(
+                        crate::labels::status(row.status),
+                        theme.status(row.status),
+                    ))
                 }),
-                Some(Cell::from(row.subject.clone())),
-                Some(Cell::from(who)),
+                // A cut subject says so.
+                Some(Cell::from(ellipsize(&row.subject, subject_width))),
+                Some(Cell::from(ellipsize(&who, usize::from(WHO)))),
                 Some(Cell::from(Span::styled(
                     age(app.now, row.updated_at),
                     theme.dim(),
@@ -226,14 +234,18 @@ pub fn ticket_table(
         Some(Constraint::Length(8)),
         with_status.then_some(Constraint::Length(11)),
         Some(Constraint::Fill(1)),
-        Some(Constraint::Length(10)),
-        Some(Constraint::Length(3)),
+        Some(Constraint::Length(WHO)),
+        Some(Constraint::Length(UPDATED)),
     ];
     Table::new(body, widths.into_iter().flatten())
         .header(header)
         .column_spacing(1)
         .render(area, buf);
 }
+
+/// Widths of the person and the "updated" columns.
+const WHO: u16 = 10;
+const UPDATED: u16 = 7;
 
 /// "Alice Martin" → "alice": first names fit the column.
 fn short_name(name: &str) -> String {

@@ -22,10 +22,10 @@ use crate::{
 };
 
 mod conflicts;
-mod detail;
+pub mod detail;
 mod forms;
 mod list;
-mod overlays;
+pub mod overlays;
 mod triage;
 
 #[cfg(test)]
@@ -46,10 +46,14 @@ impl Widget for &App {
             return;
         }
         let (left, right) = self.header(area.width);
-        let block = Block::bordered()
+        let mut block = Block::bordered()
             .border_style(theme.border())
             .title(left)
             .title(right.right_aligned());
+        // Notices sit on the bottom border, so the key hints stay.
+        if let Some(notice) = self.notice_line(area.width) {
+            block = block.title_bottom(notice);
+        }
         let inner = block.inner(area);
         block.render(area, buf);
         let [body, footer] =
@@ -69,6 +73,7 @@ impl Widget for &App {
                 overlays::help(self, *context, *scroll, area, buf);
             }
             Some(Overlay::Picker(p)) => overlays::picker(self, p, area, buf),
+            Some(Overlay::Confirm(c)) => overlays::confirm(self, c, area, buf),
             None => {}
         }
     }
@@ -116,8 +121,10 @@ impl App {
         let (text, style) = match &s.phase {
             SyncPhase::Starting => ("◌ starting".to_string(), theme.pending()),
             SyncPhase::Syncing => ("◌ syncing".to_string(), theme.pending()),
-            SyncPhase::Live => ("● live".to_string(), theme.good()),
-            SyncPhase::Polling => ("◐ polling".to_string(), theme.good()),
+            // Without the event stream, changes come on the timer: still
+            // in touch with the server, which is what the legend's "live"
+            // promises.
+            SyncPhase::Live | SyncPhase::Polling => ("● live".to_string(), theme.good()),
             SyncPhase::Offline { .. } => (
                 match s.last_synced {
                     Some(at) => format!("○ offline (last sync {})", ago(self.now, at)),
@@ -158,19 +165,25 @@ impl App {
         Line::from(spans)
     }
 
-    /// A notice if there is one, else the keys that work here (as many
-    /// as fit in `width`).
+    /// The keys that work here (as many as fit in `width`).
     fn footer(&self, width: u16) -> Line<'static> {
-        let theme = self.theme;
-        if let Some(notice) = &self.notice {
-            let style = match notice.level {
-                Level::Info => theme.base(),
-                Level::Warn => theme.warn(),
-                Level::Error => theme.error(),
-            };
-            return Line::from(Span::styled(notice.text.clone(), style));
-        }
         hints(self, self.context(), usize::from(width))
+    }
+
+    /// The notice, if there is one, cut to the frame's bottom border.
+    fn notice_line(&self, width: u16) -> Option<Line<'static>> {
+        let theme = self.theme;
+        let notice = self.notice.as_ref()?;
+        let style = match notice.level {
+            Level::Info => theme.base(),
+            Level::Warn => theme.warn(),
+            Level::Error => theme.error(),
+        };
+        let room = usize::from(width).saturating_sub(4);
+        Some(Line::from(Span::styled(
+            format!(" {} ", ellipsize(&notice.text, room)),
+            style,
+        )))
     }
 }
 
@@ -190,14 +203,16 @@ enum Who {
 fn hints(app: &App, context: Context, width: usize) -> Line<'static> {
     let theme = app.theme;
     let wanted: &[Action] = match context {
+        // What fits at 80 columns comes first; moving is obvious and goes
+        // first when room runs out.
         Context::List => &[
-            Action::Down,
             Action::Open,
+            Action::Search,
+            Action::NewTicket,
             Action::Status,
             Action::Comment,
             Action::Priority,
-            Action::Search,
-            Action::NewTicket,
+            Action::Down,
             Action::Help,
         ],
         Context::Search => &[Action::Open, Action::Back],
@@ -226,22 +241,21 @@ fn hints(app: &App, context: Context, width: usize) -> Line<'static> {
             Action::Back,
             Action::Help,
         ],
-        Context::Conflicts => &[Action::Open, Action::Dismiss, Action::Back],
+        Context::Conflicts => &[
+            Action::Open,
+            Action::Reapply,
+            Action::Dismiss,
+            Action::Back,
+            Action::Help,
+        ],
         Context::Login => &[Action::Open, Action::NextField, Action::Back],
         Context::Picker => &[Action::Open, Action::Back],
+        Context::Confirm => &[Action::Open, Action::Back],
         Context::Help => &[Action::Back],
     };
     let mut items: Vec<(Action, [Span<'static>; 3])> = Vec::new();
-    let role = app.role();
-    let staff = role.is_some_and(Role::is_staff);
     for &action in wanted {
-        // Keys the rules would refuse are not advertised.
-        let refused = match action {
-            Action::Assign => role != Some(Role::Admin),
-            Action::Status | Action::Priority => !staff,
-            _ => false,
-        };
-        if refused {
+        if !offered(app.role(), action) {
             continue;
         }
         let Some(key) = app.keymap.key_for(context, action) else {
@@ -257,6 +271,7 @@ fn hints(app: &App, context: Context, width: usize) -> Line<'static> {
         };
         let what = match action {
             Action::Down => "move",
+            Action::NewTicket => "new",
             other => other.describe(context),
         };
         items.push((
@@ -293,6 +308,17 @@ fn hints(app: &App, context: Context, width: usize) -> Line<'static> {
         spans.extend(item);
     }
     Line::from(spans)
+}
+
+/// Does `role` get to use `action` at all? Keys the rules would refuse
+/// are neither hinted nor listed in the help.
+pub fn offered(role: Option<Role>, action: Action) -> bool {
+    let staff = role.is_some_and(Role::is_staff);
+    match action {
+        Action::Assign | Action::AssignByLoad | Action::Triage => role == Some(Role::Admin),
+        Action::Status | Action::Priority | Action::ToggleInternal => staff,
+        _ => true,
+    }
 }
 
 /// "now", "5m", "3h", "2d", "7w", "1y": how long ago, in the list's width.
@@ -338,4 +364,64 @@ pub fn line(text: impl Into<Line<'static>>, area: Rect, buf: &mut Buffer) {
 /// `style` if `on`, else the base style.
 pub fn style_if(on: bool, style: Style) -> Style {
     if on { style } else { Style::new() }
+}
+
+/// `text` cut into lines of at most `width` columns at spaces; a word
+/// longer than a line is split. Blank lines stay.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out = Vec::new();
+    for para in text.split('\n') {
+        let mut line = String::new();
+        let mut line_width = 0;
+        for word in para.split(' ') {
+            let mut word: &str = word;
+            let mut word_width = Span::raw(word).width();
+            let gap = usize::from(line_width > 0);
+            if line_width + gap + word_width <= width {
+                if gap == 1 {
+                    line.push(' ');
+                }
+                line.push_str(word);
+                line_width += gap + word_width;
+                continue;
+            }
+            if line_width > 0 {
+                out.push(std::mem::take(&mut line));
+            }
+            while word_width > width {
+                let (head, tail) = split_at_width(word, width);
+                out.push(head.to_string());
+                word = tail;
+                word_width = Span::raw(word).width();
+            }
+            line.push_str(word);
+            line_width = word_width;
+        }
+        out.push(line);
+    }
+    out
+}
+
+/// The longest prefix of `text` at most `width` columns wide (at least
+/// one character), and the rest.
+fn split_at_width(text: &str, width: usize) -> (&str, &str) {
+    let mut used = 0;
+    for (at, c) in text.char_indices() {
+        let w = Span::raw(c.to_string()).width();
+        if used + w > width && at > 0 {
+            return text.split_at(at);
+        }
+        used += w;
+    }
+    (text, "")
+}
+
+/// `text` cut to `width` columns, with `…` when something was cut.
+pub fn ellipsize(text: &str, width: usize) -> String {
+    if Span::raw(text).width() <= width {
+        return text.to_string();
+    }
+    let (head, _) = split_at_width(text, width.saturating_sub(1));
+    format!("{}…", head.trim_end())
 }

@@ -259,7 +259,19 @@ fn list_as_an_agent() {
         "{}",
         lines[4]
     );
-    assert!(lines[22].contains("j/k move"), "{}", lines[22]);
+    // At 80 columns the footer keeps search and new ticket; a cut subject
+    // says it was cut; the last column is the time since the update.
+    assert!(
+        lines[22].contains("/ search") && lines[22].contains("n new"),
+        "{}",
+        lines[22]
+    );
+    assert!(
+        lines[6].contains("Password reset email never a…"),
+        "{}",
+        lines[6]
+    );
+    assert!(lines[2].ends_with("updated│"), "{}", lines[2]);
 }
 
 #[test]
@@ -305,9 +317,41 @@ fn detail_with_comments_and_history() {
     let all = text(&t).join("\n");
     assert!(all.contains("🔒 internal note"), "{all}");
     assert!(
-        all.contains("Bob Keller changed status: open → in_progress"),
+        all.contains("Bob Keller changed status: Open → In progress"),
         "{all}"
     );
+}
+
+#[test]
+fn a_scrolled_detail_keeps_its_header_and_wrapped_comments_their_margin() {
+    let mut app = detail_42();
+    let mut local = fixtures::local(Some(42));
+    local.detail.comments[0].body = "word ".repeat(40).trim_end().to_string();
+    app.update(Event::Ticket(id(42), Some(Box::new(local))));
+    app.update(Event::History(id(42), Ok(fixtures::history_42())));
+    app.update(Event::Resize(60, 16));
+    press(&mut app, "j");
+    press(&mut app, "j");
+    let t = snapshot!("detail_scrolled", app, 60, 16);
+    let lines = text(&t);
+    assert!(lines[1].contains("#42  App crash on login"), "{lines:#?}");
+    let margins = lines
+        .iter()
+        .filter(|l| l.starts_with("││ word") || l.starts_with("│┃ word"))
+        .count();
+    assert!(margins >= 3, "every wrapped line has its bar: {lines:#?}");
+
+    // At the end, the history's last line is on the last row, and j goes
+    // no further.
+    press(&mut app, "G");
+    let end = text(&draw(&app, 60, 16));
+    assert!(
+        end[13].contains("commented") || end[13].contains("→"),
+        "{end:#?}"
+    );
+    press(&mut app, "j");
+    assert_eq!(text(&draw(&app, 60, 16)), end);
+    assert!(end[1].contains("#42  App crash on login"), "{end:#?}");
 }
 
 #[test]
@@ -344,13 +388,20 @@ fn new_ticket_with_an_error() {
 #[test]
 fn status_picker() {
     let t = snapshot!("picker_status", picker_status());
-    assert!(text(&t).join("\n").contains("Status: In Progress →"));
+    let all = text(&t).join("\n");
+    assert!(all.contains("Status of #42 “App crash on login”"), "{all}");
+    assert!(all.contains("In progress             ● now"), "{all}");
 }
 
 #[test]
 fn priority_picker() {
     let t = snapshot!("picker_priority", picker_priority());
-    assert!(text(&t).join("\n").contains("Priority: high →"));
+    let all = text(&t).join("\n");
+    assert!(
+        all.contains("Priority of #42 “App crash on login”"),
+        "{all}"
+    );
+    assert!(all.contains("High                    ● now"), "{all}");
 }
 
 #[test]
@@ -374,11 +425,25 @@ fn conflicts_inbox_with_one_entry() {
     let t = snapshot!("conflicts_inbox", conflicts_inbox());
     let all = text(&t).join("\n");
     assert!(all.contains("⚠ 1 conflict"), "{all}");
-    assert!(all.contains("Dave Osei changed the status first"), "{all}");
+    assert!(all.contains("#41    Refund not received"), "{all}");
+    assert!(all.contains("Dave changed it first · 1m ago"), "{all}");
     assert!(
-        all.contains("Dave Osei set status to blocked 4m ago."),
+        all.contains("Dave Osei set status to Blocked 4m ago; you wanted In progress."),
         "{all}"
     );
+    assert!(
+        all.contains("enter opens the ticket · R re-applies yours"),
+        "{all}"
+    );
+}
+
+#[test]
+fn an_emptied_inbox_does_not_claim_everything_was_applied() {
+    let mut app = conflicts_inbox();
+    press(&mut app, "d");
+    let all = text(&draw(&app, 80, 24)).join("\n");
+    assert!(all.contains("Nothing to review."), "{all}");
+    assert!(!all.contains("applied"), "{all}");
 }
 
 #[test]
@@ -386,6 +451,15 @@ fn login_with_an_error() {
     let t = snapshot!("login_error", login_error());
     let all = text(&t).join("\n");
     assert!(all.contains("Wrong email or password."), "{all}");
+    assert!(!all.contains("••••"), "the refused password is gone: {all}");
+    assert!(!all.contains("hunter22"), "{all}");
+
+    // A password being typed is masked.
+    let mut app = App::new(Keymap::default(), None, SERVER.into(), NOW);
+    type_text(&mut app, "bob@example.com");
+    press(&mut app, "tab");
+    type_text(&mut app, "hunter22");
+    let all = text(&draw(&app, 80, 24)).join("\n");
     assert!(all.contains("••••••••"), "the password is masked: {all}");
     assert!(!all.contains("hunter22"), "{all}");
 }
@@ -482,14 +556,20 @@ fn header_states() {
 }
 
 #[test]
-fn the_footer_shows_a_notice_instead_of_keys() {
+fn a_notice_sits_on_the_bottom_border_and_the_keys_stay() {
     let mut app = live(bob());
     press(&mut app, "t");
     let t = draw(&app, 80, 24);
-    assert!(text(&t)[22].contains("Triage is for admins."));
+    assert!(
+        text(&t)[23].contains("Triage is for admins."),
+        "{}",
+        text(&t)[23]
+    );
+    assert!(text(&t)[22].contains("enter open"), "{}", text(&t)[22]);
     app.update(Event::Tick(NOW + Duration::seconds(7)));
     let t = draw(&app, 80, 24);
-    assert!(text(&t)[22].contains("j/k move"), "{}", text(&t)[22]);
+    assert!(!text(&t)[23].contains("Triage"), "{}", text(&t)[23]);
+    assert!(text(&t)[22].contains("enter open"), "{}", text(&t)[22]);
 }
 
 #[test]

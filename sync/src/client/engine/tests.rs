@@ -551,3 +551,60 @@ async fn an_expired_session_signs_out_and_a_kick_resumes() {
     running.shutdown().await;
     assert!(!replica.needs_bootstrap().unwrap());
 }
+
+#[tokio::test]
+async fn an_engine_over_a_synced_replica_knows_when_it_last_synced() {
+    let (server, _) = server();
+    let [_, bob, ..] = sample_users();
+    let remote = Flaky::new(server.remote(bob.id));
+    let agent = Client::new(&bob, remote.clone());
+    agent.sync().await;
+    let synced = agent.replica().status().unwrap().last_synced;
+    assert!(synced.is_some());
+
+    // The console starts again with the server down: before any round, the
+    // status already says how old the data is.
+    remote.set_down(true);
+    let Client { engine, _dir, .. } = agent;
+    let again = Engine::new(Arc::clone(engine.replica()), remote);
+    assert_eq!(again.handle().status().borrow().last_synced, synced);
+}
+
+#[tokio::test]
+async fn offline_retries_come_within_seconds_and_say_when() {
+    let (server, _) = server();
+    let [_, bob, ..] = sample_users();
+    let remote = Flaky::new(server.remote(bob.id));
+    remote.set_down(true);
+    let agent = Client::new(&bob, remote.clone());
+    let running = agent.engine.spawn();
+    let mut status = running.handle().status();
+    let offline = tokio::time::timeout(
+        Duration::from_secs(10),
+        status.wait_for(|s| matches!(s.phase, SyncPhase::Offline { .. })),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .clone();
+    let retry_at = offline.retry_at.expect("offline says when it retries");
+    assert!(retry_at - OffsetDateTime::now_utc() <= time::Duration::seconds(5));
+    // Back: found by the next retry, without a kick.
+    let before = remote.calls();
+    for _ in 0..4 {
+        tokio::time::timeout(Duration::from_secs(6), status.changed())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    assert!(remote.calls() > before, "it kept trying");
+    remote.set_down(false);
+    tokio::time::timeout(
+        Duration::from_secs(7),
+        status.wait_for(|s| s.phase == SyncPhase::Live && s.retry_at.is_none()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    running.shutdown().await;
+}
