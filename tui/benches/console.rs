@@ -19,7 +19,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyModifiers};
 use desk_sync::{
     client::{HttpRemote, Replica, Tokens},
     model::{Comment, Priority, Role, Status, Ticket, User, UserRef},
@@ -28,6 +28,7 @@ use desk_sync::{
         sync::{BootstrapMeta, SyncUser},
     },
 };
+use desk_testkit::{keys, stats};
 use desk_tui::{
     app::{App, Event, Loaded, Me, TicketIndex},
     keymap::Keymap,
@@ -391,11 +392,7 @@ async fn start_console(data_dir: &Path, session: &SavedSession) -> (Duration, Du
 }
 
 fn press(app: &mut App, code: KeyCode) {
-    let mods = match code {
-        KeyCode::Char(c) if c.is_ascii_uppercase() => KeyModifiers::SHIFT,
-        _ => KeyModifiers::NONE,
-    };
-    app.update(Event::Key(KeyEvent::new(code, mods)));
+    app.update(Event::Key(keys::key(code, KeyModifiers::NONE)));
 }
 
 fn timed(app: &mut App, code: KeyCode) -> Duration {
@@ -417,13 +414,11 @@ fn frames(terminal: &mut Terminal<TestBackend>, app: &App, n: usize) -> (Duratio
 }
 
 fn percentiles(times: &mut [Duration]) -> (Duration, Duration) {
-    times.sort();
-    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
-    (at(0.5), at(0.99))
+    stats::p50_p99(times)
 }
 
 fn median(times: &mut [Duration]) -> Duration {
-    percentiles(times).0
+    stats::percentile(times, 50)
 }
 
 fn row(what: &str, took: Duration, goal: &str) -> (String, Duration, String) {

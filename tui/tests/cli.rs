@@ -9,38 +9,28 @@ use std::{
     process::{Output, Stdio},
 };
 
-use desk_config::{LimitSettings, ServerSettings};
-use desk_server::{http::server::Server, seed};
 use desk_sync::{client::Replica, model::Priority};
+use desk_testkit::{BOB, TestServer};
 use desk_tui::session::SessionFile;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::{io::AsyncWriteExt, process::Command};
 
-const BOB: (&str, &str) = ("bob@example.com", "bob123");
-
 /// A seeded server, and a home for the console.
 struct Fixture {
-    server: Option<Server>,
+    server: TestServer,
     url: String,
-    _server_dir: TempDir,
     home: TempDir,
 }
 
 impl Fixture {
     async fn start() -> Fixture {
-        let server_dir = tempfile::tempdir().unwrap();
-        let mut settings = ServerSettings::for_data_dir(server_dir.path());
-        settings.server.bind = "127.0.0.1:0".parse().unwrap();
-        settings.limits = LimitSettings::unlimited();
-        let server = Server::start(settings).await.unwrap();
-        seed::seed_demo(server.store(), 10).await.unwrap();
+        let server = TestServer::start_with_tickets(10).await;
         let home = tempfile::tempdir().unwrap();
         std::fs::write(home.path().join("config.toml"), "").unwrap();
         Fixture {
-            url: server.url().to_string(),
-            server: Some(server),
-            _server_dir: server_dir,
+            url: server.url.clone(),
+            server,
             home,
         }
     }
@@ -73,10 +63,8 @@ impl Fixture {
         .await
     }
 
-    async fn stop(mut self) {
-        if let Some(server) = self.server.take() {
-            server.shutdown().await;
-        }
+    async fn stop(self) {
+        self.server.stop().await;
     }
 }
 

@@ -8,8 +8,7 @@
 
 use std::{net::SocketAddr, path::Path, time::Duration};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use desk_config::{LimitSettings, ServerSettings};
+use desk_config::ServerSettings;
 use desk_server::{http::server::Server, seed};
 use desk_sync::{
     client::{HttpRemote, SyncPhase},
@@ -31,10 +30,7 @@ use uuid::Uuid;
 const PATIENCE: Duration = Duration::from_secs(30);
 
 fn server_settings(dir: &Path, bind: SocketAddr) -> ServerSettings {
-    let mut settings = ServerSettings::for_data_dir(dir);
-    settings.server.bind = bind;
-    settings.limits = LimitSettings::unlimited();
-    settings
+    desk_testkit::server::settings(dir, |c| c.server.bind = bind)
 }
 
 struct Desk {
@@ -99,24 +95,17 @@ impl Desk {
     fn press(&mut self, keys: &[&str]) {
         for key in keys {
             let key: desk_tui::keymap::Key = key.parse().unwrap();
-            let mut mods = key.mods;
-            if let KeyCode::Char(c) = key.code
-                && c.is_ascii_uppercase()
-            {
-                mods |= KeyModifiers::SHIFT;
-            }
-            self.console
-                .handle(Event::Key(KeyEvent::new(key.code, mods)), &mut self.input);
+            self.console.handle(
+                Event::Key(desk_testkit::keys::key(key.code, key.mods)),
+                &mut self.input,
+            );
             self.console.draw().unwrap();
         }
     }
 
     fn type_text(&mut self, text: &str) {
-        for c in text.chars() {
-            self.console.handle(
-                Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
-                &mut self.input,
-            );
+        for key in desk_testkit::keys::text(text) {
+            self.console.handle(Event::Key(key), &mut self.input);
         }
         self.console.draw().unwrap();
     }

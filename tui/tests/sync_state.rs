@@ -9,16 +9,13 @@ use std::{
     time::{Duration, Instant},
 };
 
-use desk_config::{LimitSettings, ServerSettings};
-use desk_server::{seed, server::Server};
+use desk_config::ServerSettings;
+use desk_server::{http::server::Server, seed};
 use desk_sync::client::{Engine, HttpRemote, Replica, SyncPhase, SyncStatus};
 use tokio::sync::watch;
 
 fn settings(dir: &Path, bind: std::net::SocketAddr) -> ServerSettings {
-    let mut settings = ServerSettings::for_data_dir(dir);
-    settings.server.bind = bind;
-    settings.limits = LimitSettings::unlimited();
-    settings
+    desk_testkit::server::settings(dir, |c| c.server.bind = bind)
 }
 
 /// A server in a runtime of its own, so that stopping it ends every
