@@ -643,3 +643,38 @@ fn the_list_column_names_the_other_person() {
     let admin = text(&draw(&live(carol()), 80, 24))[2].clone();
     assert!(admin.contains("assignee"), "{admin}");
 }
+
+/// Every cell of the frame: nothing a terminal would act on rather than
+/// show, and no bidirectional override that would reorder what follows.
+fn assert_harmless(t: &Terminal<TestBackend>) {
+    let buf = t.backend().buffer();
+    for cell in buf.content() {
+        let symbol = cell.symbol();
+        assert!(
+            !symbol.chars().any(|c| c.is_control()
+                || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')),
+            "a hostile character reached the terminal: {symbol:?}"
+        );
+    }
+}
+
+#[test]
+fn whatever_the_server_sends_nothing_hostile_reaches_the_terminal() {
+    // A replica written by a broken or hostile server: escape sequences,
+    // a bell, C1 controls and a bidi override in every text it holds.
+    let hostile = "Hi\u{1b}[2J\u{1b}]0;pwned\u{7}\u{9b}31m\u{202e}gnp.exe\u{0}";
+    let mut app = detail_42();
+    let mut local = fixtures::local(Some(42));
+    local.detail.ticket.subject = hostile.into();
+    local.detail.ticket.description = format!("{hostile}\n{hostile}");
+    local.detail.ticket.requester.name = hostile.into();
+    local.detail.comments[0].body = hostile.into();
+    local.detail.comments[0].author.name = hostile.into();
+    app.update(Event::Ticket(id(42), Some(Box::new(local))));
+    let t = draw(&app, 80, 24);
+    assert_harmless(&t);
+    assert!(
+        text(&t).concat().contains("Hi"),
+        "the text around it still shows"
+    );
+}
