@@ -283,3 +283,44 @@ async fn a_bootstrap_during_writes_plus_pulls_converges() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_user_who_never_reads_a_bootstrap_cannot_hold_up_anyone_else() {
+    // Large enough that an unread bootstrap fills every buffer between the
+    // store and the client, and waits.
+    let s = TestServer::start_with_tickets(20_000).await;
+    let carol = s.token(CAROL).await;
+    let bob = s.token(BOB).await;
+    let open = |token: &str| {
+        s.http
+            .get(format!("{}/api/v1/sync/bootstrap", s.url))
+            .bearer_auth(token)
+            .send()
+    };
+    // Carol asks and never reads.
+    let stalled = open(&carol).await.unwrap();
+    assert_eq!(stalled.status(), StatusCode::OK);
+    // Asking again while that one stands is refused at once, with a wait.
+    let again = Reply::from(open(&carol).await.unwrap()).await;
+    again.assert_error(StatusCode::TOO_MANY_REQUESTS, "E_RATE_LIMITED");
+    assert!(again.headers.contains_key("retry-after"));
+    // Another user's bootstrap streams in full meanwhile.
+    let (tickets, meta) = tokio::time::timeout(WAIT, bootstrap(&s, &bob))
+        .await
+        .expect("bob's bootstrap waited on carol's");
+    assert_eq!(tickets.len() as u64, meta["count"].as_u64().unwrap());
+    // Once the unread one is given up, carol may ask again.
+    drop(stalled);
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let r = open(&carol).await.unwrap();
+        if r.status() == StatusCode::OK {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "carol's turn never came back"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

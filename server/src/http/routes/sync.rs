@@ -1,6 +1,12 @@
 //! `/api/v1/sync/*`: bootstrap, pull, push and the live channel (docs/SYNC.md).
 
-use std::{convert::Infallible, io::Write, sync::Arc, time::Duration};
+use std::{
+    collections::HashSet,
+    convert::Infallible,
+    io::Write,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    time::Duration,
+};
 
 use bytes::Bytes;
 use desk_sync::{
@@ -18,6 +24,7 @@ use tokio::{
     runtime::Handle,
     sync::{OwnedSemaphorePermit, Semaphore, broadcast::error::RecvError, mpsc, watch},
 };
+use uuid::Uuid;
 use warp::{
     Filter, Rejection, Reply,
     http::{HeaderValue, StatusCode, header},
@@ -45,11 +52,7 @@ use crate::{
 pub fn routes<S: Store>(app: &App<S>, closing: watch::Receiver<bool>) -> Vec<Route> {
     let push_limit = app.settings.server.push_limit_bytes;
     let authed = || with_app(app.clone()).and(actor());
-    // Each bootstrap holds a read snapshot and a thread while it streams:
-    // a few at a time, the rest wait their turn (after a restore, every
-    // client comes at once).
-    let streams = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
-    let bootstraps = Arc::new(Semaphore::new(streams));
+    let bootstraps = Arc::new(Bootstraps::new());
     let closing = warp::any().map(move || closing.clone());
     vec![
         Route::new::<__path_bootstrap>(
@@ -80,15 +83,79 @@ async fn bootstrap<S: Store>(
     app: App<S>,
     actor: Actor,
     accept: Option<String>,
-    bootstraps: Arc<Semaphore>,
+    bootstraps: Arc<Bootstraps>,
     closing: watch::Receiver<bool>,
 ) -> Result<Response, Rejection> {
-    let permit = bootstraps
-        .acquire_owned()
-        .await
-        .map_err(|_| ApiError::Unavailable)?;
+    let slot = Bootstraps::admit(&bootstraps, actor.id).await?;
     let gzip = accepts_gzip(accept.as_deref());
-    Ok(bootstrap_reply(app, actor, gzip, permit, closing))
+    Ok(bootstrap_reply(app, actor, gzip, slot, closing))
+}
+
+/// Who may stream a bootstrap now. Each holds a read snapshot and a thread
+/// while it streams: a few at a time in all, the rest wait their turn (after
+/// a restore every client comes at once); and one per user, so a client
+/// that asks again and again without reading cannot take every turn.
+#[derive(Debug)]
+pub struct Bootstraps {
+    streams: Arc<Semaphore>,
+    users: Mutex<HashSet<Uuid>>,
+}
+
+/// A bootstrap's turn, given back when its stream ends.
+#[derive(Debug)]
+struct BootstrapSlot {
+    _permit: OwnedSemaphorePermit,
+    _user: UserTurn,
+}
+
+#[derive(Debug)]
+struct UserTurn {
+    bootstraps: Arc<Bootstraps>,
+    user: Uuid,
+}
+
+impl Bootstraps {
+    fn new() -> Self {
+        let streams = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
+        Bootstraps {
+            streams: Arc::new(Semaphore::new(streams)),
+            users: Mutex::default(),
+        }
+    }
+
+    async fn admit(bootstraps: &Arc<Bootstraps>, user: Uuid) -> Result<BootstrapSlot, ApiError> {
+        if !bootstraps.users().insert(user) {
+            return Err(ApiError::RateLimited {
+                retry_after_s: Chunks::STALL.as_secs(),
+                limit: 1,
+            });
+        }
+        // Taken first, so a request dropped while it waits gives it back.
+        let turn = UserTurn {
+            bootstraps: bootstraps.clone(),
+            user,
+        };
+        let permit = bootstraps
+            .streams
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ApiError::Unavailable)?;
+        Ok(BootstrapSlot {
+            _permit: permit,
+            _user: turn,
+        })
+    }
+
+    fn users(&self) -> MutexGuard<'_, HashSet<Uuid>> {
+        self.users.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Drop for UserTurn {
+    fn drop(&mut self) {
+        self.bootstraps.users().remove(&self.user);
+    }
 }
 
 /// The changes after a cursor; 410 `E_RESYNC` for another epoch.
@@ -167,14 +234,14 @@ fn bootstrap_reply<S: Store>(
     app: App<S>,
     actor: Actor,
     gzip: bool,
-    permit: OwnedSemaphorePermit,
+    slot: BootstrapSlot,
     closing: watch::Receiver<bool>,
 ) -> Response {
     let (tx, mut rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let failed = tx.clone();
     let sink = ndjson_sink(Chunks::new(tx, closing), gzip);
     tokio::spawn(async move {
-        let _permit = permit;
+        let _slot = slot;
         if let Err(err) = app.store.bootstrap(actor, sink).await {
             tracing::error!(%err, "bootstrap failed");
             // Breaks the stream: the client sees it end without `_meta`.
@@ -270,8 +337,9 @@ struct Chunks {
 
 impl Chunks {
     const SIZE: usize = 64 * 1024;
-    /// A client that takes no data for this long is gone.
-    const STALL: Duration = Duration::from_secs(30);
+    /// A client that takes no data for this long is gone: its turn goes to
+    /// the next.
+    const STALL: Duration = Duration::from_secs(10);
 
     fn new(
         tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
