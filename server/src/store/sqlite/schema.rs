@@ -139,6 +139,35 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX tickets_by_created ON tickets(created_at, number);
     CREATE INDEX tickets_by_priority ON tickets(priority, number);
     "#,
+    // 4: every list filter and sort from one index range, in order (see
+    // `tickets::list`'s `Lead`): for each column a listing can pin to one
+    // value, one index per sort, led by that column and holding the other
+    // pinned columns after the sort key. The sort-only indexes of 3 stay for
+    // listings that pin nothing; those led by assignee, requester and
+    // priority are replaced by wider ones.
+    r#"
+    DROP INDEX tickets_by_assignee;
+    DROP INDEX tickets_by_requester;
+    DROP INDEX tickets_by_priority;
+    CREATE INDEX tickets_assignee_by_updated ON tickets(assignee_id, updated_at, number, requester_id, status, priority);
+    CREATE INDEX tickets_assignee_by_created ON tickets(assignee_id, created_at, number, requester_id, status, priority);
+    CREATE INDEX tickets_assignee_by_priority ON tickets(assignee_id, priority, number, requester_id, status);
+    CREATE INDEX tickets_assignee_by_number ON tickets(assignee_id, number, requester_id, status, priority);
+    CREATE INDEX tickets_assignee_by_status ON tickets(assignee_id, status, number, requester_id, priority);
+    CREATE INDEX tickets_requester_by_updated ON tickets(requester_id, updated_at, number, assignee_id, status, priority);
+    CREATE INDEX tickets_requester_by_created ON tickets(requester_id, created_at, number, assignee_id, status, priority);
+    CREATE INDEX tickets_requester_by_priority ON tickets(requester_id, priority, number, assignee_id, status);
+    CREATE INDEX tickets_requester_by_number ON tickets(requester_id, number, assignee_id, status, priority);
+    CREATE INDEX tickets_requester_by_status ON tickets(requester_id, status, number, assignee_id, priority);
+    CREATE INDEX tickets_status_by_updated ON tickets(status, updated_at, number, assignee_id, requester_id, priority);
+    CREATE INDEX tickets_status_by_created ON tickets(status, created_at, number, assignee_id, requester_id, priority);
+    CREATE INDEX tickets_status_by_priority ON tickets(status, priority, number, assignee_id, requester_id);
+    CREATE INDEX tickets_status_by_number ON tickets(status, number, assignee_id, requester_id, priority);
+    CREATE INDEX tickets_priority_by_updated ON tickets(priority, updated_at, number, assignee_id, requester_id, status);
+    CREATE INDEX tickets_priority_by_created ON tickets(priority, created_at, number, assignee_id, requester_id, status);
+    CREATE INDEX tickets_priority_by_number ON tickets(priority, number, assignee_id, requester_id, status);
+    CREATE INDEX tickets_priority_by_status ON tickets(priority, status, number, assignee_id, requester_id);
+    "#,
 ];
 
 /// Brings `conn`'s database up to the latest schema.
@@ -160,4 +189,75 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// A database as a `deskd` that knew only the first `version`
+    /// migrations left it, with one user and two tickets.
+    fn database_at(version: usize) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..version] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", version).unwrap();
+        conn.execute_batch(
+            "INSERT INTO users VALUES (x'01', 'a@example.com', 'A', 'customer', 1, 'h', 0);
+             INSERT INTO tickets (id, number, subject, description, status, priority,
+                requester_id, assignee_id, tags, created_at, updated_at, version,
+                embed_token, embed_hash, search, create_digest)
+             VALUES (x'10', 1, 's', '', 'open', 3, x'01', NULL, '[]', 1, 1, 1, 't1', x'a1', 's', x''),
+                    (x'20', 2, 's', '', 'closed', 0, x'01', NULL, '[]', 2, 2, 1, 't2', x'a2', 's', x'');",
+        )
+        .unwrap();
+        conn
+    }
+
+    fn indexes(conn: &Connection) -> Vec<String> {
+        let mut stmt = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tickets' AND sql IS NOT NULL ORDER BY name")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn a_database_of_the_previous_schema_gets_the_list_indexes_and_keeps_its_tickets() {
+        let mut conn = database_at(3);
+        assert!(indexes(&conn).contains(&"tickets_by_assignee".to_string()));
+        migrate(&mut conn).unwrap();
+        let version: usize = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len());
+        let names = indexes(&conn);
+        assert!(!names.contains(&"tickets_by_assignee".to_string()));
+        assert!(names.contains(&"tickets_status_by_priority".to_string()));
+        // The indexes hold the tickets that were there: a page read through
+        // one finds them.
+        let found: Vec<i64> = conn
+            .prepare(
+                "SELECT number FROM tickets INDEXED BY tickets_requester_by_updated
+                 WHERE requester_id = x'01' AND status = 'closed' ORDER BY updated_at",
+            )
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(found, [2]);
+        let integrity: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(integrity, "ok");
+        // Opening it again changes nothing.
+        migrate(&mut conn).unwrap();
+        assert_eq!(indexes(&conn), names);
+    }
 }

@@ -15,14 +15,17 @@ use uuid::Uuid;
 use super::{Fixture, embed, new_ticket, sorted};
 
 fn is_rule(result: &Result<impl std::fmt::Debug, StoreError>, what: &str) -> bool {
-    match (result, what) {
-        (Err(StoreError::Rule(RuleError::NotFound(_))), "not found") => true,
-        (Err(StoreError::Rule(RuleError::Forbidden(_))), "forbidden") => true,
-        (Err(StoreError::Rule(RuleError::Conflict(_))), "conflict") => true,
-        (Err(StoreError::Rule(RuleError::InvalidTransition { .. })), "transition") => true,
-        (Err(StoreError::Rule(RuleError::Validation(_))), "invalid") => true,
-        _ => false,
-    }
+    matches!(
+        (result, what),
+        (Err(StoreError::Rule(RuleError::NotFound(_))), "not found")
+            | (Err(StoreError::Rule(RuleError::Forbidden(_))), "forbidden")
+            | (Err(StoreError::Rule(RuleError::Conflict(_))), "conflict")
+            | (
+                Err(StoreError::Rule(RuleError::InvalidTransition { .. })),
+                "transition"
+            )
+            | (Err(StoreError::Rule(RuleError::Validation(_))), "invalid")
+    )
 }
 
 macro_rules! assert_rule {
