@@ -34,7 +34,7 @@ impl Cached for Connection {
 
 /// Statements each connection keeps prepared: every distinct one the
 /// routes, the writer and the list filters use, with room to spare.
-pub const STATEMENT_CACHE: usize = 256;
+pub const STATEMENT_CACHE: usize = 512;
 
 /// Timestamps are integer microseconds since the epoch: they sort, compare
 /// and index as numbers.

@@ -145,6 +145,12 @@ const MIGRATIONS: &[&str] = &[
     // pinned columns after the sort key. The sort-only indexes of 3 stay for
     // listings that pin nothing; those led by assignee, requester and
     // priority are replaced by wider ones.
+    //
+    // Text search (`q`, a substring) gets a trigram index. It is keyed by the
+    // ticket's number, not its rowid: VACUUM (and `VACUUM INTO`, a backup)
+    // may renumber the rowids of a table without an INTEGER PRIMARY KEY. It
+    // keeps no copy of the text (`content=''`); the list still checks
+    // `search LIKE` on each ticket it finds, so the index only narrows.
     r#"
     DROP INDEX tickets_by_assignee;
     DROP INDEX tickets_by_requester;
@@ -167,6 +173,23 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX tickets_priority_by_created ON tickets(priority, created_at, number, assignee_id, requester_id, status);
     CREATE INDEX tickets_priority_by_number ON tickets(priority, number, assignee_id, requester_id, status);
     CREATE INDEX tickets_priority_by_status ON tickets(priority, status, number, assignee_id, requester_id);
+
+    CREATE VIRTUAL TABLE ticket_text USING fts5(
+        search, content = '', contentless_delete = 1, tokenize = 'trigram'
+    );
+    INSERT INTO ticket_text (rowid, search) SELECT number, search FROM tickets;
+    CREATE TRIGGER ticket_text_insert AFTER INSERT ON tickets BEGIN
+        INSERT INTO ticket_text (rowid, search) VALUES (new.number, new.search);
+    END;
+    -- Every write sets `search`; only a changed text is indexed again.
+    CREATE TRIGGER ticket_text_update AFTER UPDATE OF search ON tickets
+    WHEN old.search IS NOT new.search BEGIN
+        DELETE FROM ticket_text WHERE rowid = old.number;
+        INSERT INTO ticket_text (rowid, search) VALUES (new.number, new.search);
+    END;
+    CREATE TRIGGER ticket_text_delete AFTER DELETE ON tickets BEGIN
+        DELETE FROM ticket_text WHERE rowid = old.number;
+    END;
     "#,
 ];
 
@@ -210,8 +233,8 @@ mod tests {
              INSERT INTO tickets (id, number, subject, description, status, priority,
                 requester_id, assignee_id, tags, created_at, updated_at, version,
                 embed_token, embed_hash, search, create_digest)
-             VALUES (x'10', 1, 's', '', 'open', 3, x'01', NULL, '[]', 1, 1, 1, 't1', x'a1', 's', x''),
-                    (x'20', 2, 's', '', 'closed', 0, x'01', NULL, '[]', 2, 2, 1, 't2', x'a2', 's', x'');",
+             VALUES (x'10', 1, 's', '', 'open', 3, x'01', NULL, '[]', 1, 1, 1, 't1', x'a1', 'scanner jam', x''),
+                    (x'20', 2, 's', '', 'closed', 0, x'01', NULL, '[]', 2, 2, 1, 't2', x'a2', 'scanner off', x'');",
         )
         .unwrap();
         conn
@@ -222,6 +245,16 @@ mod tests {
             .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tickets' AND sql IS NOT NULL ORDER BY name")
             .unwrap();
         stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    }
+
+    /// The numbers of the tickets whose text matches `q` (FTS5 syntax).
+    fn texts(conn: &Connection, q: &str) -> Vec<i64> {
+        conn.prepare("SELECT rowid FROM ticket_text WHERE ticket_text MATCH ?1 ORDER BY rowid")
+            .unwrap()
+            .query_map([q], |r| r.get(0))
             .unwrap()
             .map(|r| r.unwrap())
             .collect()
@@ -252,6 +285,19 @@ mod tests {
             .map(|r| r.unwrap())
             .collect();
         assert_eq!(found, [2]);
+        assert_eq!(texts(&conn, "\"scanner\""), [1, 2]);
+        // So does the text index, and it follows later writes.
+        conn.execute_batch("UPDATE tickets SET search = 'printer on fire' WHERE number = 2")
+            .unwrap();
+        assert_eq!(
+            texts(&conn, "\"s\""),
+            Vec::<i64>::new(),
+            "under three characters matches nothing"
+        );
+        assert_eq!(texts(&conn, "\"nter on\""), [2]);
+        conn.execute_batch("DELETE FROM tickets WHERE number = 2")
+            .unwrap();
+        assert_eq!(texts(&conn, "\"nter on\""), Vec::<i64>::new());
         let integrity: String = conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .unwrap();

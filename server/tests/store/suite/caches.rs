@@ -130,6 +130,13 @@ pub async fn a_list_page_shows_every_write_and_its_total<S: Store>(f: Fixture<S>
         (vec![], 0),
         "the total follows too"
     );
+    // Text search finds the new words, not the old ones.
+    let q = |text: &str| TicketFilter {
+        q: Some(text.into()),
+        ..TicketFilter::default()
+    };
+    assert_eq!(f.listed(f.bob, q("smoking")).await.1, 1);
+    assert_eq!(f.listed(f.bob, q("on fire")).await.1, 0);
     // A comment moves the version, so the listed ticket moves with it.
     f.store
         .add_comment(f.bob, TicketKey::Id(ticket.id), "On it".into(), false)

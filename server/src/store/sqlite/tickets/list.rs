@@ -5,7 +5,7 @@ use desk_sync::{
     model::{Actor, policy::Scope},
     wire::{AssigneeFilter, Page, SortField},
 };
-use rusqlite::{Connection, ToSql, params_from_iter};
+use rusqlite::{Connection, ToSql, params, params_from_iter};
 use uuid::Uuid;
 
 use super::rows::{TICKET_SELECT, ticket_from_row};
@@ -112,6 +112,30 @@ fn pinned_assignee(
     }
 }
 
+/// Up to this many tickets matching `q` (among all, whatever else the
+/// filter says), a page starts from the text index: every match is read,
+/// and the page sorted from them. Past it, the walk of the lead's index
+/// meets matches often enough: with m matches among n tickets it reads
+/// about 50·n/m tickets before its page is full, against m from the text
+/// index, and at 100k tickets the two meet near 2,000.
+const TEXT_FIRST_MAX: u64 = 2_000;
+
+/// How many tickets match the FTS5 `phrase`, counted up to one past
+/// [`TEXT_FIRST_MAX`]; kept with the totals, at the change log's `head`.
+fn text_matches(conn: &Connection, phrase: &str, head: u64, totals: &Totals) -> Result<u64> {
+    let key = format!("text\n{}:{phrase}", phrase.len());
+    if let Some(matches) = totals.get(&key, head) {
+        return Ok(matches);
+    }
+    let matches: u64 = conn.row(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM ticket_text WHERE ticket_text MATCH ?1 LIMIT ?2)",
+        params![phrase, TEXT_FIRST_MAX + 1],
+        |r| r.get(0),
+    )?;
+    totals.keep(key, head, matches);
+    Ok(matches)
+}
+
 pub fn list(
     conn: &Connection,
     actor: Actor,
@@ -130,6 +154,10 @@ pub fn list(
     let Ok(assignee) = pinned_assignee(&actor, filter.assignee) else {
         return Ok(empty);
     };
+    // The change log's head names this snapshot's tickets (see `totals.rs`).
+    let head: u64 = conn.row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
+        r.get(0)
+    })?;
     let mut clauses = Clauses::default();
     let mut lead = None;
     match assignee {
@@ -152,43 +180,62 @@ pub fn list(
         clauses.bind("t.priority = ?", priority.rank());
         lead = lead.or(Some(Lead::Priority));
     }
-    // Substrings are not indexed: the walk checks each ticket's text, so a
-    // rare `q` reads every ticket of the range (see docs/PERFORMANCE.md).
+    // `search LIKE` decides what matches; the trigram index only finds the
+    // candidates of a rare `q` (three characters or more: trigrams).
+    let mut text_first = None;
     if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
+        let q = q.to_lowercase();
+        if q.chars().count() >= 3 {
+            let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+            if text_matches(conn, &phrase, head, totals)? <= TEXT_FIRST_MAX {
+                text_first = Some(phrase);
+            }
+        }
         let escaped = q
-            .to_lowercase()
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
         clauses.bind("t.search LIKE ? ESCAPE '\\'", format!("%{escaped}%"));
     }
     let Clauses {
-        sql: clauses,
+        sql: mut clauses,
         mut values,
         key,
     } = clauses;
-    let where_sql = if clauses.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", clauses.join(" AND "))
-    };
     // Counted in the narrowest index of the lead (its sort key is the
-    // number); unpinned, SQLite counts whichever index is smallest.
+    // number); unpinned, SQLite counts whichever index is smallest. From the
+    // text index, SQLite reads each match by its number.
     let indexed_by = |sort| {
         lead.map_or(String::new(), |lead| {
             format!("INDEXED BY {}", index_for(lead, sort))
         })
     };
-    let count_index = indexed_by(SortField::Number);
-    // The change log's head names this snapshot's tickets (see `totals.rs`).
-    let head: u64 = conn.row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
-        r.get(0)
-    })?;
+    let (from, count_index, page_index) = match text_first {
+        Some(phrase) => {
+            clauses.insert(0, "ticket_text MATCH ?");
+            values.insert(0, Box::new(phrase));
+            (
+                "ticket_text CROSS JOIN tickets t ON t.number = ticket_text.rowid",
+                String::new(),
+                String::new(),
+            )
+        }
+        None => (
+            "tickets t",
+            indexed_by(SortField::Number),
+            indexed_by(filter.sort.field),
+        ),
+    };
+    let where_sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
     let total = match totals.get(&key, head) {
         Some(total) => total,
         None => {
             let total: u64 = conn.row(
-                &format!("SELECT COUNT(*) FROM tickets t {count_index} {where_sql}"),
+                &format!("SELECT COUNT(*) FROM {from} {count_index} {where_sql}"),
                 params_from_iter(values.iter()),
                 |r| r.get(0),
             )?;
@@ -215,9 +262,8 @@ pub fn list(
     // each ticket comes from memory, already encoded, if it is kept at the
     // version this snapshot has (so the page agrees with its filter and
     // total), or is read, encoded and kept.
-    let page_index = indexed_by(filter.sort.field);
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT t.rowid, t.version FROM tickets t {page_index} {where_sql}
+        "SELECT t.rowid, t.version FROM {from} {page_index} {where_sql}
          ORDER BY {column} {dir}, t.number {dir} LIMIT ? OFFSET ?"
     ))?;
     values.push(Box::new(filter.per_page));
