@@ -174,6 +174,46 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX tickets_priority_by_number ON tickets(priority, number, assignee_id, requester_id, status);
     CREATE INDEX tickets_priority_by_status ON tickets(priority, status, number, assignee_id, requester_id);
 
+    -- How many tickets share each (requester, assignee, status, priority):
+    -- a listing's total without text is a sum over these few rows, whatever
+    -- it pins. "No assignee" is an empty id, so it is a key like the others.
+    CREATE TABLE ticket_counts (
+        requester_id BLOB NOT NULL,
+        assignee_id  BLOB NOT NULL,
+        status       TEXT NOT NULL,
+        priority     INTEGER NOT NULL,
+        n            INTEGER NOT NULL,
+        PRIMARY KEY (requester_id, assignee_id, status, priority)
+    ) WITHOUT ROWID;
+    INSERT INTO ticket_counts
+        SELECT requester_id, COALESCE(assignee_id, x''), status, priority, COUNT(*)
+        FROM tickets GROUP BY 1, 2, 3, 4;
+    CREATE TRIGGER ticket_counts_insert AFTER INSERT ON tickets BEGIN
+        INSERT OR IGNORE INTO ticket_counts
+            VALUES (new.requester_id, COALESCE(new.assignee_id, x''), new.status, new.priority, 0);
+        UPDATE ticket_counts SET n = n + 1
+        WHERE requester_id = new.requester_id AND assignee_id = COALESCE(new.assignee_id, x'')
+            AND status = new.status AND priority = new.priority;
+    END;
+    CREATE TRIGGER ticket_counts_update
+    AFTER UPDATE OF requester_id, assignee_id, status, priority ON tickets
+    WHEN old.requester_id IS NOT new.requester_id OR old.assignee_id IS NOT new.assignee_id
+        OR old.status IS NOT new.status OR old.priority IS NOT new.priority BEGIN
+        UPDATE ticket_counts SET n = n - 1
+        WHERE requester_id = old.requester_id AND assignee_id = COALESCE(old.assignee_id, x'')
+            AND status = old.status AND priority = old.priority;
+        INSERT OR IGNORE INTO ticket_counts
+            VALUES (new.requester_id, COALESCE(new.assignee_id, x''), new.status, new.priority, 0);
+        UPDATE ticket_counts SET n = n + 1
+        WHERE requester_id = new.requester_id AND assignee_id = COALESCE(new.assignee_id, x'')
+            AND status = new.status AND priority = new.priority;
+    END;
+    CREATE TRIGGER ticket_counts_delete AFTER DELETE ON tickets BEGIN
+        UPDATE ticket_counts SET n = n - 1
+        WHERE requester_id = old.requester_id AND assignee_id = COALESCE(old.assignee_id, x'')
+            AND status = old.status AND priority = old.priority;
+    END;
+
     CREATE VIRTUAL TABLE ticket_text USING fts5(
         search, content = '', contentless_delete = 1, tokenize = 'trigram'
     );
@@ -286,6 +326,14 @@ mod tests {
             .collect();
         assert_eq!(found, [2]);
         assert_eq!(texts(&conn, "\"scanner\""), [1, 2]);
+        let kept: Vec<(String, i64)> = conn
+            .prepare("SELECT status, n FROM ticket_counts ORDER BY status")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(kept, [("closed".to_string(), 1), ("open".to_string(), 1)]);
         // So does the text index, and it follows later writes.
         conn.execute_batch("UPDATE tickets SET search = 'printer on fire' WHERE number = 2")
             .unwrap();
@@ -298,6 +346,23 @@ mod tests {
         conn.execute_batch("DELETE FROM tickets WHERE number = 2")
             .unwrap();
         assert_eq!(texts(&conn, "\"nter on\""), Vec::<i64>::new());
+        // The kept counts start from the tickets there, and follow writes.
+        let counts = |conn: &Connection| -> Vec<(String, i64)> {
+            conn.prepare("SELECT status, n FROM ticket_counts WHERE n > 0 ORDER BY status")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect()
+        };
+        assert_eq!(
+            counts(&conn),
+            [("open".to_string(), 1)],
+            "ticket 2 was deleted"
+        );
+        conn.execute_batch("UPDATE tickets SET status = 'blocked' WHERE number = 1")
+            .unwrap();
+        assert_eq!(counts(&conn), [("blocked".to_string(), 1)]);
         let integrity: String = conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .unwrap();
