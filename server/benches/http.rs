@@ -1051,7 +1051,8 @@ struct ListTable {
 /// Page 1 of 50 of every combination, each as `tokens` (admin, agent,
 /// customer) in turn: 8 connections, each sending its requests one after
 /// another; the p99 of all of them. The first requests of a combination
-/// count its total (kept until a write), as after any write.
+/// find no total kept for it, as after any write: without `q` the total is
+/// a sum of the store's kept counts, with `q` a count of the matches.
 async fn list_table(url: &str, data: &Path, tokens: [&str; 3]) -> ListTable {
     let per_connection: usize = env_or("DESK_BENCH_LIST_REQUESTS", 100);
     let db = rusqlite::Connection::open(data.join("desk.db")).unwrap();
