@@ -8,7 +8,11 @@
 //!    (read again within milliseconds: answered from the store's memory) and
 //!    of every ticket (more than the store keeps: each read goes to SQLite);
 //! 2. `GET /api/v1/tickets`, a page of 50 as the admin — p99 against the goal
-//!    (the first, one from the middle, the first of the open tickets);
+//!    (the first, one from the middle, the first of the open tickets); then
+//!    page 1 of every filter and sort combination, for each role, against
+//!    the unfiltered page 1 measured the same way (in this process, 8
+//!    connections; `DESK_BENCH_LIST_REQUESTS` per connection, default 100;
+//!    `DESK_BENCH_LIST_ONLY=1` runs this table alone);
 //! 3. durable `POST /api/v1/tickets`, 64 connections — against raw SQLite WAL
 //!    inserts from 64 threads, one fsync per batch (the baseline's waiting
 //!    threads share the server's CPU with its writer): the rows a create
@@ -47,6 +51,7 @@ use desk_sync::{
 use desk_testkit::{
     access_token,
     daemon::{Daemon, Deskd},
+    stats::{ms, percentile},
 };
 use futures_util::StreamExt;
 use uuid::Uuid;
@@ -100,6 +105,14 @@ async fn run(pins: Pins) {
     let http = reqwest::Client::new();
     let admin = access_token(&http, &url, ("carol@example.com", "carol123")).await;
     let customer = access_token(&http, &url, ("alice@example.com", "alice123")).await;
+    if std::env::var_os("DESK_BENCH_LIST_ONLY").is_some() {
+        let agent = access_token(&http, &url, ("bob@example.com", "bob123")).await;
+        let table = list_table(&url, data.path(), [&admin, &agent, &customer]).await;
+        deskd.start_kill().unwrap();
+        let _ = deskd.wait().await;
+        table.print(tickets);
+        return;
+    }
     let embeds = embed_paths(&http, &url, data.path()).await;
     let some_embeds = Script::get_each(&embeds[..WIDGETS.min(embeds.len())]);
     // The widgets' tokens last: the run before leaves them in memory.
@@ -127,6 +140,9 @@ async fn run(pins: Pins) {
         EMBED_READERS,
         &Script::get(&auth),
     );
+    eprintln!("the list's filters and sorts, per role…");
+    let agent = access_token(&http, &url, ("bob@example.com", "bob123")).await;
+    let list_table = list_table(&url, data.path(), [&admin, &agent, &customer]).await;
 
     // 3. Durable creates against raw SQLite writing the same rows, in
     // alternating pairs like the embed's.
@@ -243,7 +259,7 @@ async fn run(pins: Pins) {
         middle_page.p99_ms / first_page.p99_ms
     );
     println!(
-        "| … page 1 of the open tickets (`status=open`: no index; its total counted once, then kept until a write) | {} | page 1: p99 {:.2} ms | {:.1}× | |",
+        "| … page 1 of the open tickets (`status=open`) | {} | page 1: p99 {:.2} ms | {:.1}× | |",
         open_page.summary(),
         first_page.p99_ms,
         open_page.p99_ms / first_page.p99_ms
@@ -278,6 +294,7 @@ async fn run(pins: Pins) {
         embed_idle.p99_ms,
         embed_idle.rate(),
     );
+    list_table.print(tickets);
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -989,3 +1006,157 @@ fn deskd() -> Deskd {
 
 /// The benches log what the server says at info, and warnings from libraries.
 const LOG: &str = "warn,desk_server=info";
+
+/// The list's filters, as `GET /api/v1/tickets` documents them: each alone,
+/// the rarest values (the longest walks), combinations, one that matches
+/// nothing, and text search with a common and an absent word.
+fn list_filters(dave: &str) -> Vec<(String, String)> {
+    [
+        ("none", String::new()),
+        ("status=open", "status=open".into()),
+        ("status=blocked", "status=blocked".into()),
+        ("priority=urgent", "priority=urgent".into()),
+        (
+            "status=in_progress&priority=urgent",
+            "status=in_progress&priority=urgent".into(),
+        ),
+        ("assignee=me", "assignee=me".into()),
+        ("assignee=none", "assignee=none".into()),
+        ("assignee={dave}", format!("assignee={dave}")),
+        (
+            "status=closed&assignee=none (matches nothing)",
+            "status=closed&assignee=none".into(),
+        ),
+        (
+            "status=blocked&priority=low&assignee={dave}",
+            format!("status=blocked&priority=low&assignee={dave}"),
+        ),
+        ("q=refund (a fifth of the tickets)", "q=refund".into()),
+        ("status=open&q=refund", "status=open&q=refund".into()),
+        ("q=zebra (no ticket)", "q=zebra".into()),
+    ]
+    .into_iter()
+    .map(|(name, query)| (name.to_string(), query))
+    .collect()
+}
+
+const LIST_SORTS: [&str; 10] = [
+    "updated_at",
+    "-updated_at",
+    "created_at",
+    "-created_at",
+    "priority",
+    "-priority",
+    "number",
+    "-number",
+    "status",
+    "-status",
+];
+const ROLES: [&str; 3] = ["admin", "agent (bob)", "customer (alice)"];
+
+/// Page 1's p99 (ms) for each role, filter and sort.
+struct ListTable {
+    filters: Vec<String>,
+    /// `[role][filter][sort]`.
+    p99: Vec<Vec<Vec<f64>>>,
+    requests: usize,
+}
+
+/// Page 1 of 50 of every combination, each as `tokens` (admin, agent,
+/// customer) in turn: 8 connections, each sending its requests one after
+/// another; the p99 of all of them. The first requests of a combination
+/// find no total kept for it, as after any write: without `q` the total is
+/// a sum of the store's kept counts, with `q` a count of the matches.
+async fn list_table(url: &str, data: &Path, tokens: [&str; 3]) -> ListTable {
+    let per_connection: usize = env_or("DESK_BENCH_LIST_REQUESTS", 100);
+    let db = rusqlite::Connection::open(data.join("desk.db")).unwrap();
+    let dave: Uuid = db
+        .query_row(
+            "SELECT id FROM users WHERE email = 'dave@example.com'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    drop(db);
+    let filters = list_filters(&dave.to_string());
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(EMBED_READERS)
+        .build()
+        .unwrap();
+    let mut p99 = Vec::new();
+    for token in tokens {
+        let mut by_filter = Vec::new();
+        for (_, query) in &filters {
+            let mut by_sort = Vec::new();
+            for sort in LIST_SORTS {
+                let page = format!("{url}/api/v1/tickets?per_page=50&page=1&sort={sort}&{query}");
+                let tasks: Vec<_> = (0..EMBED_READERS)
+                    .map(|_| {
+                        let (http, page, token) = (http.clone(), page.clone(), token.to_string());
+                        tokio::spawn(async move {
+                            let mut took = Vec::with_capacity(per_connection);
+                            for _ in 0..per_connection {
+                                let began = Instant::now();
+                                let answer =
+                                    http.get(&page).bearer_auth(&token).send().await.unwrap();
+                                assert_eq!(answer.status(), 200, "{page}");
+                                answer.bytes().await.unwrap();
+                                took.push(began.elapsed());
+                            }
+                            took
+                        })
+                    })
+                    .collect();
+                let mut took = Vec::new();
+                for task in tasks {
+                    took.extend(task.await.unwrap());
+                }
+                by_sort.push(ms(percentile(&mut took, 99)));
+            }
+            by_filter.push(by_sort);
+        }
+        p99.push(by_filter);
+    }
+    ListTable {
+        filters: filters.into_iter().map(|(name, _)| name).collect(),
+        p99,
+        requests: per_connection * EMBED_READERS,
+    }
+}
+
+impl ListTable {
+    fn print(&self, tickets: usize) {
+        let baseline = self.p99[0][0][0];
+        let cells = self.p99.iter().flatten().flatten();
+        let worst = cells.clone().fold(0.0_f64, |a, &b| a.max(b));
+        let over = cells.clone().filter(|&&p| p >= 10.0).count();
+        println!();
+        println!(
+            "`GET /api/v1/tickets` page 1 of 50, p99 in ms, {tickets} tickets, {} requests per cell over {EMBED_READERS} connections; \
+             same-run baseline (admin, no filter, `updated_at`): p99 {baseline:.2} ms; worst {worst:.2} ms; {over} of {} cells ≥ 10 ms (goal: none)",
+            self.requests,
+            cells.count(),
+        );
+        println!();
+        println!(
+            "| role | filter | {} |",
+            LIST_SORTS.map(|s| format!("`{s}`")).join(" | ")
+        );
+        println!("|---|---|{}", "---:|".repeat(LIST_SORTS.len()));
+        for (role, by_filter) in ROLES.iter().zip(&self.p99) {
+            for (filter, by_sort) in self.filters.iter().zip(by_filter) {
+                let cells: Vec<String> = by_sort
+                    .iter()
+                    .map(|p| {
+                        if *p >= 10.0 {
+                            format!("**{p:.1}** ✗")
+                        } else {
+                            format!("{p:.2}")
+                        }
+                    })
+                    .collect();
+                println!("| {role} | `{filter}` | {} |", cells.join(" | "));
+            }
+        }
+    }
+}

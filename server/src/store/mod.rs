@@ -52,8 +52,8 @@ pub type TokenHash = [u8; 32];
 
 /// A ticket's public view ([`EmbedView`]), encoded once as its JSON answer.
 /// Chatbots poll the same tickets over and over, so a store that keeps views
-/// in memory keeps them encoded: an answer from memory is a reference count,
-/// not a serialization (which was a tenth of the embed route's instructions).
+/// in memory keeps them encoded: an answer from memory is then a reference
+/// count, not a serialization.
 #[derive(Debug, Clone)]
 pub struct EmbedJson(bytes::Bytes);
 
@@ -73,7 +73,7 @@ impl EmbedJson {
 /// list the same few pages over and over while few tickets change, so a
 /// store that keeps tickets in memory keeps them encoded: a page is then an
 /// index walk and 50 reference counts, not 50 row decodings and 50
-/// serializations (which were three quarters of a page's CPU).
+/// serializations, which would be most of its cost.
 #[derive(Debug, Clone)]
 pub struct TicketJson(std::sync::Arc<serde_json::value::RawValue>);
 

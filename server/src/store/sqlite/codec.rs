@@ -6,9 +6,8 @@ use rusqlite::{Connection, Params, Row, types::Type};
 use time::OffsetDateTime;
 
 /// Statements through the connection's statement cache. Parsing and
-/// planning a statement costs more than running most of ours (a profile of
-/// the embed route had `sqlite3_prepare` at half of the store's time), so
-/// nothing that runs per request or per op is prepared twice.
+/// planning a statement costs more than running most of ours, so nothing
+/// that runs per request or per op is prepared twice.
 pub trait Cached {
     /// [`Connection::execute`], prepared once.
     fn exec<P: Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
@@ -35,7 +34,7 @@ impl Cached for Connection {
 
 /// Statements each connection keeps prepared: every distinct one the
 /// routes, the writer and the list filters use, with room to spare.
-pub const STATEMENT_CACHE: usize = 256;
+pub const STATEMENT_CACHE: usize = 512;
 
 /// Timestamps are integer microseconds since the epoch: they sort, compare
 /// and index as numbers.

@@ -61,8 +61,8 @@ fn open_connection(path: &Path) -> Result<Connection> {
     conn.set_prepared_statement_cache_capacity(codec::STATEMENT_CACHE);
     // The bundled SQLite plans with STAT4, which re-parses a cached statement
     // whenever a bound value might change its plan — on every call for most
-    // of ours (a profile of a 100k bootstrap showed the parser at the top).
-    // Our plans do not depend on values: keep them stable.
+    // of ours, so the parser would dominate bulk reads. Our plans do not
+    // depend on values: keep them stable.
     conn.set_db_config(
         rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
         true,
@@ -72,10 +72,9 @@ fn open_connection(path: &Path) -> Result<Connection> {
 }
 
 /// Every connection's settings. Temporary storage is in memory: write jobs
-/// run in savepoints or change rows under statement journals, and a group's
-/// journal spilled to a temporary file after 64 KiB — a profile of 64
-/// concurrent creates had the writer spending a quarter of its time in
-/// `pwrite` to that file. Nothing in it needs to survive.
+/// run in savepoints or change rows under statement journals, and on disk a
+/// group's journal would spill to a temporary file after 64 KiB, written
+/// for every group. Nothing in it needs to survive.
 pub const CONNECTION_PRAGMAS: &str = "PRAGMA foreign_keys = ON;
     PRAGMA synchronous = FULL;
     PRAGMA temp_store = MEMORY;";
@@ -180,9 +179,8 @@ impl SqliteStore {
         // pages rather than SQLite's 1,000. A checkpoint writes each page
         // once however often the WAL holds it, and the writer's groups keep
         // rewriting the same pages (the ends of the tables and indexes), so
-        // rarer checkpoints write far fewer pages per ticket: at 64
-        // concurrent creates the writer spent a sixth of its time
-        // checkpointing. The cost is a WAL of up to ~40 MiB.
+        // rarer checkpoints write far fewer pages per ticket. The cost is a
+        // WAL of up to ~40 MiB.
         conn.execute_batch(&format!(
             "PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}"
         ))?;

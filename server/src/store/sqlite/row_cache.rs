@@ -3,10 +3,9 @@
 //! Some reads run far more often than what they read changes: every
 //! authenticated request checks that its caller is still active with the
 //! role in its token (so a deactivation bites at once), chatbots poll their
-//! tickets' public embed views, and agents list the same pages. Served from SQLite each was a trip to
-//! a reader thread: under 64 concurrent creates the caller checks alone
-//! took ~6% of the server's CPU, and an embed read spent a quarter of its
-//! CPU on the reader thread and the hand-offs to it and back.
+//! tickets' public embed views, and agents list the same pages. Served from
+//! SQLite, each would be a trip to a reader thread and back, costing more
+//! than the read itself.
 //!
 //! So the store keeps what it read, with the rowid it came from. The write
 //! connection's update hook collects the rowids each write group touches,

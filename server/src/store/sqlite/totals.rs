@@ -1,9 +1,8 @@
 //! Listing totals, kept while the change log stands still.
 //!
 //! Every page of `GET /api/v1/tickets` carries `total`, a `COUNT(*)` over
-//! the caller's filtered tickets: ~1–2 ms of CPU for an admin at 100k
-//! tickets, most of a first page's cost, paid again on every page and every
-//! refresh. Every write to a ticket appends to the change log in the same
+//! the caller's filtered tickets: more than the page itself costs, and the
+//! same on every page and every refresh. Every write to a ticket appends to the change log in the same
 //! transaction (that is how sync clients hear of it), so the log's head
 //! sequence number read inside a read transaction names the state of the
 //! tickets that snapshot sees: a total counted at head `h` holds for any

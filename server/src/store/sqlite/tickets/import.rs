@@ -1,0 +1,100 @@
+//! Bulk loading (demo data, imports): tickets with their past, written as
+//! live writes would have written them.
+
+use desk_sync::model::kinds::EventKind;
+use rusqlite::{Connection, params};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use super::{
+    events::{Event, log_change, record},
+    writes::next_number,
+};
+use crate::store::sqlite::codec::{json_text, search_text, to_micros};
+use crate::store::{ImportTicket, Result};
+
+/// Bulk load: every row a live write would make (ticket, comments, history,
+/// one change-log entry per event), with the timestamps given.
+pub fn import(conn: &Connection, tickets: &[ImportTicket]) -> Result<()> {
+    for (number, t) in (next_number(conn)?..).zip(tickets) {
+        let updated_at = t
+            .events
+            .iter()
+            .map(|e| e.at)
+            .chain(t.comments.iter().map(|c| c.at))
+            .fold(t.created_at, OffsetDateTime::max);
+        let version = 1 + t.events.len() + t.comments.len();
+        conn.prepare_cached(
+            "INSERT INTO tickets (id, number, subject, description, status, priority, requester_id,
+                assignee_id, tags, created_at, updated_at, version, embed_token, embed_hash, create_digest, search)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, x'', ?15)",
+        )?
+        .execute(params![
+            t.id,
+            number,
+            t.subject,
+            t.description,
+            t.status.as_str(),
+            t.priority.rank(),
+            t.requester,
+            t.assignee,
+            json_text(&t.tags),
+            to_micros(t.created_at),
+            to_micros(updated_at),
+            version,
+            t.embed.token,
+            t.embed.hash,
+            search_text(&t.subject, &t.description),
+        ])?;
+        record(
+            conn,
+            t.id,
+            t.created_at,
+            t.requester,
+            Event::of(EventKind::Created),
+        )?;
+        log_change(conn, t.id, EventKind::Created, t.created_at, None)?;
+        for c in &t.comments {
+            conn.prepare_cached(
+                "INSERT INTO comments (id, ticket_id, author_id, body, internal, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                c.id,
+                t.id,
+                c.author,
+                c.body,
+                c.internal,
+                to_micros(c.at)
+            ])?;
+        }
+        // History and change log in the order things happened, as live
+        // writes would have made them.
+        let comments = t.comments.iter().map(|c| {
+            let event = Event {
+                to: Some(Value::String(c.id.to_string())),
+                internal: c.internal,
+                ..Event::of(EventKind::Commented)
+            };
+            (c.at, c.author, event)
+        });
+        let events = t.events.iter().map(|e| {
+            let event = Event {
+                kind: e.kind,
+                field: e.field.as_deref(),
+                from: e.from.clone(),
+                to: e.to.clone(),
+                internal: false,
+            };
+            (e.at, e.actor, event)
+        });
+        let mut past: Vec<_> = comments.chain(events).collect();
+        past.sort_by_key(|(at, ..)| *at);
+        for (at, actor, event) in past {
+            let kind = event.kind;
+            record(conn, t.id, at, actor, event)?;
+            log_change(conn, t.id, kind, at, None)?;
+        }
+    }
+    Ok(())
+}
