@@ -24,4 +24,4 @@ pub use remote::{
     BootstrapStream, Fault, Flaky, HttpRemote, MemoryRemote, MemoryServer, PokeStream, Remote,
     RemoteError, ServerSnapshot, Tokens, TokensCallback,
 };
-pub use replica::{BootstrapWriter, ConflictEntry, LocalTicket, Replica, ReplicaStatus};
+pub use replica::{BootstrapWriter, ConflictEntry, Glimpse, LocalTicket, Replica, ReplicaStatus};

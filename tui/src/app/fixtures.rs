@@ -450,6 +450,7 @@ pub fn status_conflict(seq: u64, number: u64, from: Status, to: Status) -> Confl
             at: Some(NOW - Duration::minutes(4)),
         }),
         server_ticket: None,
+        seen: None,
         at: NOW - Duration::minutes(1),
     }
 }

@@ -121,7 +121,8 @@ pub fn render(app: &App, state: &ConflictsState, area: Rect, buf: &mut Buffer) {
 }
 
 /// `#36` and its subject, from the list, or as remembered when it left
-/// the view, or as the server sent it.
+/// the view, or as the server sent it, or as the replica held it when the
+/// answer came (which survives a restart).
 fn ticket_of(app: &App, entry: &desk_sync::client::ConflictEntry) -> (String, String) {
     let id = entry.op.ticket_id;
     let known = app
@@ -134,7 +135,8 @@ fn ticket_of(app: &App, entry: &desk_sync::client::ConflictEntry) -> (String, St
                 .server_ticket
                 .as_ref()
                 .map(|t| (t.number, t.subject.clone()))
-        });
+        })
+        .or_else(|| entry.seen.as_ref().map(|s| (s.number, s.subject.clone())));
     match known {
         Some((number, subject)) => (
             number.map_or_else(|| "new".to_string(), |n| format!("#{n}")),

@@ -438,6 +438,28 @@ fn conflicts_inbox_with_one_entry() {
 }
 
 #[test]
+fn a_ticket_gone_before_a_restart_is_still_named_in_the_inbox() {
+    // Nothing in the list and nothing remembered in memory (a new start):
+    // the entry's own glimpse of the ticket names it.
+    let mut app = live(bob());
+    let mut gone = fixtures::status_conflict(1, 999, Status::Open, Status::InProgress);
+    gone.outcome = desk_sync::wire::sync::Outcome::Rejected;
+    gone.conflict = None;
+    gone.seen = Some(desk_sync::client::Glimpse {
+        number: Some(999),
+        subject: "Printer on fire".into(),
+    });
+    app.update(Event::Conflicts(vec![gone]));
+    press(&mut app, "i");
+    let all = text(&draw(&app, 80, 24)).join("\n");
+    assert!(
+        all.contains("#999") && all.contains("Printer on fire"),
+        "{all}"
+    );
+    assert!(!all.contains("#?"), "{all}");
+}
+
+#[test]
 fn an_emptied_inbox_does_not_claim_everything_was_applied() {
     let mut app = conflicts_inbox();
     press(&mut app, "d");

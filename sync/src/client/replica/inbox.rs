@@ -26,9 +26,20 @@ pub struct ConflictEntry {
     pub conflict: Option<ConflictInfo>,
     /// The ticket as the server has it, when the user can still see it.
     pub server_ticket: Option<Ticket>,
+    /// The ticket as this replica held it when the answer came, so the
+    /// inbox can name it after it has left the view.
+    #[serde(default)]
+    pub seen: Option<Glimpse>,
     /// When the answer arrived.
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+}
+
+/// Enough of a ticket to name it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Glimpse {
+    pub number: Option<u64>,
+    pub subject: String,
 }
 
 impl Replica {
@@ -57,8 +68,18 @@ impl Replica {
                 );
                 continue;
             }
+            let seen = self
+                .base_read()
+                .get(op.ticket_id.as_bytes())?
+                .map(|v| store::decode_summary(&v))
+                .transpose()?
+                .map(|d| Glimpse {
+                    number: d.ticket.number,
+                    subject: d.ticket.subject,
+                });
             let entry = ConflictEntry {
                 op,
+                seen,
                 outcome,
                 reason: result.reason.clone(),
                 conflict: result.conflict.clone(),

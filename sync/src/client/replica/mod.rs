@@ -39,7 +39,7 @@ mod store;
 pub mod view;
 
 pub use bootstrap::BootstrapWriter;
-pub use inbox::ConflictEntry;
+pub use inbox::{ConflictEntry, Glimpse};
 pub use view::LocalTicket;
 
 use store::{be, key};

@@ -358,6 +358,13 @@ fn push_results_move_conflicts_and_rejections_to_the_inbox() {
     let got: Vec<(u64, Outcome)> = inbox.iter().map(|e| (e.op.client_seq, e.outcome)).collect();
     assert_eq!(got, vec![(2, Outcome::Conflict), (3, Outcome::Rejected)]);
     assert_eq!(inbox[0].conflict.as_ref().unwrap().field, "status");
+    // Each entry keeps how this replica knew the ticket: the inbox can name
+    // it even once it has left the view.
+    let seen = inbox[1].seen.as_ref().unwrap();
+    assert_eq!(
+        (seen.number, seen.subject.as_str()),
+        (Some(1), ticket(1).ticket.subject.as_str())
+    );
 
     // The view no longer shows what will never apply.
     let t = view(&replica, 1);
