@@ -169,7 +169,8 @@ pub struct Params(Vec<String>);
 
 /// The first path parameter of the matched route (`{id}`, `{token}`).
 pub fn param() -> impl Filter<Extract = (String,), Error = Rejection> + Clone {
-    warp::ext::get::<Params>().map(|Params(mut values): Params| values.swap_remove(0))
+    warp::ext::get::<Params>()
+        .map(|Params(values): Params| values.into_iter().next().unwrap_or_default())
 }
 
 /// When the caller's access token expires (Unix seconds): a long-lived
