@@ -140,18 +140,7 @@ impl<S: Store> Fixture<S> {
 
     /// The subjects of page 1 (up to 200) as `actor` lists them, and the total.
     pub async fn listed(&self, actor: Actor, filter: TicketFilter) -> (Vec<String>, u64) {
-        let page = self
-            .store
-            .list_tickets(
-                actor,
-                TicketFilter {
-                    page: 1,
-                    per_page: 200,
-                    ..filter
-                },
-            )
-            .await
-            .unwrap();
+        let page = self.page_one(actor, filter).await;
         let subjects = page
             .items
             .iter()
@@ -165,22 +154,31 @@ impl<S: Store> Fixture<S> {
 
     /// Page 1 as `actor` lists it, each ticket as its JSON.
     pub async fn listed_json(&self, actor: Actor) -> Vec<serde_json::Value> {
-        let page = self
-            .store
+        self.page_one(actor, TicketFilter::default())
+            .await
+            .items
+            .iter()
+            .map(|json| serde_json::to_value(json).unwrap())
+            .collect()
+    }
+
+    /// Page 1 (up to 200) of `filter` as `actor` lists it.
+    async fn page_one(
+        &self,
+        actor: Actor,
+        filter: TicketFilter,
+    ) -> desk_sync::wire::Page<desk_server::store::TicketJson> {
+        self.store
             .list_tickets(
                 actor,
                 TicketFilter {
                     page: 1,
                     per_page: 200,
-                    ..TicketFilter::default()
+                    ..filter
                 },
             )
             .await
-            .unwrap();
-        page.items
-            .iter()
-            .map(|json| serde_json::to_value(json).unwrap())
-            .collect()
+            .unwrap()
     }
 }
 
