@@ -347,7 +347,7 @@ async fn listing_pages_with_an_envelope() {
     let keys: Vec<&String> = r.body.as_object().unwrap().keys().collect();
     assert_eq!(
         sorted_keys(keys),
-        vec!["items", "page", "per_page", "total"],
+        vec!["items", "page", "per_page", "total", "total_estimated"],
         "{}",
         r.text
     );

@@ -280,6 +280,10 @@ pub struct Page<T> {
     pub page: u32,
     pub per_page: u32,
     pub total: u64,
+    /// `total` is an estimate: a text search (`q`) with many matches counts
+    /// them in the first tickets of the listing's order only.
+    #[serde(default)]
+    pub total_estimated: bool,
 }
 
 /// A ticket with the comments the caller may see.

@@ -29,6 +29,7 @@ macro_rules! store_suite {
             tickets::internal_notes_are_hidden_from_customers,
             tickets::history_records_every_change_oldest_first,
             tickets::list_filters_and_sorts_agree_with_the_tickets,
+            tickets::a_common_word_pages_exactly_and_totals_closely,
             change_log::the_change_log_has_one_entry_per_write_in_commit_order,
             change_log::concurrent_writes_are_logged_once_each_in_order,
             change_log::a_ticket_that_leaves_a_view_is_pulled_as_removed,

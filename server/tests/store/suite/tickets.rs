@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use desk_server::store::{Store, StoreError, TicketFilter, TicketKey};
+use desk_server::store::{ImportTicket, Store, StoreError, TicketFilter, TicketKey};
 use desk_sync::{
     RuleError,
     model::{NewTicket, Priority, Status, TicketPatch, kinds::EventKind},
@@ -567,4 +567,89 @@ pub async fn list_filters_and_sorts_agree_with_the_tickets<S: Store>(f: Fixture<
         .map(|t| serde_json::to_value(t).unwrap()["number"].as_u64().unwrap())
         .collect();
     assert_eq!(numbers.len(), 4);
+}
+
+/// A word in half of 6,000 tickets: every page holds exactly the matching
+/// tickets in order; `total` is exact unless it says it is an estimate,
+/// and then within a tenth of the truth; past the last page it is exact.
+pub async fn a_common_word_pages_exactly_and_totals_closely<S: Store>(f: Fixture<S>) {
+    let created_at = time::OffsetDateTime::now_utc();
+    for batch in 0..6 {
+        let tickets = (batch * 1_000..(batch + 1) * 1_000)
+            .map(|i| ImportTicket {
+                id: Uuid::now_v7(),
+                subject: if i % 2 == 0 {
+                    format!("Refund for order {i}")
+                } else {
+                    format!("Parcel {i} is late")
+                },
+                description: "details".into(),
+                status: if i % 3 == 0 {
+                    Status::Open
+                } else {
+                    Status::Closed
+                },
+                priority: Priority::Normal,
+                requester: if i % 4 < 2 { f.alice.id } else { f.erin.id },
+                assignee: None,
+                tags: Vec::new(),
+                created_at,
+                embed: embed(),
+                comments: Vec::new(),
+                events: Vec::new(),
+            })
+            .collect();
+        f.store.import(tickets).await.unwrap();
+    }
+    let search = |q: &str, status, page, per_page| {
+        let store = f.store.clone();
+        let filter = TicketFilter {
+            q: Some(q.into()),
+            status,
+            page,
+            per_page,
+            sort: TicketSort {
+                field: SortField::Number,
+                descending: false,
+            },
+            ..TicketFilter::default()
+        };
+        async move { store.list_tickets(f.admin, filter).await.unwrap() }
+    };
+    let subjects = |page: &desk_sync::wire::Page<desk_server::store::TicketJson>| -> Vec<String> {
+        page.items
+            .iter()
+            .map(|t| serde_json::to_value(t).unwrap()["subject"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let close = |page: &desk_sync::wire::Page<_>, truth: u64| {
+        if page.total_estimated {
+            page.total.abs_diff(truth) <= truth / 10
+        } else {
+            page.total == truth
+        }
+    };
+
+    let first = search("REFUND", None, 1, 50).await;
+    let expected: Vec<String> = (0..100)
+        .step_by(2)
+        .map(|i| format!("Refund for order {i}"))
+        .collect();
+    assert_eq!(subjects(&first), expected);
+    assert!(close(&first, 3_000), "total {} of 3000", first.total);
+
+    // Open and matching: i divisible by 6.
+    let open = search("refund", Some(Status::Open), 2, 50).await;
+    let expected: Vec<String> = (300..600)
+        .step_by(6)
+        .map(|i| format!("Refund for order {i}"))
+        .collect();
+    assert_eq!(subjects(&open), expected);
+    assert!(close(&open, 1_000), "total {} of 1000", open.total);
+
+    let last = search("refund", None, 15, 200).await;
+    assert_eq!(subjects(&last).last().unwrap(), "Refund for order 5998");
+    let past = search("refund", None, 16, 200).await;
+    assert!(past.items.is_empty());
+    assert_eq!((past.total, past.total_estimated), (3_000, false));
 }

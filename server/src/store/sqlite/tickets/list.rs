@@ -5,7 +5,7 @@ use desk_sync::{
     model::{Actor, policy::Scope},
     wire::{AssigneeFilter, Page, SortField},
 };
-use rusqlite::{Connection, ToSql, params, params_from_iter};
+use rusqlite::{Connection, params, params_from_iter, types::Value};
 use uuid::Uuid;
 
 use super::rows::{TICKET_SELECT, ticket_from_row};
@@ -24,43 +24,18 @@ pub type KeptTickets = RowCache<i64, (u64, TicketJson)>;
 /// entries, not bytes (10,000 of these stay under ~80 MiB).
 const KEPT_TICKET_MAX: usize = 8 * 1024;
 
-/// A listing's conditions, their bound values, and both as one text: the
-/// key its total is kept under.
-#[derive(Default)]
-struct Clauses {
-    sql: Vec<&'static str>,
-    values: Vec<Box<dyn ToSql>>,
-    key: String,
-}
-
-impl Clauses {
-    fn add(&mut self, clause: &'static str) {
-        self.sql.push(clause);
-        self.key.push_str(clause);
-        self.key.push('\n');
-    }
-
-    fn bind<T: ToSql + std::fmt::Display + 'static>(&mut self, clause: &'static str, value: T) {
-        self.add(clause);
-        // Length-prefixed, so no value can spell another clause.
-        let text = value.to_string();
-        self.key.push_str(&format!("{}:{text}\n", text.len()));
-        self.values.push(Box::new(value));
-    }
-}
-
-/// The column a listing's index leads with: the first of these the request
-/// pins to one value (by the caller's scope or a filter). Every index named
-/// by [`index_for`] holds the other pinned columns after the sort key, so
+/// A column a listing's index leads with: one the request pins to one
+/// value (by the caller's scope or a filter). Every index named by
+/// [`index_for`] holds the other pinnable columns after the sort key, so
 /// the conditions on them are checked in the index, and a page is a walk of
 /// one index range in order that stops after its last row: no sort, and no
-/// table read for a ticket the filter turns away.
+/// table read for a ticket the filter turns away. Which pinned column leads
+/// is chosen by the kept counts (see [`cheapest_index`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Lead {
-    /// The tickets of one assignee (or none) are few next to all tickets,
-    /// and the pin agents always have.
+    /// The pin agents always have.
     Assignee,
-    /// What customers always have.
+    /// The pin customers always have.
     Requester,
     Status,
     Priority,
@@ -112,12 +87,96 @@ fn pinned_assignee(
     }
 }
 
+/// A column the listing pins to one value (by the caller's scope or a
+/// filter), as the tickets table and the kept counts (`ticket_counts`,
+/// schema 4, where "no assignee" is an empty id) each spell it.
+struct Pin {
+    column: Lead,
+    ticket: &'static str,
+    counted: &'static str,
+    value: Option<Value>,
+}
+
+/// What the listing pins.
+fn pins(actor: &Actor, assignee: Option<Option<Uuid>>, filter: &TicketFilter) -> Vec<Pin> {
+    let mut pins = Vec::new();
+    let id = |id: Uuid| Some(Value::Blob(id.as_bytes().to_vec()));
+    match assignee {
+        None => {}
+        Some(None) => pins.push(Pin {
+            column: Lead::Assignee,
+            ticket: "t.assignee_id IS NULL",
+            counted: "assignee_id = x''",
+            value: None,
+        }),
+        Some(Some(assignee)) => pins.push(Pin {
+            column: Lead::Assignee,
+            ticket: "t.assignee_id = ?",
+            counted: "assignee_id = ?",
+            value: id(assignee),
+        }),
+    }
+    if let Scope::RequestedBy(requester) = actor.scope() {
+        pins.push(Pin {
+            column: Lead::Requester,
+            ticket: "t.requester_id = ?",
+            counted: "requester_id = ?",
+            value: id(requester),
+        });
+    }
+    if let Some(status) = filter.status {
+        pins.push(Pin {
+            column: Lead::Status,
+            ticket: "t.status = ?",
+            counted: "status = ?",
+            value: Some(Value::Text(status.as_str().into())),
+        });
+    }
+    if let Some(priority) = filter.priority {
+        pins.push(Pin {
+            column: Lead::Priority,
+            ticket: "t.priority = ?",
+            counted: "priority = ?",
+            value: Some(Value::Integer(priority.rank().into())),
+        });
+    }
+    pins
+}
+
+/// How many tickets match `pins`, from the kept counts: a sum over a few
+/// rows, kept with the totals at the change log's `head`.
+fn counted(conn: &Connection, pins: &[&Pin], head: u64, totals: &Totals) -> Result<u64> {
+    let mut key = String::from("counted\n");
+    for pin in pins {
+        key.push_str(&format!("{}={:?}\n", pin.counted, pin.value));
+    }
+    if let Some(total) = totals.get(&key, head) {
+        return Ok(total);
+    }
+    let conditions: Vec<&str> = pins.iter().map(|pin| pin.counted).collect();
+    let total = conn.row(
+        &format!(
+            "SELECT COALESCE(SUM(n), 0) FROM ticket_counts {}",
+            where_clause(&conditions)
+        ),
+        params_from_iter(pins.iter().filter_map(|pin| pin.value.as_ref())),
+        |r| r.get(0),
+    )?;
+    totals.keep(key, head, total);
+    Ok(total)
+}
+
+fn where_clause(conditions: &[&str]) -> String {
+    if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    }
+}
+
 /// Up to this many tickets matching `q` (among all, whatever else the
 /// filter says), a page starts from the text index: every match is read,
-/// and the page sorted from them. Past it, the walk of the lead's index
-/// meets matches often enough: with m matches among n tickets it reads
-/// about 50·n/m tickets before its page is full, against m from the text
-/// index, and at 100k tickets the two meet near 2,000.
+/// counted, and the page sorted from them.
 const TEXT_FIRST_MAX: u64 = 2_000;
 
 /// How many tickets match the FTS5 `phrase`, counted up to one past
@@ -136,11 +195,94 @@ fn text_matches(conn: &Connection, phrase: &str, head: u64, totals: &Totals) -> 
     Ok(matches)
 }
 
-/// Matches up to which a page is found through both pinned columns and
-/// sorted, rather than by walking the lead's index in order: the walk then
-/// reads about 50·r/m index entries for m matches in a range of r, at most
-/// a few thousand at 100k tickets.
-const FEW_MATCHES: u64 = 500;
+/// Tickets a text search past [`TEXT_FIRST_MAX`] reads, at least, in the
+/// listing's order before it stops: its total is then estimated from the
+/// share of them that match. Every match would be read to count them
+/// exactly — a fifth of 100k tickets for a common word, some 80 ms — where
+/// these cost about 2 ms and put a word in one ticket in five within a few
+/// percent.
+const SAMPLE: u64 = 2_000;
+
+/// An index entry checked on its own costs about a fifth of one whose
+/// ticket row is read too (measured at 100k tickets: see PERFORMANCE.md).
+const ROW_READ_COST: u64 = 5;
+
+/// The index that finds a page of the tickets matching `pins` with the
+/// fewest reads, judged by the kept counts. A walk of an index range in the
+/// page's order stops once the page is full: about `through · range /
+/// total` entries, the whole range when nothing matches. The index led by
+/// one pinned column and sorted by the page's key is such a walk; so is the
+/// one led by two pinned columns when the page sorts by number or by a
+/// pinned column (their index holds the number next). Otherwise the index
+/// led by two pinned columns gives every ticket of that range, each read
+/// from the table, and sorted. `None` when nothing is pinned: SQLite walks
+/// the sort's own index.
+fn cheapest_index(
+    conn: &Connection,
+    pins: &[Pin],
+    sort: SortField,
+    (total, through): (u64, u64),
+    (head, totals): (u64, &Totals),
+) -> Result<Option<String>> {
+    let walk = |range: u64| match total {
+        0 => range,
+        total => range.min(through.saturating_mul(range) / total),
+    };
+    let pinned_sort = pins.iter().any(|pin| {
+        matches!(
+            (pin.column, sort),
+            (Lead::Status, SortField::Status) | (Lead::Priority, SortField::Priority)
+        )
+    });
+    let in_order = sort == SortField::Number || pinned_sort;
+    let mut best: Option<(u64, String)> = None;
+    let mut consider = |reads: u64, index: String| {
+        if best.as_ref().is_none_or(|(least, _)| reads < *least) {
+            best = Some((reads, index));
+        }
+    };
+    for lead in pins {
+        let range = counted(conn, &[lead], head, totals)?;
+        consider(walk(range), index_for(lead.column, sort));
+        for second in pins {
+            let by = match second.column {
+                Lead::Status => SortField::Status,
+                Lead::Priority => SortField::Priority,
+                Lead::Assignee | Lead::Requester => continue,
+            };
+            if second.column != lead.column {
+                let both = counted(conn, &[lead, second], head, totals)?;
+                let reads = if in_order {
+                    walk(both)
+                } else {
+                    both.saturating_mul(ROW_READ_COST)
+                };
+                consider(reads, index_for(lead.column, by));
+            }
+        }
+    }
+    Ok(best.map(|(_, index)| format!("INDEXED BY {index}")))
+}
+
+/// The index a text search walks, checking each pinned ticket's text: the
+/// one led by the pinned column with the fewest tickets.
+fn narrowest_index(
+    conn: &Connection,
+    pins: &[Pin],
+    sort: SortField,
+    (head, totals): (u64, &Totals),
+) -> Result<String> {
+    let mut best: Option<(u64, Lead)> = None;
+    for pin in pins {
+        let range = counted(conn, &[pin], head, totals)?;
+        if best.is_none_or(|(least, _)| range < least) {
+            best = Some((range, pin.column));
+        }
+    }
+    Ok(best.map_or(String::new(), |(_, lead)| {
+        format!("INDEXED BY {}", index_for(lead, sort))
+    }))
+}
 
 pub fn list(
     conn: &Connection,
@@ -156,6 +298,7 @@ pub fn list(
         page: filter.page,
         per_page: filter.per_page,
         total: 0,
+        total_estimated: false,
     };
     let Ok(assignee) = pinned_assignee(&actor, filter.assignee) else {
         return Ok(empty);
@@ -164,173 +307,105 @@ pub fn list(
     let head: u64 = conn.row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
         r.get(0)
     })?;
-    let mut clauses = Clauses::default();
-    // The same pins against the kept counts (`ticket_counts`, schema 4),
-    // where "no assignee" is an empty id.
-    let mut counted: (Vec<&str>, Vec<Box<dyn ToSql>>) = (Vec::new(), Vec::new());
-    let mut lead = None;
-    match assignee {
-        None => {}
-        Some(None) => {
-            clauses.add("t.assignee_id IS NULL");
-            counted.0.push("assignee_id = x''");
+    let pins = pins(&actor, assignee, filter);
+    let all: Vec<&Pin> = pins.iter().collect();
+    let pinned = counted(conn, &all, head, totals)?;
+    let mut conditions: Vec<&str> = pins.iter().map(|pin| pin.ticket).collect();
+    let mut values: Vec<Value> = pins.iter().filter_map(|pin| pin.value.clone()).collect();
+    let offset = u64::from(filter.page.saturating_sub(1)) * u64::from(filter.per_page);
+    let through = offset + u64::from(filter.per_page);
+    let order = order_by(filter);
+
+    let q = filter
+        .q
+        .as_deref()
+        .filter(|q| !q.is_empty())
+        .map(str::to_lowercase);
+    let (rows, total, total_estimated) = match q {
+        // Without text: the kept counts, and one index range.
+        None => {
+            let index = cheapest_index(
+                conn,
+                &pins,
+                filter.sort.field,
+                (pinned, through),
+                (head, totals),
+            )?;
+            let rows = page_rows(
+                conn,
+                &format!("tickets t {}", index.unwrap_or_default()),
+                &conditions,
+                values,
+                &order,
+                filter.per_page,
+                offset,
+            )?;
+            (rows, pinned, false)
         }
-        Some(Some(id)) => {
-            clauses.bind("t.assignee_id = ?", id);
-            counted.0.push("assignee_id = ?");
-            counted.1.push(Box::new(id));
-        }
-    }
-    if assignee.is_some() {
-        lead = Some(Lead::Assignee);
-    }
-    if let Scope::RequestedBy(id) = actor.scope() {
-        clauses.bind("t.requester_id = ?", id);
-        counted.0.push("requester_id = ?");
-        counted.1.push(Box::new(id));
-        lead = lead.or(Some(Lead::Requester));
-    }
-    // The second pinned column, for a page with few matches (see below).
-    let mut second = None;
-    if let Some(status) = filter.status {
-        clauses.bind("t.status = ?", status.as_str());
-        counted.0.push("status = ?");
-        counted.1.push(Box::new(status.as_str()));
-        if lead.is_some() {
-            second = Some(SortField::Status);
-        }
-        lead = lead.or(Some(Lead::Status));
-    }
-    if let Some(priority) = filter.priority {
-        clauses.bind("t.priority = ?", priority.rank());
-        counted.0.push("priority = ?");
-        counted.1.push(Box::new(priority.rank()));
-        if lead.is_some() {
-            second = second.or(Some(SortField::Priority));
-        }
-        lead = lead.or(Some(Lead::Priority));
-    }
-    // `search LIKE` decides what matches; the trigram index only finds the
-    // candidates of a rare `q` (three characters or more: trigrams).
-    let mut text_first = None;
-    if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
-        let q = q.to_lowercase();
-        if q.chars().count() >= 3 {
+        Some(q) => {
+            // `search LIKE` decides what matches; the trigram index only
+            // finds the candidates of a rare `q` (three characters or more).
+            let escaped = q
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            let like = Value::Text(format!("%{escaped}%"));
             let phrase = format!("\"{}\"", q.replace('"', "\"\""));
-            if text_matches(conn, &phrase, head, totals)? <= TEXT_FIRST_MAX {
-                text_first = Some(phrase);
+            let rare = q.chars().count() >= 3
+                && text_matches(conn, &phrase, head, totals)? <= TEXT_FIRST_MAX;
+            if rare {
+                conditions.insert(0, "ticket_text MATCH ?");
+                values.insert(0, Value::Text(phrase));
+                conditions.push("t.search LIKE ? ESCAPE '\\'");
+                values.push(like);
+                // SQLite reads each match by its number.
+                let from = "ticket_text CROSS JOIN tickets t ON t.number = ticket_text.rowid";
+                let key = format!("text total\n{conditions:?}\n{values:?}");
+                let total = match totals.get(&key, head) {
+                    Some(total) => total,
+                    None => {
+                        let total = conn.row(
+                            &format!(
+                                "SELECT COUNT(*) FROM {from} {}",
+                                where_clause(&conditions)
+                            ),
+                            params_from_iter(values.iter()),
+                            |r| r.get(0),
+                        )?;
+                        totals.keep(key, head, total);
+                        total
+                    }
+                };
+                let rows = page_rows(
+                    conn,
+                    from,
+                    &conditions,
+                    values,
+                    &order,
+                    filter.per_page,
+                    offset,
+                )?;
+                (rows, total, false)
+            } else {
+                sampled(
+                    conn,
+                    &format!(
+                        "tickets t {}",
+                        narrowest_index(conn, &pins, filter.sort.field, (head, totals))?
+                    ),
+                    &conditions,
+                    values,
+                    like,
+                    &order,
+                    (offset, through),
+                    (pinned, head, totals),
+                )?
             }
         }
-        let escaped = q
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        clauses.bind("t.search LIKE ? ESCAPE '\\'", format!("%{escaped}%"));
-    }
-    let Clauses {
-        sql: mut clauses,
-        mut values,
-        key,
-    } = clauses;
-    // Counted in the narrowest index of the lead (its sort key is the
-    // number); unpinned, SQLite counts whichever index is smallest. From the
-    // text index, SQLite reads each match by its number.
-    let indexed_by = |sort| {
-        lead.map_or(String::new(), |lead| {
-            format!("INDEXED BY {}", index_for(lead, sort))
-        })
     };
-    let searching = filter.q.as_deref().is_some_and(|q| !q.is_empty());
-    let from_text = text_first.is_some();
-    let (from, count_index, page_index) = match text_first {
-        Some(phrase) => {
-            clauses.insert(0, "ticket_text MATCH ?");
-            values.insert(0, Box::new(phrase));
-            (
-                "ticket_text CROSS JOIN tickets t ON t.number = ticket_text.rowid",
-                String::new(),
-                String::new(),
-            )
-        }
-        None => (
-            "tickets t",
-            indexed_by(SortField::Number),
-            indexed_by(filter.sort.field),
-        ),
-    };
-    let where_sql = if clauses.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", clauses.join(" AND "))
-    };
-    let total = match totals.get(&key, head) {
-        Some(total) => total,
-        // Without text, what the kept counts say: a sum over a few rows.
-        None if !searching => {
-            let (sql, values) = &counted;
-            let where_sql = if sql.is_empty() {
-                String::new()
-            } else {
-                format!("WHERE {}", sql.join(" AND "))
-            };
-            let total: u64 = conn.row(
-                &format!("SELECT COALESCE(SUM(n), 0) FROM ticket_counts {where_sql}"),
-                params_from_iter(values.iter()),
-                |r| r.get(0),
-            )?;
-            totals.keep(key, head, total);
-            total
-        }
-        None => {
-            let total: u64 = conn.row(
-                &format!("SELECT COUNT(*) FROM {from} {count_index} {where_sql}"),
-                params_from_iter(values.iter()),
-                |r| r.get(0),
-            )?;
-            totals.keep(key, head, total);
-            total
-        }
-    };
-    let column = match filter.sort.field {
-        SortField::UpdatedAt => "t.updated_at",
-        SortField::CreatedAt => "t.created_at",
-        SortField::Priority => "t.priority",
-        SortField::Number => "t.number",
-        SortField::Status => "t.status",
-    };
-    let dir = if filter.sort.descending {
-        "DESC"
-    } else {
-        "ASC"
-    };
-    let offset = u64::from(filter.page.saturating_sub(1)) * u64::from(filter.per_page);
-    // A walk in sort order that finds fewer matches than a page reads its
-    // whole range (none match: every ticket of the lead). With few matches,
-    // the index led by both pinned columns holds little more than them:
-    // they are found there and sorted.
-    let page_index = match (second, lead) {
-        (Some(second), Some(lead)) if !from_text && total <= FEW_MATCHES => {
-            format!("INDEXED BY {}", index_for(lead, second))
-        }
-        _ => page_index,
-    };
-    // The page's rows are chosen first, from the lead's index alone (see
-    // `Lead`): skipping 50k tickets then costs an index walk, not 50k reads
-    // and 100k user look-ups. Unpinned, the sort's own index serves. Then
-    // each ticket comes from memory, already encoded, if it is kept at the
+    // Each ticket comes from memory, already encoded, if it is kept at the
     // version this snapshot has (so the page agrees with its filter and
     // total), or is read, encoded and kept.
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT t.rowid, t.version FROM {from} {page_index} {where_sql}
-         ORDER BY {column} {dir}, t.number {dir} LIMIT ? OFFSET ?"
-    ))?;
-    values.push(Box::new(filter.per_page));
-    values.push(Box::new(offset));
-    let rows = stmt
-        .query_map(params_from_iter(values.iter()), |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, u64>(1)?))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
     let found = kept.get_each(rows.iter().map(|(row, _)| row));
     let read_one = format!("{TICKET_SELECT} WHERE t.rowid = ?1");
     let items = rows
@@ -353,7 +428,107 @@ pub fn list(
         page: filter.page,
         per_page: filter.per_page,
         total,
+        total_estimated,
     })
+}
+
+/// `ORDER BY` for the listing's sort, ties by number in the same direction.
+fn order_by(filter: &TicketFilter) -> String {
+    let column = match filter.sort.field {
+        SortField::UpdatedAt => "t.updated_at",
+        SortField::CreatedAt => "t.created_at",
+        SortField::Priority => "t.priority",
+        SortField::Number => "t.number",
+        SortField::Status => "t.status",
+    };
+    let dir = if filter.sort.descending {
+        "DESC"
+    } else {
+        "ASC"
+    };
+    format!("ORDER BY {column} {dir}, t.number {dir}")
+}
+
+/// The page's `(rowid, version)` pairs, chosen from the index alone where
+/// it holds every condition: skipping 50k tickets then costs an index walk,
+/// not 50k row reads.
+fn page_rows(
+    conn: &Connection,
+    from: &str,
+    conditions: &[&str],
+    mut values: Vec<Value>,
+    order: &str,
+    per_page: u32,
+    offset: u64,
+) -> Result<Vec<(i64, u64)>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT t.rowid, t.version FROM {from} {} {order} LIMIT ? OFFSET ?",
+        where_clause(conditions)
+    ))?;
+    values.push(Value::Integer(per_page.into()));
+    values.push(Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
+    let rows = stmt
+        .query_map(params_from_iter(values.iter()), |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, u64>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// A text search's page, from a walk of the pinned tickets in the page's
+/// order that checks each one's text, and its total: exact when the walk
+/// reached the end, else estimated from the share of the [`SAMPLE`] (or
+/// more) tickets it read that match, over the `pinned` tickets. Either is
+/// kept at the change log's `head`, so later pages and refreshes walk only
+/// as far as their page.
+#[allow(clippy::too_many_arguments)]
+fn sampled(
+    conn: &Connection,
+    from: &str,
+    conditions: &[&str],
+    mut values: Vec<Value>,
+    like: Value,
+    order: &str,
+    (offset, through): (u64, u64),
+    (pinned, head, totals): (u64, u64, &Totals),
+) -> Result<(Vec<(i64, u64)>, u64, bool)> {
+    let key = format!("sampled\n{conditions:?}\n{values:?}\n{like:?}");
+    let estimate_key = format!("estimate\n{key}");
+    let known = match totals.get(&key, head) {
+        Some(exact) => Some((exact, false)),
+        None => totals.get(&estimate_key, head).map(|estimate| (estimate, true)),
+    };
+    let sample = if known.is_some() { 0 } else { SAMPLE };
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT t.rowid, t.version, t.search LIKE ? ESCAPE '\\' FROM {from} {} {order}",
+        where_clause(conditions)
+    ))?;
+    values.insert(0, like);
+    let mut walk = stmt.query(params_from_iter(values.iter()))?;
+    let (mut read, mut matched) = (0_u64, 0_u64);
+    let mut rows = Vec::new();
+    while let Some(row) = walk.next()? {
+        read += 1;
+        if row.get::<_, bool>(2)? {
+            matched += 1;
+            if matched > offset && matched <= through {
+                rows.push((row.get(0)?, row.get(1)?));
+            }
+        }
+        if matched >= through && read >= sample {
+            let (total, estimated) = known.unwrap_or_else(|| {
+                let estimate =
+                    u128::from(matched) * u128::from(pinned.max(read)) / u128::from(read);
+                (u64::try_from(estimate).unwrap_or(u64::MAX), true)
+            });
+            if known.is_none() {
+                totals.keep(estimate_key, head, total);
+            }
+            return Ok((rows, total, estimated));
+        }
+    }
+    totals.keep(key, head, matched);
+    Ok((rows, matched, false))
 }
 
 #[cfg(test)]
