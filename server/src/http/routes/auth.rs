@@ -70,7 +70,11 @@ async fn login<S: Store>(app: App<S>, req: LoginRequest) -> Result<Response, Rej
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, body = Session)), extensions(("x-rate-limit" = json!("login"))))]
 async fn token<S: Store>(app: App<S>, form: TokenForm) -> Result<Response, Rejection> {
-    if form.grant_type.as_deref().is_some_and(|g| g != "password") {
+    if form
+        .grant_type
+        .as_deref()
+        .is_some_and(|g| !g.is_empty() && g != "password")
+    {
         return Err(ApiError::BadRequest("only grant_type=password is supported".into()).into());
     }
     let session = session::login(&app, &form.username, form.password).await?;

@@ -163,7 +163,6 @@ impl Drop for UserTurn {
     responses((status = 200, body = PullResponse)),
     security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
 async fn pull<S: Store>(app: App<S>, actor: Actor, q: PullQuery) -> Result<Response, Rejection> {
-    check_epoch(&app, &q.epoch)?;
     let limit = q.limit.unwrap_or(PULL_LIMIT_DEFAULT);
     if !(1..=PULL_LIMIT_MAX).contains(&limit) {
         return Err(Rejection::from(ApiError::from(RuleError::invalid(
@@ -171,6 +170,7 @@ async fn pull<S: Store>(app: App<S>, actor: Actor, q: PullQuery) -> Result<Respo
             format!("must be from 1 to {PULL_LIMIT_MAX}"),
         ))));
     }
+    check_epoch(&app, &q.epoch)?;
     match app.store.pull(actor, q.since, limit, q.client_id).await? {
         PullReply::Page(page) => Ok(json(StatusCode::OK, &page)),
         PullReply::Resync => {
@@ -188,13 +188,13 @@ async fn push<S: Store>(
     actor: Actor,
     push: PushRequest,
 ) -> Result<Response, Rejection> {
-    check_epoch(&app, &push.epoch)?;
     if push.ops.len() > PUSH_MAX_OPS {
         return Err(Rejection::from(ApiError::from(RuleError::invalid(
             "ops",
             format!("at most {PUSH_MAX_OPS} ops per push"),
         ))));
     }
+    check_epoch(&app, &push.epoch)?;
     let creates = push
         .ops
         .iter()
