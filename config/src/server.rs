@@ -13,6 +13,9 @@
 //! max_connections = 4096                # in total; past it, refused at once
 //! max_connections_per_address = 256     # per client address (proxies exempt)
 //! shutdown_grace_s = 10                 # then what is still open is closed
+//! max_comments_per_ticket = 1000        # past it a comment is refused (422)
+//! sweep_every_minutes = 60              # expired tokens and old op results go
+//! keep_op_results_days = 90             # what a push answered, for its repeats
 //!
 //! [auth]
 //! secret_file = "/var/lib/desk/secret"   # or `secret` (env DESK_AUTH__SECRET)
@@ -88,6 +91,14 @@ pub struct ServerSection {
     /// How long a shutdown waits for requests in flight before closing
     /// what is still open.
     pub shutdown_grace_s: u64,
+    /// Comments one ticket may hold: a ticket is read whole (REST and sync).
+    pub max_comments_per_ticket: u32,
+    /// How often expired refresh tokens, expired access-token denials and
+    /// old op results are deleted.
+    pub sweep_every_minutes: u64,
+    /// How long what a sync push answered is kept, so a repeated push gets
+    /// the same answer.
+    pub keep_op_results_days: u32,
 }
 
 impl Default for ServerSection {
@@ -104,6 +115,9 @@ impl Default for ServerSection {
             max_connections: 4096,
             max_connections_per_address: 256,
             shutdown_grace_s: 10,
+            max_comments_per_ticket: 1000,
+            sweep_every_minutes: 60,
+            keep_op_results_days: 90,
         }
     }
 }
@@ -328,6 +342,35 @@ impl ServerSettings {
                 });
             }
         }
+        let counts = [
+            (
+                "server.max_comments_per_ticket",
+                u64::from(self.server.max_comments_per_ticket),
+                1..=100_000,
+                "from 1 to 100000 comments",
+            ),
+            (
+                "server.sweep_every_minutes",
+                self.server.sweep_every_minutes,
+                1..=1440,
+                "from 1 to 1440 minutes",
+            ),
+            (
+                "server.keep_op_results_days",
+                u64::from(self.server.keep_op_results_days),
+                1..=3650,
+                "from 1 to 3650 days",
+            ),
+        ];
+        for (key, value, range, expected) in counts {
+            if !range.contains(&value) {
+                return Err(ConfigError::Invalid {
+                    key,
+                    value: value.to_string(),
+                    expected,
+                });
+            }
+        }
         if self.auth.access_ttl_minutes == 0 || self.auth.access_ttl_minutes > 24 * 60 {
             return Err(ConfigError::Invalid {
                 key: "auth.access_ttl_minutes",
@@ -510,6 +553,18 @@ mod tests {
             (
                 "DESK_SERVER__MAX_CONNECTIONS_PER_ADDRESS",
                 "server.max_connections_per_address",
+            ),
+            (
+                "DESK_SERVER__MAX_COMMENTS_PER_TICKET",
+                "server.max_comments_per_ticket",
+            ),
+            (
+                "DESK_SERVER__SWEEP_EVERY_MINUTES",
+                "server.sweep_every_minutes",
+            ),
+            (
+                "DESK_SERVER__KEEP_OP_RESULTS_DAYS",
+                "server.keep_op_results_days",
             ),
         ] {
             let zero = load_with("", &[(env, "0")], ServerOverrides::default());

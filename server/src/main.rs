@@ -13,7 +13,7 @@ use desk_server::{
     auth::accounts,
     http::server::{DB_FILE, Server},
     seed,
-    store::{SqliteStore, Store},
+    store::{SqliteOptions, SqliteStore, Store},
 };
 use desk_sync::model::Role;
 use tracing_subscriber::EnvFilter;
@@ -193,9 +193,13 @@ fn open_store(settings: &ServerSettings) -> anyhow::Result<SqliteStore> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", settings.server.bind));
+    let options = SqliteOptions {
+        max_comments_per_ticket: settings.server.max_comments_per_ticket,
+        ..SqliteOptions::new(&public_url)
+    };
     Ok(SqliteStore::open(
         &data.join(DB_FILE),
-        &public_url,
+        &options,
         Box::new(|_| {}),
     )?)
 }

@@ -546,6 +546,9 @@ struct World {
     /// One argon2 hash for every fixture account, so making them is cheap.
     hash: String,
     counter: AtomicUsize,
+    /// Tokens made after a cell ended a caller's first one (a logout with
+    /// it, a new password for oneself), newest last.
+    renewed: std::sync::Mutex<Vec<(Caller, String)>>,
 }
 
 impl World {
@@ -587,16 +590,54 @@ impl World {
             dave_id,
             hash,
             counter: AtomicUsize::new(0),
+            renewed: std::sync::Mutex::default(),
         }
     }
 
-    fn token(&self, caller: Caller) -> Option<&str> {
+    fn token(&self, caller: Caller) -> Option<String> {
+        let renewed = self.renewed.lock().unwrap();
+        if let Some((_, token)) = renewed.iter().rev().find(|(c, _)| *c == caller) {
+            return Some(token.clone());
+        }
         match caller {
             Anonymous => None,
-            Customer => Some(&self.alice),
-            Agent => Some(&self.bob),
-            Admin => Some(&self.carol),
+            Customer => Some(self.alice.clone()),
+            Agent => Some(self.bob.clone()),
+            Admin => Some(self.carol.clone()),
         }
+    }
+
+    /// A new token for `caller`, signed with the server's key as it signs
+    /// its own: a cell that signs out or changes one's own password ends
+    /// the tokens issued before it, and later cells need one that works.
+    fn renew(&self, caller: Caller) {
+        let (id, role) = match caller {
+            Anonymous => return,
+            Customer => (&self.alice_id, "customer"),
+            Agent => (&self.bob_id, "agent"),
+            Admin => (&self.carol_id, "admin"),
+        };
+        let secret = std::fs::read_to_string(self.s.dir.path().join("secret")).unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        // The id's time is the issue time, to the millisecond: one ahead,
+        // so the token is not taken for one issued with the cutoff.
+        let at = now + std::time::Duration::from_millis(2);
+        let jti = Uuid::new_v7(uuid::Timestamp::from_unix(
+            uuid::NoContext,
+            at.as_secs(),
+            at.subsec_nanos(),
+        ));
+        let iat = now.as_secs();
+        let claims = json!({"sub": id, "role": role, "iat": iat, "exp": iat + 900, "jti": jti});
+        let token = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(secret.trim().as_bytes()),
+        )
+        .unwrap();
+        self.renewed.lock().unwrap().push((caller, token));
     }
 
     fn fresh_email(&self) -> String {
@@ -714,6 +755,8 @@ impl World {
         if let Some(token) = self.token(caller) {
             req = req.bearer_auth(token);
         }
+        let ends_sessions =
+            row.path.contains("logout") || body_text(&row.body).contains("password");
         req = match &row.body {
             Body::Empty => req,
             Body::Json(value) => {
@@ -724,7 +767,11 @@ impl World {
                 .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(fill(text, vars)),
         };
-        Reply::from(req.send().await.unwrap()).await
+        let reply = Reply::from(req.send().await.unwrap()).await;
+        if ends_sessions {
+            self.renew(caller);
+        }
+        reply
     }
 }
 

@@ -517,6 +517,87 @@ async fn logout_with_the_first_token_of_a_family_ends_the_family() {
         .assert_error(StatusCode::UNAUTHORIZED, "E_UNAUTHORIZED");
 }
 
+/// `POST /api/v1/auth/logout` with the access token it ends.
+async fn logout_with(s: &TestServer, session: &Value) -> Reply {
+    s.call(
+        Method::POST,
+        "/api/v1/auth/logout",
+        Some(str_of(session, "access_token")),
+        Some(json!({"refresh_token": str_of(session, "refresh_token")})),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn after_logout_its_access_token_is_refused_at_once() {
+    let s = TestServer::start().await;
+    let session = s.session(ALICE.0, ALICE.1).await;
+    let other = s.session(ALICE.0, ALICE.1).await;
+    let token = str_of(&session, "access_token");
+    assert_eq!(me(&s, token).await.status, StatusCode::OK);
+
+    let out = logout_with(&s, &session).await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT, "{}", out.text);
+    for path in ["/api/v1/auth/me", "/api/v1/tickets"] {
+        s.get(path, token)
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, "E_UNAUTHORIZED");
+    }
+    // Signing out again with it still works (nothing left to end), and the
+    // other session stands.
+    let again = logout_with(&s, &session).await;
+    assert_eq!(again.status, StatusCode::NO_CONTENT, "{}", again.text);
+    assert_eq!(
+        me(&s, str_of(&other, "access_token")).await.status,
+        StatusCode::OK
+    );
+
+    // A restarted server still refuses it: the denial is in the store.
+    let s = s.restart().await;
+    me(&s, token)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "E_UNAUTHORIZED");
+    assert_eq!(
+        me(&s, str_of(&other, "access_token")).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn logout_everywhere_ends_every_session_of_the_caller_only() {
+    let s = TestServer::start().await;
+    let first = s.session(ALICE.0, ALICE.1).await;
+    let second = s.session(ALICE.0, ALICE.1).await;
+    let carol = s.session(CAROL.0, CAROL.1).await;
+    let r = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/logout-everywhere",
+            Some(str_of(&second, "access_token")),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    for session in [&first, &second] {
+        me(&s, str_of(session, "access_token"))
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, "E_UNAUTHORIZED");
+        refresh(&s, str_of(session, "refresh_token"))
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, "E_UNAUTHORIZED");
+    }
+    assert_eq!(
+        me(&s, str_of(&carol, "access_token")).await.status,
+        StatusCode::OK
+    );
+    // Signing in again works at once.
+    let fresh = s.session(ALICE.0, ALICE.1).await;
+    assert_eq!(
+        me(&s, str_of(&fresh, "access_token")).await.status,
+        StatusCode::OK
+    );
+}
+
 // ------------------------------------------------------------ token attacks
 
 /// Every way of presenting a bad access token answers 401 with the contract
@@ -792,6 +873,63 @@ async fn a_deactivated_users_tokens_stop_working_at_once() {
 }
 
 #[tokio::test]
+async fn tokens_from_before_a_deactivation_stay_dead_after_reactivation() {
+    let s = TestServer::start().await;
+    let carol = s.token(CAROL).await;
+    let bob = s.session(BOB.0, BOB.1).await;
+    let bob_token = str_of(&bob, "access_token");
+    let bob_path = format!("/api/v1/users/{}", str_of(&bob["user"], "id"));
+    assert_eq!(me(&s, bob_token).await.status, StatusCode::OK);
+    let r = s.call(Method::DELETE, &bob_path, Some(&carol), None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let r = s.patch(&bob_path, &carol, json!({"active": true})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+
+    me(&s, bob_token)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "E_UNAUTHORIZED");
+    refresh(&s, str_of(&bob, "refresh_token"))
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "E_UNAUTHORIZED");
+    // A new sign-in works at once.
+    let fresh = s.token(BOB).await;
+    assert_eq!(me(&s, &fresh).await.status, StatusCode::OK);
+
+    // So after a role change and back.
+    let r = s
+        .patch(&bob_path, &carol, json!({"role": "customer"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = s.patch(&bob_path, &carol, json!({"role": "agent"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    me(&s, &fresh)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "E_UNAUTHORIZED");
+}
+
+#[tokio::test]
+async fn a_new_password_ends_the_access_tokens_issued_before_it() {
+    let s = TestServer::start().await;
+    let first = s.session(ALICE.0, ALICE.1).await;
+    let second = s.session(ALICE.0, ALICE.1).await;
+    let r = s
+        .patch(
+            &format!("/api/v1/users/{}", str_of(&first["user"], "id")),
+            str_of(&first, "access_token"),
+            json!({"password": "a-brand-new-password"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    for session in [&first, &second] {
+        me(&s, str_of(session, "access_token"))
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, "E_UNAUTHORIZED");
+    }
+    let fresh = s.token((ALICE.0, "a-brand-new-password")).await;
+    assert_eq!(me(&s, &fresh).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn deactivating_via_patch_also_stops_tokens_at_once() {
     let s = TestServer::start().await;
     let carol = s.token(CAROL).await;
@@ -890,6 +1028,10 @@ async fn renaming_keeps_refresh_tokens() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["name"], "Alice M.");
+    assert_eq!(
+        me(&s, str_of(&alice, "access_token")).await.status,
+        StatusCode::OK
+    );
     let next = refresh(&s, str_of(&alice, "refresh_token")).await;
     assert_eq!(next.status, StatusCode::OK, "{}", next.text);
 }

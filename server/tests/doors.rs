@@ -149,3 +149,81 @@ async fn a_shutdown_does_not_wait_forever_for_a_half_sent_request() {
     );
     assert!(closed_within(&mut stream, Duration::from_secs(5)).await);
 }
+
+/// Sends `request` whole (the server may stop reading and close early) and
+/// reads the answer to the end: its status and JSON body.
+async fn raw_answer(s: &TestServer, request: Vec<u8>) -> (u16, serde_json::Value) {
+    let stream = TcpStream::connect(addr(s)).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let writing = tokio::spawn(async move {
+        // Past a limit the server answers before it has read everything.
+        let _ = writer.write_all(&request).await;
+        writer
+    });
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), reader.read_to_end(&mut answer)).await;
+    drop(writing.await);
+    let text = String::from_utf8_lossy(&answer).to_string();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("no answer head: {text:?}"));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status: {head}"));
+    let body = serde_json::from_str(body)
+        .unwrap_or_else(|e| panic!("status {status}: body {body:?} is not JSON: {e}"));
+    (status, body)
+}
+
+fn assert_contract_body(body: &serde_json::Value, code: &str) {
+    assert_eq!(body["error"], code, "{body}");
+    assert!(body["message"].is_string(), "{body}");
+    assert!(body["details"].is_object(), "{body}");
+}
+
+/// Requests hyper refuses before any route runs — a URI over 64 KiB, a head
+/// with a 1 MB header or 200 header lines, a header name that is not text —
+/// are answered with the contract's error body like every other error.
+#[tokio::test]
+async fn requests_refused_before_routing_get_the_contracts_body() {
+    let s = TestServer::start().await;
+    let long_uri = format!(
+        "GET /api/v1/tickets?q={} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(70_000)
+    );
+    let (status, body) = raw_answer(&s, long_uri.into_bytes()).await;
+    assert_eq!(status, 414, "{body}");
+    assert_contract_body(&body, "E_BAD_REQUEST");
+
+    let huge_header = format!(
+        "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "b".repeat(1_000_000)
+    );
+    let (status, body) = raw_answer(&s, huge_header.into_bytes()).await;
+    assert_eq!(status, 431, "{body}");
+    assert_contract_body(&body, "E_BAD_REQUEST");
+
+    let many: String = (0..200).map(|n| format!("X-H{n}: {n}\r\n")).collect();
+    let many_headers = format!("GET /health HTTP/1.1\r\nHost: x\r\n{many}\r\n");
+    let (status, body) = raw_answer(&s, many_headers.into_bytes()).await;
+    assert_eq!(status, 431, "{body}");
+    assert_contract_body(&body, "E_BAD_REQUEST");
+
+    let bad_name = b"GET /health HTTP/1.1\r\nHost: x\r\nX-\xff\xfe: 1\r\n\r\n".to_vec();
+    let (status, body) = raw_answer(&s, bad_name).await;
+    assert_eq!(status, 400, "{body}");
+    assert_contract_body(&body, "E_BAD_REQUEST");
+
+    // A value that is not UTF-8 reaches the router, which says which header.
+    let bad_value =
+        b"GET /api/v1/auth/me HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer \xff\xfe\r\n\r\n"
+            .to_vec();
+    let (status, body) = raw_answer(&s, bad_value).await;
+    assert_eq!(status, 400, "{body}");
+    assert_contract_body(&body, "E_BAD_REQUEST");
+
+    // The server is unharmed.
+    health_in(&s).await;
+}

@@ -36,19 +36,21 @@ impl Deskd {
         }
     }
 
-    /// With every rate limit off (a loopback load generator is one address)
-    /// and access tokens that outlast a long run: for the benches, which
-    /// measure capacity.
+    /// With every rate limit off (a loopback load generator is one address),
+    /// access tokens that outlast a long run and tickets that take every
+    /// comment a run adds: for the benches, which measure capacity.
     pub fn unlimited(self) -> Deskd {
-        Deskd {
-            env: vec![
-                ("DESK_AUTH__ACCESS_TTL_MINUTES", "240"),
-                ("DESK_LIMITS__API_PER_MINUTE", "0"),
-                ("DESK_LIMITS__LOGIN_PER_MINUTE", "0"),
-                ("DESK_LIMITS__EMBED_PER_MINUTE", "0"),
-            ],
-            ..self
-        }
+        self.env("DESK_AUTH__ACCESS_TTL_MINUTES", "240")
+            .env("DESK_LIMITS__API_PER_MINUTE", "0")
+            .env("DESK_LIMITS__LOGIN_PER_MINUTE", "0")
+            .env("DESK_LIMITS__EMBED_PER_MINUTE", "0")
+            .env("DESK_SERVER__MAX_COMMENTS_PER_TICKET", "100000")
+    }
+
+    /// With the environment variable `key` set to `value` (a setting).
+    pub fn env(mut self, key: &'static str, value: &'static str) -> Deskd {
+        self.env.push((key, value));
+        self
     }
 
     /// `deskd`, logging at `log_level` (a `RUST_LOG` filter).

@@ -1,5 +1,9 @@
 //! Access tokens: HS256 JWTs with `sub`, `role`, `iat`, `exp`, `jti`.
 //!
+//! `jti` is a UUIDv7, so it also says when the token was issued, to the
+//! millisecond: `iat` is in whole seconds, too coarse to tell a token issued
+//! just before a user's tokens were voided from one issued just after.
+//!
 //! Only HS256 is accepted (no `none`, no algorithm confusion), `exp` is
 //! required and checked without leeway. Requests are authorized with the role
 //! the store holds now; a token whose role is no longer the user's is refused.
@@ -23,6 +27,26 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     pub jti: Uuid,
+}
+
+impl Claims {
+    /// When the token was issued: from `jti` to the millisecond, else (a
+    /// token whose `jti` is not a UUIDv7) the start of its `iat` second.
+    pub fn issued_at(&self) -> OffsetDateTime {
+        let from_jti = self.jti.get_timestamp().and_then(|ts| {
+            let (secs, nanos) = ts.to_unix();
+            let nanos = i128::from(secs) * 1_000_000_000 + i128::from(nanos);
+            OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()
+        });
+        from_jti
+            .or_else(|| OffsetDateTime::from_unix_timestamp(self.iat).ok())
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    /// When the token expires.
+    pub fn expires_at(&self) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(self.exp).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
 }
 
 pub struct Keys {
@@ -67,13 +91,19 @@ impl Keys {
     }
 
     pub fn issue(&self, user: &User) -> Result<String, ApiError> {
-        let iat = OffsetDateTime::now_utc().unix_timestamp();
+        // The id first: its time is the issue time, and `iat` must not be
+        // a second later than it.
+        let jti = Uuid::now_v7();
+        let iat = jti.get_timestamp().map_or_else(
+            || OffsetDateTime::now_utc().unix_timestamp(),
+            |ts| ts.to_unix().0 as i64,
+        );
         let claims = Claims {
             sub: user.id,
             role: user.role,
             iat,
             exp: iat + self.ttl_s as i64,
-            jti: Uuid::new_v4(),
+            jti,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(ApiError::internal)
@@ -119,6 +149,30 @@ mod tests {
         assert_eq!((claims.sub, claims.role), (u.id, Role::Agent));
         assert_eq!(claims.exp - claims.iat, 900);
         assert!(Keys::new(&[8u8; 32], 15).verify(&token).is_err());
+    }
+
+    #[test]
+    fn a_token_says_when_it_was_issued_to_the_millisecond() {
+        let keys = Keys::new(&[7u8; 32], 15);
+        let before = OffsetDateTime::now_utc();
+        let claims = keys.verify(&keys.issue(&user()).unwrap()).unwrap();
+        let after = OffsetDateTime::now_utc();
+        let issued = claims.issued_at();
+        assert!(issued <= after, "{issued} after {after}");
+        assert!(
+            before - issued < time::Duration::milliseconds(1),
+            "{issued} a millisecond or more before {before}"
+        );
+        assert_eq!(issued.unix_timestamp(), claims.iat);
+        // A `jti` without a time: the start of `iat`'s second.
+        let v4 = Claims {
+            jti: Uuid::new_v4(),
+            ..claims
+        };
+        assert_eq!(
+            v4.issued_at().unix_timestamp_nanos(),
+            i128::from(v4.iat) * 1_000_000_000
+        );
     }
 
     #[test]

@@ -82,23 +82,50 @@ pub async fn refresh<S: Store>(app: &App<S>, presented: &str) -> Result<Session,
     }
 }
 
-pub async fn logout<S: Store>(app: &App<S>, presented: &str) -> Result<(), ApiError> {
+/// Revokes the family of the refresh token `presented`, and — when the
+/// request carries its access token (`Authorization: Bearer`) — denies that
+/// token until it expires, so it stops working at once. An access token that
+/// does not verify is ignored: signing out must work with an expired one.
+pub async fn logout<S: Store>(
+    app: &App<S>,
+    presented: &str,
+    authorization: Option<&str>,
+) -> Result<(), ApiError> {
+    if let Some(claims) = authorization
+        .and_then(bearer)
+        .and_then(|token| app.keys.verify(token).ok())
+    {
+        app.store
+            .deny_access_token(claims.jti, claims.expires_at())
+            .await?;
+    }
     Ok(app.store.revoke_refresh(tokens::digest(presented)).await?)
 }
 
 /// The caller whose access token carried `claims` (already verified), with
-/// the role the store holds now; a deactivated user's tokens stop working at
-/// once.
+/// the role the store holds now. A token stops working at once when its
+/// user is deactivated or given another role, when it is logged out, and
+/// when it was issued before the user's tokens were voided (a deactivation,
+/// a new password or role, a logout everywhere) — also after the user is
+/// active again.
 pub async fn authenticate_claims<S: Store>(
     app: &App<S>,
     claims: &Claims,
 ) -> Result<Actor, ApiError> {
-    match app.store.user(claims.sub).await? {
+    const REFUSED: ApiError = ApiError::Unauthorized("invalid or expired access token");
+    let user = match app.store.user(claims.sub).await? {
         // A token minted for another role is over: the console must sign in
         // again and learn what the user may now see (its replica follows).
-        Some(user) if user.active && user.role == claims.role => Ok(user.actor()),
-        _ => Err(ApiError::Unauthorized("invalid or expired access token")),
+        Some(user) if user.active && user.role == claims.role => user,
+        _ => return Err(REFUSED),
+    };
+    let voided = app.store.tokens_valid_after(claims.sub).await?;
+    if voided.is_some_and(|cutoff| claims.issued_at() <= cutoff)
+        || app.store.access_token_denied(claims.jti).await?
+    {
+        return Err(REFUSED);
     }
+    Ok(user.actor())
 }
 
 /// The token of an `Authorization: Bearer <token>` header.

@@ -32,7 +32,7 @@ use hyper_util::{
 use tokio::{net::TcpListener, task::JoinSet};
 use warp::http::Request;
 
-use super::{observe, router::Router};
+use super::{head_errors::Bodied, observe, router::Router};
 use crate::store::Store;
 
 /// The TCP peer of a request's connection. The router reads it (and looks
@@ -103,7 +103,8 @@ pub async fn serve<S: Store>(
             });
             // With upgrades, as warp's own `serve`: no route upgrades today,
             // but one that does must not fail silently.
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            let io = TokioIo::new(Bodied::new(stream));
+            let connection = builder.serve_connection_with_upgrades(io, service);
             // Mostly a client that went away mid-request, or took too long
             // to send one: theirs to see, not ours. (A failing answer body
             // logs its own cause where it fails.)

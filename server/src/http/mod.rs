@@ -8,12 +8,14 @@
 //!   verifies the caller once; [`error`] turns every failure into the
 //!   contract's body.
 //! - [`connections`]: serving HTTP on accepted connections, each request
-//!   observed ([`observe`]: its id, span, log line and [`metrics`]).
+//!   observed ([`observe`]: its id, span, log line and [`metrics`]), and
+//!   hyper's own error answers given the contract's body ([`head_errors`]).
 //! - [`openapi`]: the document, generated from the routes' declarations.
 //! - [`server`]: binding and graceful shutdown.
 
 pub mod connections;
 pub mod error;
+mod head_errors;
 pub mod limits;
 pub mod metrics;
 mod observe;

@@ -88,7 +88,41 @@ pub fn document(routes: &[Route]) -> Value {
         entry[route.method.as_str().to_lowercase()] = operation;
     }
     doc["paths"] = Value::Object(paths);
+    tighten(&mut doc, false);
     doc
+}
+
+/// A UUID as the server parses one.
+const UUID_PATTERN: &str = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32})$";
+
+/// Says what the derived schemas leave unsaid: a `uuid` string is refused
+/// unless it is one (a format alone is only a hint to validators), and a
+/// parameter — text in a path, query or header — is never JSON `null`.
+fn tighten(value: &mut Value, in_parameter: bool) {
+    match value {
+        Value::Object(object) => {
+            if object.get("format").and_then(Value::as_str) == Some("uuid") {
+                object
+                    .entry("pattern")
+                    .or_insert_with(|| json!(UUID_PATTERN));
+            }
+            if in_parameter && let Some(Value::Array(types)) = object.get_mut("type") {
+                types.retain(|t| t != "null");
+                if let [only] = types.as_slice() {
+                    let only = only.clone();
+                    object.insert("type".into(), only);
+                }
+            }
+            let parameter = object.contains_key("in") && object.contains_key("schema");
+            for (key, child) in object.iter_mut() {
+                tighten(child, in_parameter || (parameter && key == "schema"));
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| tighten(item, in_parameter)),
+        _ => {}
+    }
 }
 
 /// A unique, readable name for the operation: `get_tickets_id_history`.

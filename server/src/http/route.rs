@@ -173,11 +173,6 @@ pub fn param() -> impl Filter<Extract = (String,), Error = Rejection> + Clone {
         .map(|Params(values): Params| values.into_iter().next().unwrap_or_default())
 }
 
-/// When the caller's access token expires (Unix seconds): a long-lived
-/// answer (the live stream) ends then.
-#[derive(Debug, Clone, Copy)]
-pub struct TokenExpiry(pub i64);
-
 /// The signed-in caller of a route declared with `bearer` security: the
 /// router has verified the token and applied the caller's limit.
 pub fn actor() -> impl Filter<Extract = (Actor,), Error = Rejection> + Clone {

@@ -23,7 +23,6 @@ use super::{
 };
 use crate::{app::App, auth::session, store::Store};
 
-use super::route::TokenExpiry;
 pub use super::route::{Limit, Route};
 
 /// Paths longer than any route's are answered 404 without a look.
@@ -169,7 +168,7 @@ impl<S: Store> Router<S> {
                 let actor: Actor = session::authenticate_claims(app, &claims).await?;
                 tracing::Span::current().record("user", tracing::field::display(actor.id));
                 request.extensions_mut().insert(actor);
-                request.extensions_mut().insert(TokenExpiry(claims.exp));
+                request.extensions_mut().insert(claims);
                 Ok(rate)
             }
         }

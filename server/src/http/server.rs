@@ -11,7 +11,7 @@ use super::{connections, limits::Limits, metrics::Metrics, openapi, router::Rout
 use crate::{
     app::{App, Shared},
     auth::{jwt::Keys, password, secret},
-    store::{SqliteStore, Store, StoreError},
+    store::{SqliteOptions, SqliteStore, Store, StoreError},
 };
 
 /// The database file inside the data folder.
@@ -75,7 +75,11 @@ impl Server {
             .unwrap_or_else(|| url.clone());
 
         let metrics = Arc::new(Metrics::new());
-        let store = SqliteStore::open(&data.join(DB_FILE), &public_url, metrics.batch_observer())?;
+        let options = SqliteOptions {
+            max_comments_per_ticket: settings.server.max_comments_per_ticket,
+            ..SqliteOptions::new(&public_url)
+        };
+        let store = SqliteStore::open(&data.join(DB_FILE), &options, metrics.batch_observer())?;
         let app = App::new(Shared {
             store: store.clone(),
             keys: Keys::new(&secret, settings.auth.access_ttl_minutes),
@@ -149,6 +153,7 @@ pub async fn serve<S: Store>(
         }
     });
     let (closing_tx, closing) = tokio::sync::watch::channel(false);
+    let upkeep = tokio::spawn(upkeep(app.clone(), closing.clone()));
     let shutdown = async move {
         shutdown.await;
         // Live streams end now, or the graceful shutdown would wait on them.
@@ -159,6 +164,30 @@ pub async fn serve<S: Store>(
     let _ = document.set(openapi::document(router.routes()));
     connections::serve(listener, Arc::new(router), shutdown).await;
     sweeper.abort();
+    // It stops at `closing`, between sweeps: the store is closed after.
+    let _ = upkeep.await;
+}
+
+/// Sweeps the store every `sweep_every_minutes` (the first time at once)
+/// until `closing` turns true: what no request can need any more goes
+/// (docs/SYNC.md › What the server keeps).
+async fn upkeep<S: Store>(app: App<S>, mut closing: tokio::sync::watch::Receiver<bool>) {
+    let settings = &app.settings.server;
+    let every = std::time::Duration::from_secs(settings.sweep_every_minutes.saturating_mul(60));
+    let kept = time::Duration::days(i64::from(settings.keep_op_results_days));
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = closing.wait_for(|closing| *closing) => return,
+            _ = ticks.tick() => {}
+        }
+        let now = time::OffsetDateTime::now_utc();
+        match app.store.sweep(now, now - kept).await {
+            Ok(swept) => tracing::debug!(?swept, "swept the store"),
+            Err(StoreError::Closed) => return,
+            Err(err) => tracing::warn!(error = ?err, "cannot sweep the store; trying again later"),
+        }
+    }
 }
 
 fn create_private_dir(path: &std::path::Path) -> std::io::Result<()> {

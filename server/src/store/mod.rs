@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 pub mod sqlite;
 
-pub use sqlite::SqliteStore;
+pub use sqlite::{Options as SqliteOptions, SqliteStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -140,6 +140,14 @@ pub struct RefreshGrant {
     pub hash: TokenHash,
     pub user_id: Uuid,
     pub expires_at: OffsetDateTime,
+}
+
+/// How many rows a [`Store::sweep`] deleted, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub refresh_tokens: u64,
+    pub denied_tokens: u64,
+    pub op_results: u64,
 }
 
 /// What became of a presented refresh token.
@@ -287,8 +295,9 @@ pub trait Store: Clone + Send + Sync + 'static {
         actor: Actor,
         query: UserQuery,
     ) -> impl Future<Output = Result<Vec<User>>> + Send;
-    /// Authorized against `actor`; deactivation and password changes revoke
-    /// the user's refresh tokens.
+    /// Authorized against `actor`; deactivation, a new password and a new
+    /// role revoke the user's refresh tokens and void their access tokens
+    /// issued until now ([`Store::tokens_valid_after`]).
     fn update_user(
         &self,
         actor: Actor,
@@ -309,6 +318,56 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Rotation>> + Send;
     /// Revokes the family of `presented` (logout). Unknown tokens are ignored.
     fn revoke_refresh(&self, presented: TokenHash) -> impl Future<Output = Result<()>> + Send;
+    /// Revokes every refresh family of `user` and voids the access tokens
+    /// issued to them until now (see [`Store::tokens_valid_after`]): a
+    /// logout everywhere. An unknown user is ignored.
+    fn end_sessions(&self, user: Uuid) -> impl Future<Output = Result<()>> + Send;
+
+    // ----- access tokens -----
+    /// The instant up to which `user`'s access tokens are void, whatever
+    /// their expiry: set to the time of the write (the server's clock, at
+    /// microsecond precision or better) by [`Store::end_sessions`] and by
+    /// [`Store::update_user`] when it deactivates the user, gives them a new
+    /// password or a new role — never moved back, so reactivating a user
+    /// does not revive tokens. `None` when never set, or no such user.
+    /// Asked on every signed-in request: a store that keeps it in memory
+    /// must forget it on the write that sets it.
+    fn tokens_valid_after(
+        &self,
+        user: Uuid,
+    ) -> impl Future<Output = Result<Option<OffsetDateTime>>> + Send;
+    /// Refuses the access token whose `jti` this is from now on, at least
+    /// until `expires_at` (the token's own expiry; after it the token is
+    /// refused anyway and the entry may be swept): a logout. Denying the
+    /// same `jti` again changes nothing.
+    fn deny_access_token(
+        &self,
+        jti: Uuid,
+        expires_at: OffsetDateTime,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Was the access token `jti` denied (and not yet swept)? Asked on every
+    /// signed-in request, and must see a denial made through any server
+    /// sharing the store as soon as that write is acknowledged.
+    fn access_token_denied(&self, jti: Uuid) -> impl Future<Output = Result<bool>> + Send;
+
+    // ----- upkeep -----
+    /// Deletes what no request can need any more (docs/SYNC.md › What the
+    /// server keeps), and says how much went:
+    /// - refresh tokens that expired before `now`, spent or not (a spent one
+    ///   is kept until then, so presenting it again is still caught as a
+    ///   reuse), every token of a revoked family, and families left with no
+    ///   token;
+    /// - access-token denials whose `expires_at` is before `now`;
+    /// - op results (what a push answered, for a repeated push) recorded
+    ///   before `results_before`. A push that repeats a swept op is answered
+    ///   `duplicate` without its first outcome; an op re-sent under a new
+    ///   client id after its result was swept is applied again by the
+    ///   field rules, as a new op.
+    fn sweep(
+        &self,
+        now: OffsetDateTime,
+        results_before: OffsetDateTime,
+    ) -> impl Future<Output = Result<Swept>> + Send;
 
     // ----- tickets -----
     fn create_ticket(
@@ -340,7 +399,10 @@ pub trait Store: Clone + Send + Sync + 'static {
         key: TicketKey,
         assignee: Option<Uuid>,
     ) -> impl Future<Output = Result<Ticket>> + Send;
-    /// `body` is already validated.
+    /// `body` is already validated. Refused (a conflict) when the ticket
+    /// already holds the store's most comments per ticket (an option of
+    /// the store, `server.max_comments_per_ticket`); a pushed comment op is
+    /// rejected the same way.
     fn add_comment(
         &self,
         actor: Actor,

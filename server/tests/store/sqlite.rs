@@ -1,7 +1,7 @@
 //! The SQLite store held to the suite: a fresh database in a temporary
 //! folder for each test.
 
-use desk_server::store::SqliteStore;
+use desk_server::store::{SqliteOptions, SqliteStore};
 
 use crate::suite::Opened;
 
@@ -9,7 +9,7 @@ async fn open_sqlite() -> Opened<SqliteStore> {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(
         &dir.path().join("desk.db"),
-        "http://desk.test",
+        &SqliteOptions::new("http://desk.test"),
         Box::new(|_| {}),
     )
     .unwrap();

@@ -350,3 +350,55 @@ async fn a_push_may_be_larger_than_the_rest_body_limit() {
     let r = s.post("/api/v1/tickets", &c.alice, rest).await;
     r.assert_error(StatusCode::PAYLOAD_TOO_LARGE, "E_PAYLOAD_TOO_LARGE");
 }
+
+/// Past `server.max_comments_per_ticket`, a comment is refused over REST
+/// (409 in the contract's body) and a pushed one is rejected, naming why;
+/// the ticket is left as it was.
+#[tokio::test]
+async fn comments_past_the_cap_are_refused_over_rest_and_rejected_in_a_push() {
+    let s = TestServer::start_with(|c| c.server.max_comments_per_ticket = 3).await;
+    let c = Cast::sign_in(&s).await;
+    let t = ticket_for(&s, &c, "Talkative", Some(BOB.0)).await;
+    for n in 0..3 {
+        comment(&s, &c.alice, &t, &format!("Comment {n}"), false).await;
+    }
+    let before = fetch(&s, &c, &t).await;
+    let r = s
+        .post(
+            &format!("/api/v1/tickets/{t}/comments"),
+            &c.bob,
+            json!({"body": "One too many", "internal": true}),
+        )
+        .await;
+    r.assert_error(StatusCode::CONFLICT, "E_CONFLICT");
+    assert!(
+        r.body["message"].as_str().unwrap().contains("3 comments"),
+        "{}",
+        r.text
+    );
+
+    let epoch = epoch(&s, &c.bob).await;
+    let results = push_ok(
+        &s,
+        &c.bob,
+        Uuid::new_v4(),
+        &epoch,
+        &[op(
+            1,
+            &t,
+            comment_op(Uuid::now_v7(), "Offline, too many", false),
+        )],
+    )
+    .await;
+    assert_eq!(outcomes(&results), ["rejected"], "{results:?}");
+    assert!(
+        results[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("3 comments"),
+        "{results:?}"
+    );
+    let after = fetch(&s, &c, &t).await;
+    assert_eq!(after["comments"].as_array().unwrap().len(), 3);
+    assert_eq!(after["version"], before["version"]);
+}

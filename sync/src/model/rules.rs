@@ -22,6 +22,22 @@ use super::{
 };
 use crate::RuleError;
 
+/// Comments a ticket holds at most unless the server says otherwise
+/// (`server.max_comments_per_ticket`): a ticket is read whole, comments and
+/// all, by REST and by sync.
+pub const MAX_COMMENTS: u32 = 1_000;
+
+/// May a ticket that holds `held` comments take one more, under `cap`? The
+/// store asks in the transaction that would add it, for REST and sync alike.
+pub fn comment_room(held: u64, cap: u32) -> Result<(), RuleError> {
+    if held < u64::from(cap) {
+        return Ok(());
+    }
+    Err(RuleError::Conflict(format!(
+        "this ticket holds {cap} comments, the most one may; open a new ticket to go on"
+    )))
+}
+
 /// What an op does to a ticket that exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {

@@ -71,8 +71,12 @@ pub struct TokenForm {
     /// The email address.
     pub username: String,
     pub password: String,
-    /// `password` when given; other grants are refused.
+    /// `password` when given (empty counts as not given); other grants are
+    /// refused.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^(password)?$"))]
     pub grant_type: Option<String>,
+    /// Ignored.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub scope: Option<String>,
 }
 
@@ -149,17 +153,26 @@ pub struct TicketQuery {
     pub status: Option<Status>,
     pub priority: Option<Priority>,
     /// `me`, `none`, or a user id.
-    #[cfg_attr(feature = "openapi", param(value_type = Option<String>))]
+    #[cfg_attr(
+        feature = "openapi",
+        param(value_type = Option<String>, pattern = r"^(me|none|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")
+    )]
     pub assignee: Option<AssigneeFilter>,
     /// Substring of subject or description, at most 200 characters.
+    #[cfg_attr(feature = "openapi", param(max_length = 200))]
     pub q: Option<String>,
     /// From 1.
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 4294967295_u64))]
     pub page: Option<u32>,
     /// 1 to 200, default 50.
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
     pub per_page: Option<u32>,
     /// `updated_at` (default), `created_at`, `priority`, `number`, `status`;
     /// a leading `-` sorts descending.
-    #[cfg_attr(feature = "openapi", param(value_type = Option<String>))]
+    #[cfg_attr(
+        feature = "openapi",
+        param(value_type = Option<String>, pattern = r"^-?(updated_at|created_at|priority|number|status)$")
+    )]
     pub sort: Option<TicketSort>,
 }
 
@@ -324,12 +337,37 @@ pub struct HistoryEvent {
     pub kind: EventKind,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub field: Option<String>,
+    /// What the field held before (see [`history_value`] for its shapes).
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = history_value))]
     pub from: Option<Value>,
+    /// What it holds after; for `commented`, the comment's id.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = history_value))]
     pub to: Option<Value>,
+}
+
+/// The schema of a history entry's `from` and `to`: a field's value as the
+/// ticket shows it — a string (status, priority, subject, description; a
+/// comment's id), a list of tags, a person (`UserRef`) — or null (no
+/// assignee).
+#[cfg(feature = "openapi")]
+fn history_value() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::{
+        Ref,
+        schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type},
+    };
+    let string = || ObjectBuilder::new().schema_type(Type::String);
+    OneOfBuilder::new()
+        .item(string())
+        .item(ArrayBuilder::new().items(string()))
+        .item(Ref::from_schema_name("UserRef"))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .description(Some(
+            "a string, a list of tags, a person (UserRef), or null (no assignee)",
+        ))
+        .build()
+        .into()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -26,6 +26,7 @@ pub struct PullQuery {
     pub since: u64,
     pub epoch: String,
     /// Change-log entries to read, 1 to 5000 (default 1000).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 5000))]
     pub limit: Option<u32>,
     /// Whose `last_client_seq` to report.
     pub client_id: Option<Uuid>,

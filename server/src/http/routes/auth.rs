@@ -29,7 +29,15 @@ pub fn routes<S: Store>(app: &App<S>) -> Vec<Route> {
         Route::new::<__path_login>(with_app().and(json_body(limit)).and_then(login::<S>)),
         Route::new::<__path_token>(with_app().and(form_body(limit)).and_then(token::<S>)),
         Route::new::<__path_refresh>(with_app().and(json_body(limit)).and_then(refresh::<S>)),
-        Route::new::<__path_logout>(with_app().and(json_body(limit)).and_then(logout::<S>)),
+        Route::new::<__path_logout>(
+            with_app()
+                .and(warp::header::optional::<String>("authorization"))
+                .and(json_body(limit))
+                .and_then(logout::<S>),
+        ),
+        Route::new::<__path_logout_everywhere>(
+            with_app().and(actor()).and_then(logout_everywhere::<S>),
+        ),
         Route::new::<__path_me>(with_app().and(actor()).and_then(me::<S>)),
     ]
 }
@@ -62,7 +70,11 @@ async fn login<S: Store>(app: App<S>, req: LoginRequest) -> Result<Response, Rej
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, body = Session)), extensions(("x-rate-limit" = json!("login"))))]
 async fn token<S: Store>(app: App<S>, form: TokenForm) -> Result<Response, Rejection> {
-    if form.grant_type.as_deref().is_some_and(|g| g != "password") {
+    if form
+        .grant_type
+        .as_deref()
+        .is_some_and(|g| !g.is_empty() && g != "password")
+    {
         return Err(ApiError::BadRequest("only grant_type=password is supported".into()).into());
     }
     let session = session::login(&app, &form.username, form.password).await?;
@@ -78,11 +90,26 @@ async fn refresh<S: Store>(app: App<S>, req: RefreshRequest) -> Result<Response,
     Ok(json(StatusCode::OK, &session))
 }
 
-/// Revoke a refresh token's family (sign out).
+/// Sign out: revoke a refresh token's family, and — when the request
+/// carries its access token as `Authorization: Bearer` — refuse that access
+/// token from now on.
 #[utoipa::path(post, path = "/api/v1/auth/logout", request_body = RefreshRequest,
     responses((status = 204)), extensions(("x-rate-limit" = json!("api"))))]
-async fn logout<S: Store>(app: App<S>, req: RefreshRequest) -> Result<Response, Rejection> {
-    session::logout(&app, &req.refresh_token).await?;
+async fn logout<S: Store>(
+    app: App<S>,
+    authorization: Option<String>,
+    req: RefreshRequest,
+) -> Result<Response, Rejection> {
+    session::logout(&app, &req.refresh_token, authorization.as_deref()).await?;
+    Ok(no_content())
+}
+
+/// Sign out everywhere: every refresh token of the caller is revoked, and
+/// every access token issued to them until now (this one too) is refused.
+#[utoipa::path(post, path = "/api/v1/auth/logout-everywhere", responses((status = 204)),
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+async fn logout_everywhere<S: Store>(app: App<S>, actor: Actor) -> Result<Response, Rejection> {
+    app.store.end_sessions(actor.id).await?;
     Ok(no_content())
 }
 

@@ -82,9 +82,40 @@ pub fn json_body<T: DeserializeOwned + Send>(
     limit: u64,
 ) -> impl Filter<Extract = (T,), Error = Rejection> + Clone {
     body_bytes(limit).and_then(|bytes: Vec<u8>| async move {
-        serde_json::from_slice(&bytes)
+        parse_json(&bytes)
             .map_err(|e| Rejection::from(ApiError::BadRequest(format!("invalid JSON body: {e}"))))
     })
+}
+
+/// JSON as `T`, where a number with a zero fraction (`7.0`) also counts as
+/// the integer it equals — JSON has one number type, and JSON Schema (so
+/// the OpenAPI document) calls `7.0` an integer. Tried only when the plain
+/// parse fails, so well-formed bodies pay nothing for it.
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> serde_json::Result<T> {
+    serde_json::from_slice(bytes).or_else(|err| {
+        let mut value: serde_json::Value = serde_json::from_slice(bytes).map_err(|_| err)?;
+        integral_floats_as_integers(&mut value);
+        serde_json::from_value(value)
+    })
+}
+
+fn integral_floats_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0) {
+                // Within ±2^63 it converts exactly; beyond, it stays a float.
+                if (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) {
+                    *n = serde_json::Number::from(f as i64);
+                } else if (0.0..1.844_674_407_370_955_2e19).contains(&f) {
+                    *n = serde_json::Number::from(f as u64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
 }
 
 /// A form-encoded body of type `T`.
@@ -157,6 +188,20 @@ mod tests {
         // Garbage stops the walk at the last good hop.
         assert_eq!(client_ip(proxy, Some("nonsense"), &trusted), proxy);
         assert_eq!(client_ip(proxy, None, &trusted), proxy);
+    }
+
+    #[test]
+    fn integral_floats_read_as_integers_and_others_stay_refused() {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Seq {
+            n: u64,
+        }
+        assert_eq!(parse_json::<Seq>(br#"{"n": 7.0}"#).unwrap(), Seq { n: 7 });
+        assert_eq!(parse_json::<Seq>(br#"{"n": 7}"#).unwrap(), Seq { n: 7 });
+        assert!(parse_json::<Seq>(br#"{"n": 7.5}"#).is_err());
+        assert!(parse_json::<Seq>(br#"{"n": -1.0}"#).is_err());
+        let err = parse_json::<Seq>(br#"{"n": "7"}"#).unwrap_err();
+        assert!(err.to_string().contains("expected u64"), "{err}");
     }
 
     #[test]

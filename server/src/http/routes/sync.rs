@@ -38,11 +38,11 @@ use super::{
 };
 use crate::{
     app::App,
-    auth::tokens,
+    auth::{jwt::Claims, session, tokens},
     http::{
         error::ApiError,
         metrics::LiveClient,
-        route::{Route, TokenExpiry, actor},
+        route::{Route, actor},
     },
     store::{BootstrapItem, BootstrapSink, PullReply, PushReply, Store},
 };
@@ -66,7 +66,7 @@ pub fn routes<S: Store>(app: &App<S>, closing: watch::Receiver<bool>) -> Vec<Rou
         Route::new::<__path_push>(authed().and(json_body(push_limit)).and_then(push::<S>)),
         Route::new::<__path_live>(
             authed()
-                .and(warp::ext::get::<TokenExpiry>())
+                .and(warp::ext::get::<Claims>())
                 .and(closing)
                 .map(live::<S>),
         ),
@@ -163,7 +163,6 @@ impl Drop for UserTurn {
     responses((status = 200, body = PullResponse)),
     security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
 async fn pull<S: Store>(app: App<S>, actor: Actor, q: PullQuery) -> Result<Response, Rejection> {
-    check_epoch(&app, &q.epoch)?;
     let limit = q.limit.unwrap_or(PULL_LIMIT_DEFAULT);
     if !(1..=PULL_LIMIT_MAX).contains(&limit) {
         return Err(Rejection::from(ApiError::from(RuleError::invalid(
@@ -171,6 +170,7 @@ async fn pull<S: Store>(app: App<S>, actor: Actor, q: PullQuery) -> Result<Respo
             format!("must be from 1 to {PULL_LIMIT_MAX}"),
         ))));
     }
+    check_epoch(&app, &q.epoch)?;
     match app.store.pull(actor, q.since, limit, q.client_id).await? {
         PullReply::Page(page) => Ok(json(StatusCode::OK, &page)),
         PullReply::Resync => {
@@ -188,13 +188,13 @@ async fn push<S: Store>(
     actor: Actor,
     push: PushRequest,
 ) -> Result<Response, Rejection> {
-    check_epoch(&app, &push.epoch)?;
     if push.ops.len() > PUSH_MAX_OPS {
         return Err(Rejection::from(ApiError::from(RuleError::invalid(
             "ops",
             format!("at most {PUSH_MAX_OPS} ops per push"),
         ))));
     }
+    check_epoch(&app, &push.epoch)?;
     let creates = push
         .ops
         .iter()
@@ -396,10 +396,10 @@ impl Write for Chunks {
 fn live<S: Store>(
     app: App<S>,
     actor: Actor,
-    TokenExpiry(expires_at): TokenExpiry,
+    claims: Claims,
     closing: watch::Receiver<bool>,
 ) -> Response {
-    let left = (expires_at - OffsetDateTime::now_utc().unix_timestamp()).max(0);
+    let left = (claims.exp - OffsetDateTime::now_utc().unix_timestamp()).max(0);
     let state = Live {
         notices: app.store.subscribe(),
         closing,
@@ -408,6 +408,7 @@ fn live<S: Store>(
         expires: tokio::time::Instant::now() + Duration::from_secs(left.unsigned_abs()),
         recheck: tokio::time::interval(Live::<S>::RECHECK),
         app,
+        claims,
     };
     let pokes = stream::unfold(state, move |mut live| async move {
         let seq = live.next_seq(&actor).await?;
@@ -432,9 +433,12 @@ struct Live<S> {
     /// When the access token that opened the stream expires: the stream
     /// ends then, and the console reconnects with a fresh one.
     expires: tokio::time::Instant,
-    /// How often the caller is looked at again: a deactivated user, or one
-    /// whose role changed, hears nothing more.
+    /// How often the caller is looked at again: a deactivated user, one
+    /// whose role changed, or a token logged out or voided, hears nothing
+    /// more.
     recheck: tokio::time::Interval,
+    /// The claims of the token that opened the stream.
+    claims: Claims,
 }
 
 impl<S: Store> Live<S> {
@@ -463,14 +467,13 @@ impl<S: Store> Live<S> {
             if recheck {
                 // On a task of its own: a store future need not be `Sync`,
                 // and the event stream must be.
-                let app = self.app.clone();
-                let id = actor.id;
-                let current = tokio::spawn(async move { app.store.user(id).await })
-                    .await
-                    .ok()
-                    .and_then(Result::ok)
-                    .flatten();
-                if !current.is_some_and(|u| u.active && u.role == actor.role) {
+                let (app, claims) = (self.app.clone(), self.claims.clone());
+                let admitted = tokio::spawn(async move {
+                    session::authenticate_claims(&app, &claims).await.is_ok()
+                })
+                .await
+                .unwrap_or(false);
+                if !admitted {
                     return None;
                 }
             }

@@ -115,7 +115,7 @@ async fn get<S: Store>(app: App<S>, actor: Actor, key: TicketKey) -> Result<Resp
 
 /// Change fields; with `If-Match: <version>`, only if the ticket is still
 /// at that version.
-#[utoipa::path(patch, path = "/api/v1/tickets/{id}", params(TicketPath, ("If-Match" = Option<String>, Header, description = "the version the change was made against: `7`, `\"7\"` or `W/\"7\"`")),
+#[utoipa::path(patch, path = "/api/v1/tickets/{id}", params(TicketPath, ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?("[0-9]{1,19}"|[0-9]{1,19})$"#, description = "the version the change was made against: `7`, `\"7\"` or `W/\"7\"`")),
     request_body = TicketPatch, responses((status = 200, body = Ticket)),
     security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
 async fn update<S: Store>(
@@ -199,6 +199,9 @@ async fn rotate_embed<S: Store>(
 #[allow(dead_code)]
 struct TicketPath {
     /// The ticket's id (UUID) or number.
+    #[param(
+        pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9]{1,19})$"
+    )]
     id: String,
 }
 

@@ -106,7 +106,9 @@ async fn update<S: Store>(
     Ok(json(StatusCode::OK, &user))
 }
 
-/// Deactivate a user and revoke their sessions (admin).
+/// Deactivate a user (admin): nothing is deleted — the user still reads
+/// back, with `active: false`, and the history keeps them — and their
+/// sessions end. Same rules as `PATCH` with `{"active": false}`.
 #[utoipa::path(delete, path = "/api/v1/users/{id}", params(UserPath),
     responses((status = 204)),
     security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]

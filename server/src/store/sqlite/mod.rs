@@ -19,8 +19,8 @@ use uuid::Uuid;
 
 use super::{
     BootstrapSink, ChangeEntry, ChangeNotice, Credentials, EmbedJson, EmbedToken, ImportTicket,
-    NewUser, PullReply, PushReply, RefreshGrant, Result, Rotation, Store, StoreError, TicketFilter,
-    TicketJson, TicketKey, TokenHash, UserUpdate,
+    NewUser, PullReply, PushReply, RefreshGrant, Result, Rotation, Store, StoreError, Swept,
+    TicketFilter, TicketJson, TicketKey, TokenHash, UserUpdate,
 };
 
 mod codec;
@@ -28,6 +28,7 @@ mod notices;
 mod readers;
 mod row_cache;
 mod schema;
+mod sessions;
 mod sync;
 mod tickets;
 mod totals;
@@ -95,13 +96,37 @@ struct Inner {
     epoch: String,
     notices: broadcast::Sender<ChangeNotice>,
     memory: Arc<InMemory>,
+    /// Logged-out access tokens.
+    denied: sessions::Denied,
+    /// Comments a ticket may hold.
+    max_comments: u32,
+}
+
+/// How a store is opened.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The base of the links the store hands out (embed URLs, ticket links).
+    pub public_url: String,
+    /// Comments a ticket may hold; past it a comment is refused, over REST
+    /// and sync alike.
+    pub max_comments_per_ticket: u32,
+}
+
+impl Options {
+    /// `public_url`, and the model's defaults for the rest.
+    pub fn new(public_url: &str) -> Self {
+        Options {
+            public_url: public_url.to_string(),
+            max_comments_per_ticket: desk_sync::model::rules::MAX_COMMENTS,
+        }
+    }
 }
 
 /// What the store serves from memory (see `row_cache.rs`).
 #[derive(Debug, Default)]
 struct InMemory {
     /// Users by id: every signed-in request checks its caller.
-    users: RowCache<Uuid, User>,
+    users: RowCache<Uuid, users::Kept>,
     /// Public embed views by token digest: what chatbots poll.
     embeds: RowCache<TokenHash, EmbedJson>,
     /// Tickets as list pages show them, by rowid.
@@ -165,8 +190,7 @@ pub const WAL_CHECKPOINT_PAGES: u32 = 10_000;
 
 impl SqliteStore {
     /// Opens (creating and migrating if needed) the database at `path`.
-    /// `public_url` is the base of the links the store hands out.
-    pub fn open(path: &Path, public_url: &str, on_batch: BatchObserver) -> Result<Self> {
+    pub fn open(path: &Path, options: &Options, on_batch: BatchObserver) -> Result<Self> {
         let mut conn = open_connection(path)?;
         let mode: String = conn.row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
@@ -185,6 +209,7 @@ impl SqliteStore {
             "PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}"
         ))?;
         let lineage = Lineage::check(path, &conn)?;
+        let denied = sessions::Denied::load(&conn)?;
         let epoch = lineage.epoch().to_string();
         let (notices, _) = broadcast::channel(NOTICE_BUFFER);
         let memory = Arc::new(InMemory::default());
@@ -216,10 +241,12 @@ impl SqliteStore {
                 thread: std::sync::Mutex::new(Some(thread)),
                 readers: Readers::new(path.to_path_buf())
                     .map_err(|e| StoreError::Backend(Box::new(e)))?,
-                links: Links::new(public_url),
+                links: Links::new(&options.public_url),
                 epoch,
                 notices,
                 memory,
+                denied,
+                max_comments: options.max_comments_per_ticket,
             }),
         })
     }
@@ -278,6 +305,20 @@ impl SqliteStore {
             .read(move |conn| work(conn, &inner.links))
             .await
     }
+
+    /// The user with what admission checks, from memory when it can.
+    async fn kept_user(&self, id: Uuid) -> Result<Option<users::Kept>> {
+        let cache = &self.inner.memory.users;
+        if let Some(kept) = cache.get(&id) {
+            return Ok(Some(kept));
+        }
+        let read_at = cache.generation();
+        let found = self.read(move |c, _| users::get_row(c, id)).await?;
+        Ok(found.map(|(row, kept)| {
+            cache.keep(id, row, kept.clone(), read_at);
+            kept
+        }))
+    }
 }
 
 impl Store for SqliteStore {
@@ -286,16 +327,7 @@ impl Store for SqliteStore {
     }
 
     async fn user(&self, id: Uuid) -> Result<Option<User>> {
-        let cache = &self.inner.memory.users;
-        if let Some(user) = cache.get(&id) {
-            return Ok(Some(user));
-        }
-        let read_at = cache.generation();
-        let found = self.read(move |c, _| users::get_row(c, id)).await?;
-        Ok(found.map(|(row, user)| {
-            cache.keep(id, row, user.clone(), read_at);
-            user
-        }))
+        Ok(self.kept_user(id).await?.map(|kept| kept.user))
     }
 
     async fn credentials(&self, email: String) -> Result<Option<Credentials>> {
@@ -329,6 +361,43 @@ impl Store for SqliteStore {
     async fn revoke_refresh(&self, presented: TokenHash) -> Result<()> {
         self.write(move |c, _| users::revoke_refresh(c, &presented))
             .await
+    }
+
+    async fn end_sessions(&self, user: Uuid) -> Result<()> {
+        self.write(move |c, _| users::end_sessions(c, user)).await
+    }
+
+    async fn tokens_valid_after(&self, user: Uuid) -> Result<Option<OffsetDateTime>> {
+        Ok(self
+            .kept_user(user)
+            .await?
+            .and_then(|kept| kept.tokens_valid_after))
+    }
+
+    async fn deny_access_token(&self, jti: Uuid, expires_at: OffsetDateTime) -> Result<()> {
+        self.write(move |c, _| sessions::deny(c, jti, expires_at))
+            .await?;
+        self.inner.denied.add(jti, expires_at);
+        Ok(())
+    }
+
+    async fn access_token_denied(&self, jti: Uuid) -> Result<bool> {
+        Ok(self.inner.denied.contains(&jti))
+    }
+
+    async fn sweep(&self, now: OffsetDateTime, results_before: OffsetDateTime) -> Result<Swept> {
+        let mut swept = Swept::default();
+        loop {
+            let batch = self
+                .write(move |c, _| sessions::sweep_batch(c, now, results_before))
+                .await?;
+            swept.add(batch);
+            if batch.last_batch() {
+                break;
+            }
+        }
+        self.inner.denied.forget_expired(now);
+        Ok(swept)
     }
 
     async fn create_ticket(
@@ -391,8 +460,11 @@ impl Store for SqliteStore {
         body: String,
         internal: bool,
     ) -> Result<Comment> {
-        self.write_checked(move |c, links| tickets::comment(c, actor, key, &body, internal, links))
-            .await
+        let max = self.inner.max_comments;
+        self.write_checked(move |c, links| {
+            tickets::comment(c, actor, key, &body, internal, links, max)
+        })
+        .await
     }
 
     async fn history(&self, actor: Actor, key: TicketKey) -> Result<Vec<HistoryEvent>> {
@@ -458,7 +530,8 @@ impl Store for SqliteStore {
         push: PushRequest,
         embeds: Vec<EmbedToken>,
     ) -> Result<PushReply> {
-        self.write(move |c, links| sync::push(c, actor, &push, embeds, links))
+        let max = self.inner.max_comments;
+        self.write(move |c, links| sync::push(c, actor, &push, embeds, links, max))
             .await
     }
 

@@ -231,6 +231,28 @@ const MIGRATIONS: &[&str] = &[
         DELETE FROM ticket_text WHERE rowid = old.number;
     END;
     "#,
+    // 5: sessions that end at once, and upkeep.
+    r#"
+    -- Access tokens issued up to this instant are void (a deactivation, a
+    -- new password or role, a logout everywhere); NULL: none.
+    ALTER TABLE users ADD COLUMN tokens_valid_after INTEGER;
+
+    -- Logged-out access tokens, refused until they expire.
+    CREATE TABLE denied_tokens (
+        jti        BLOB PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    -- When each op result was recorded, so old ones can be swept. Results
+    -- from before this column count as recorded now.
+    ALTER TABLE sync_results ADD COLUMN at INTEGER NOT NULL DEFAULT 0;
+    UPDATE sync_results
+        SET at = CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER);
+    CREATE INDEX sync_results_by_at ON sync_results(at);
+
+    CREATE INDEX refresh_tokens_by_expiry ON refresh_tokens(expires_at);
+    CREATE INDEX refresh_tokens_by_family ON refresh_tokens(family_id);
+    "#,
 ];
 
 /// Brings `conn`'s database up to the latest schema.

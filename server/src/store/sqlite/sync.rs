@@ -17,7 +17,7 @@ use rusqlite::{Connection, OptionalExtension, ToSql, params, params_from_iter};
 use serde_json::{Value, json};
 
 use super::{
-    codec::{Cached, Links, json_col, json_text, parsed_col, time_col},
+    codec::{Cached, Links, json_col, json_text, now, parsed_col, time_col, to_micros},
     tickets::{self, TICKET_SELECT, ticket_from_row},
 };
 use crate::store::{
@@ -172,6 +172,7 @@ pub fn push(
     push: &PushRequest,
     embeds: Vec<EmbedToken>,
     links: &Links,
+    max_comments: u32,
 ) -> Result<PushReply> {
     let known: Option<(uuid::Uuid, u64)> = conn
         .prepare_cached("SELECT user_id, last_client_seq FROM sync_clients WHERE client_id = ?1")?
@@ -208,18 +209,19 @@ pub fn push(
         }
         let result = match seen_before(conn, actor, op)? {
             Some(first) => first,
-            None => apply(conn, actor, op, &mut embeds, links)?,
+            None => apply(conn, actor, op, &mut embeds, links, max_comments)?,
         };
         conn.prepare_cached(
-            "INSERT INTO sync_results (client_id, client_seq, op_id, user_id, result)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO sync_results (client_id, client_seq, op_id, user_id, result, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?
         .execute(params![
             push.client_id,
             op.client_seq,
             op.op_id,
             actor.id,
-            json_text(&result)
+            json_text(&result),
+            to_micros(now())
         ])?;
         last = op.client_seq;
         results.push(result);
@@ -286,9 +288,10 @@ fn apply(
     op: &Op,
     embeds: &mut impl Iterator<Item = EmbedToken>,
     links: &Links,
+    max_comments: u32,
 ) -> Result<OpResult> {
     conn.exec("SAVEPOINT op", [])?;
-    let decided = decide(conn, actor, op, embeds, links);
+    let decided = decide(conn, actor, op, embeds, links, max_comments);
     if decided.is_err() {
         conn.exec("ROLLBACK TO op", [])?;
     }
@@ -321,6 +324,7 @@ fn decide(
     op: &Op,
     embeds: &mut impl Iterator<Item = EmbedToken>,
     links: &Links,
+    max_comments: u32,
 ) -> Result<Decided> {
     if let OpKind::Create {
         subject,
@@ -362,7 +366,15 @@ fn decide(
                 .optional()?;
             match owner {
                 None => {
-                    tickets::append_comment(conn, actor, &mut ticket, id, &body, internal)?;
+                    tickets::append_comment(
+                        conn,
+                        actor,
+                        &mut ticket,
+                        id,
+                        &body,
+                        internal,
+                        max_comments,
+                    )?;
                 }
                 // Delivered before (under another client id, after a
                 // re-bootstrap): append-only means once.

@@ -12,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::codec::{Cached, now, parsed_col, time_col, to_micros};
+use super::codec::{Cached, from_micros, now, parsed_col, time_col, to_micros};
 use crate::store::{Credentials, NewUser, RefreshGrant, Result, Rotation, TokenHash, UserUpdate};
 
 const USER_COLUMNS: &str = "id, email, name, role, active, created_at";
@@ -60,18 +60,34 @@ pub fn insert(conn: &Connection, new: &NewUser) -> Result<User> {
     })
 }
 
+/// A user as the store keeps them in memory: what admission checks.
+#[derive(Debug, Clone)]
+pub struct Kept {
+    pub user: User,
+    pub tokens_valid_after: Option<OffsetDateTime>,
+}
+
 /// A user with the rowid it is stored at (for the store's cache).
-pub fn get_row(conn: &Connection, id: Uuid) -> Result<Option<(i64, User)>> {
-    let sql = format!("SELECT {USER_COLUMNS}, rowid FROM users WHERE id = ?1");
+pub fn get_row(conn: &Connection, id: Uuid) -> Result<Option<(i64, Kept)>> {
+    let sql = format!("SELECT {USER_COLUMNS}, rowid, tokens_valid_after FROM users WHERE id = ?1");
     // Runs for every caller not yet in the store's memory: keep it prepared.
     Ok(conn
         .prepare_cached(&sql)?
-        .query_row([id], |row| Ok((row.get(6)?, user_from_row(row)?)))
+        .query_row([id], |row| {
+            let tokens_valid_after = row.get::<_, Option<i64>>(7)?.map(from_micros).transpose()?;
+            Ok((
+                row.get(6)?,
+                Kept {
+                    user: user_from_row(row)?,
+                    tokens_valid_after,
+                },
+            ))
+        })
         .optional()?)
 }
 
 pub fn get(conn: &Connection, id: Uuid) -> Result<Option<User>> {
-    Ok(get_row(conn, id)?.map(|(_, user)| user))
+    Ok(get_row(conn, id)?.map(|(_, kept)| kept.user))
 }
 
 pub fn credentials(conn: &Connection, email: &str) -> Result<Option<Credentials>> {
@@ -134,12 +150,24 @@ pub fn update(conn: &Connection, actor: Actor, id: Uuid, update: &UserUpdate) ->
     // does a new role, so consoles sign in again and replace a replica
     // filled under the old one (what an agent held is not a customer's).
     if edit.password || edit.active == Some(false) || edit.role.is_some() {
-        conn.exec(
-            "UPDATE refresh_families SET revoked = 1 WHERE user_id = ?1",
-            [id],
-        )?;
+        end_sessions(conn, id)?;
     }
     Ok(user)
+}
+
+/// Revokes every refresh family of user `id`, and voids the access tokens
+/// issued until now. The cutoff never moves back (clocks can).
+pub fn end_sessions(conn: &Connection, id: Uuid) -> Result<()> {
+    conn.exec(
+        "UPDATE refresh_families SET revoked = 1 WHERE user_id = ?1",
+        [id],
+    )?;
+    conn.exec(
+        "UPDATE users SET tokens_valid_after = MAX(COALESCE(tokens_valid_after, 0), ?2)
+         WHERE id = ?1",
+        params![id, to_micros(now())],
+    )?;
+    Ok(())
 }
 
 pub fn issue_refresh(conn: &Connection, grant: &RefreshGrant) -> Result<()> {

@@ -11,6 +11,7 @@ use uuid::Uuid;
 pub mod caches;
 pub mod change_log;
 pub mod push;
+pub mod sessions;
 pub mod tickets;
 pub mod users;
 
@@ -30,6 +31,7 @@ macro_rules! store_suite {
             tickets::history_records_every_change_oldest_first,
             tickets::list_filters_and_sorts_agree_with_the_tickets,
             tickets::a_common_word_pages_exactly_and_totals_closely,
+            tickets::a_ticket_takes_comments_up_to_the_cap_and_no_more,
             change_log::the_change_log_has_one_entry_per_write_in_commit_order,
             change_log::concurrent_writes_are_logged_once_each_in_order,
             change_log::a_ticket_that_leaves_a_view_is_pulled_as_removed,
@@ -44,6 +46,9 @@ macro_rules! store_suite {
             users::a_reused_refresh_token_revokes_its_family,
             users::logout_and_expiry_end_refresh_tokens,
             users::deactivation_revokes_sessions_and_shows_at_once,
+            sessions::a_denied_access_token_is_refused_until_it_expires_and_is_swept,
+            sessions::voiding_a_users_tokens_is_never_undone,
+            sessions::a_sweep_keeps_what_may_still_be_asked_for,
             caches::a_renamed_user_is_read_renamed_everywhere,
             caches::an_embed_view_follows_its_ticket_and_its_token,
             caches::a_list_page_shows_every_write_and_its_total,

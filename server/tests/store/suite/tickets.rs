@@ -619,7 +619,12 @@ pub async fn a_common_word_pages_exactly_and_totals_closely<S: Store>(f: Fixture
     let subjects = |page: &desk_sync::wire::Page<desk_server::store::TicketJson>| -> Vec<String> {
         page.items
             .iter()
-            .map(|t| serde_json::to_value(t).unwrap()["subject"].as_str().unwrap().to_string())
+            .map(|t| {
+                serde_json::to_value(t).unwrap()["subject"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
             .collect()
     };
     let close = |page: &desk_sync::wire::Page<_>, truth: u64| {
@@ -652,4 +657,97 @@ pub async fn a_common_word_pages_exactly_and_totals_closely<S: Store>(f: Fixture
     let past = search("refund", None, 16, 200).await;
     assert!(past.items.is_empty());
     assert_eq!((past.total, past.total_estimated), (3_000, false));
+}
+
+/// The suite opens stores with the model's defaults: a ticket holds at most
+/// `rules::MAX_COMMENTS` comments, whether they come over REST or sync.
+pub async fn a_ticket_takes_comments_up_to_the_cap_and_no_more<S: Store>(f: Fixture<S>) {
+    use desk_server::store::{ImportComment, ImportTicket, PushReply};
+    use desk_sync::{
+        model::{Op, OpKind, rules::MAX_COMMENTS},
+        wire::sync::{Outcome, PushRequest},
+    };
+    use time::OffsetDateTime;
+
+    let at = OffsetDateTime::now_utc() - time::Duration::hours(1);
+    let id = Uuid::now_v7();
+    let comments = (1..MAX_COMMENTS)
+        .map(|n| ImportComment {
+            id: Uuid::now_v7(),
+            author: f.alice.id,
+            body: format!("Comment {n}"),
+            internal: false,
+            at,
+        })
+        .collect();
+    f.store
+        .import(vec![ImportTicket {
+            id,
+            subject: "Talkative".into(),
+            description: String::new(),
+            status: Status::Open,
+            priority: Priority::Normal,
+            requester: f.alice.id,
+            assignee: None,
+            tags: vec![],
+            created_at: at,
+            embed: embed(),
+            comments,
+            events: vec![],
+        }])
+        .await
+        .unwrap();
+    let key = TicketKey::Id(id);
+    // The last one that fits.
+    f.store
+        .add_comment(f.alice, key, "One more".into(), false)
+        .await
+        .unwrap();
+    let before = f.store.ticket(f.admin, key).await.unwrap();
+    assert_eq!(before.comments.len(), MAX_COMMENTS as usize);
+    let over = f
+        .store
+        .add_comment(f.admin, key, "And another".into(), true)
+        .await;
+    assert!(is_rule(&over, "conflict"), "{over:?}");
+    // A pushed comment is rejected the same way.
+    let reply = f
+        .store
+        .push(
+            f.alice,
+            PushRequest {
+                client_id: Uuid::new_v4(),
+                epoch: f.store.epoch().to_string(),
+                ops: vec![Op {
+                    client_seq: 1,
+                    op_id: Uuid::new_v4(),
+                    ticket_id: id,
+                    base_version: None,
+                    kind: OpKind::Comment {
+                        comment_id: Uuid::now_v7(),
+                        body: "Offline too".into(),
+                        internal: false,
+                    },
+                }],
+            },
+            vec![],
+        )
+        .await
+        .unwrap();
+    let PushReply::Done(done) = reply else {
+        panic!("{reply:?}")
+    };
+    assert_eq!(done.results[0].outcome, Outcome::Rejected);
+    assert!(
+        done.results[0]
+            .reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("comments"),
+        "{:?}",
+        done.results[0].reason
+    );
+    let after = f.store.ticket(f.admin, key).await.unwrap();
+    assert_eq!(after.comments.len(), MAX_COMMENTS as usize, "nothing added");
+    assert_eq!(after.ticket.version, before.ticket.version);
 }

@@ -176,14 +176,17 @@ impl HttpRemote {
     }
 
     /// Ends the session on the server (`POST /api/v1/auth/logout`): the
-    /// refresh token's family is revoked.
+    /// refresh token's family is revoked, and the access token, sent along,
+    /// stops working at once.
     pub async fn logout(&self) -> Result<(), RemoteError> {
+        let tokens = self.tokens();
         let request = RefreshRequest {
-            refresh_token: self.tokens().refresh,
+            refresh_token: tokens.refresh,
         };
         let response = self
             .client
             .post(self.url("/api/v1/auth/logout"))
+            .bearer_auth(&tokens.access)
             .timeout(CONNECT_TIMEOUT)
             .json(&request)
             .send()

@@ -14,8 +14,10 @@ use tokio_util::{
 use super::{BootstrapStream, PokeStream, RemoteError};
 use crate::wire::sync::{BootstrapLine, Poke};
 
-/// The longest bootstrap line: one ticket with every comment it holds.
-pub const BOOTSTRAP_LINE_MAX: usize = 64 * 1024 * 1024;
+/// The longest bootstrap line: one ticket with every comment it holds (at
+/// the server's default cap, 1,000 comments of 20,000 four-byte characters
+/// are 80 MB).
+pub const BOOTSTRAP_LINE_MAX: usize = 128 * 1024 * 1024;
 /// The longest event-stream line: pokes are a few bytes.
 pub const EVENT_LINE_MAX: usize = 64 * 1024;
 

@@ -365,10 +365,7 @@ pub fn list(
                     Some(total) => total,
                     None => {
                         let total = conn.row(
-                            &format!(
-                                "SELECT COUNT(*) FROM {from} {}",
-                                where_clause(&conditions)
-                            ),
+                            &format!("SELECT COUNT(*) FROM {from} {}", where_clause(&conditions)),
                             params_from_iter(values.iter()),
                             |r| r.get(0),
                         )?;
@@ -496,7 +493,9 @@ fn sampled(
     let estimate_key = format!("estimate\n{key}");
     let known = match totals.get(&key, head) {
         Some(exact) => Some((exact, false)),
-        None => totals.get(&estimate_key, head).map(|estimate| (estimate, true)),
+        None => totals
+            .get(&estimate_key, head)
+            .map(|estimate| (estimate, true)),
     };
     let sample = if known.is_some() { 0 } else { SAMPLE };
     let mut stmt = conn.prepare_cached(&format!(

@@ -8,6 +8,7 @@ use desk_sync::{
         Actor, Change, Comment, NewTicket, Ticket, TicketPatch, UserRef,
         kinds::EventKind,
         policy::{self, TicketAction},
+        rules,
     },
 };
 use rusqlite::{Connection, params};
@@ -225,12 +226,22 @@ pub fn comment(
     body: &str,
     internal: bool,
     links: &Links,
+    max_comments: u32,
 ) -> Result<Comment> {
     let mut ticket = load_for(conn, &actor, key, TicketAction::Comment { internal }, links)?;
-    append_comment(conn, actor, &mut ticket, Uuid::now_v7(), body, internal)
+    append_comment(
+        conn,
+        actor,
+        &mut ticket,
+        Uuid::now_v7(),
+        body,
+        internal,
+        max_comments,
+    )
 }
 
-/// Adds a comment under `id` (authorized and validated by the caller).
+/// Adds a comment under `id` (authorized and validated by the caller), if
+/// the ticket holds fewer than `max_comments`.
 pub fn append_comment(
     conn: &Connection,
     actor: Actor,
@@ -238,7 +249,14 @@ pub fn append_comment(
     id: Uuid,
     body: &str,
     internal: bool,
+    max_comments: u32,
 ) -> Result<Comment> {
+    let held: u64 = conn.row(
+        "SELECT COUNT(*) FROM comments WHERE ticket_id = ?1",
+        [ticket.id],
+        |r| r.get(0),
+    )?;
+    rules::comment_room(held, max_comments)?;
     let author = users::get(conn, actor.id)?.ok_or(RuleError::NotFound("user"))?;
     let at = now();
     let comment = Comment {
