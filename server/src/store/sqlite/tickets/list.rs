@@ -472,6 +472,10 @@ fn page_rows(
     Ok(rows)
 }
 
+/// A page's `(rowid, version)` pairs, its total, and whether that total is
+/// an estimate.
+type SampledPage = (Vec<(i64, u64)>, u64, bool);
+
 /// A text search's page, from a walk of the pinned tickets in the page's
 /// order that checks each one's text, and its total: exact when the walk
 /// reached the end, else estimated from the share of the [`SAMPLE`] (or
@@ -488,7 +492,7 @@ fn sampled(
     order: &str,
     (offset, through): (u64, u64),
     (pinned, head, totals): (u64, u64, &Totals),
-) -> Result<(Vec<(i64, u64)>, u64, bool)> {
+) -> Result<SampledPage> {
     let key = format!("sampled\n{conditions:?}\n{values:?}\n{like:?}");
     let estimate_key = format!("estimate\n{key}");
     let known = match totals.get(&key, head) {
