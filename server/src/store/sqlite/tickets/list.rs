@@ -197,10 +197,10 @@ fn text_matches(conn: &Connection, phrase: &str, head: u64, totals: &Totals) -> 
 
 /// Tickets a text search past [`TEXT_FIRST_MAX`] reads, at least, in the
 /// listing's order before it stops: its total is then estimated from the
-/// share of them that match. Every match would be read to count them
-/// exactly — a fifth of 100k tickets for a common word, some 80 ms — where
-/// these cost about 2 ms and put a word in one ticket in five within a few
-/// percent.
+/// share of them that match. Counting exactly reads every match, which for
+/// a common word is a large part of all tickets (figures in
+/// docs/PERFORMANCE.md); this many bound the cost and still put a word in
+/// one ticket in five within a few percent.
 const SAMPLE: u64 = 2_000;
 
 /// An index entry checked on its own costs about a fifth of one whose
