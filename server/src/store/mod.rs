@@ -25,7 +25,10 @@ use time::OffsetDateTime;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
+pub mod links;
+pub mod push_outcomes;
 pub mod sqlite;
+pub mod values;
 
 pub use sqlite::{Options as SqliteOptions, SqliteStore};
 

@@ -5,6 +5,11 @@ use std::str::FromStr;
 use rusqlite::{Connection, Params, Row, types::Type};
 use time::OffsetDateTime;
 
+pub use crate::store::{
+    links::Links,
+    values::{json_text, now, search_text},
+};
+
 /// Statements through the connection's statement cache. Parsing and
 /// planning a statement costs more than running most of ours, so nothing
 /// that runs per request or per op is prepared twice.
@@ -47,13 +52,6 @@ pub fn from_micros(micros: i64) -> rusqlite::Result<OffsetDateTime> {
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, Type::Integer, Box::new(e)))
 }
 
-/// Now, at the store's precision, so what a write returns equals what a
-/// later read returns.
-pub fn now() -> OffsetDateTime {
-    let now = OffsetDateTime::now_utc();
-    from_micros(to_micros(now)).unwrap_or(now)
-}
-
 pub fn time_col(row: &Row<'_>, idx: usize) -> rusqlite::Result<OffsetDateTime> {
     from_micros(row.get(idx)?)
 }
@@ -74,37 +72,4 @@ pub fn json_col<T: serde::de::DeserializeOwned>(row: &Row<'_>, idx: usize) -> ru
     let text: String = row.get(idx)?;
     serde_json::from_str(&text)
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Text, Box::new(e)))
-}
-
-pub fn json_text<T: serde::Serialize>(value: &T) -> String {
-    // Serialising our own plain data types cannot fail.
-    serde_json::to_string(value).unwrap_or_default()
-}
-
-/// What text search (`q`) matches against: subject and description,
-/// lower-cased with full Unicode rules.
-pub fn search_text(subject: &str, description: &str) -> String {
-    format!("{subject}\n{description}").to_lowercase()
-}
-
-/// Builds the public links the store hands out.
-#[derive(Debug, Clone)]
-pub struct Links {
-    base: String,
-}
-
-impl Links {
-    pub fn new(public_url: &str) -> Self {
-        Links {
-            base: public_url.trim_end_matches('/').to_string(),
-        }
-    }
-
-    pub fn embed_url(&self, token: &str) -> String {
-        format!("{}/api/v1/tickets/embed/{token}", self.base)
-    }
-
-    pub fn ticket_link(&self, number: u64) -> String {
-        format!("{}/tickets/{number}", self.base)
-    }
 }

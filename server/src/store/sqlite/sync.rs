@@ -4,23 +4,20 @@
 
 use desk_sync::{
     RuleError,
-    model::{Actor, NewTicket, Op, OpKind, Scope, Ticket, UserRef, Verdict, policy, rules},
+    model::{Actor, Op, OpKind, Scope, Ticket, UserRef, Verdict, policy, rules},
     wire::{
         TicketDetail,
-        sync::{
-            BootstrapMeta, ConflictInfo, OpResult, Outcome, PullResponse, PushRequest,
-            PushResponse, SyncUser,
-        },
+        sync::{BootstrapMeta, ConflictInfo, OpResult, PullResponse, PushRequest, PushResponse, SyncUser},
     },
 };
 use rusqlite::{Connection, OptionalExtension, ToSql, params, params_from_iter};
-use serde_json::{Value, json};
 
 use super::{
     codec::{Cached, Links, json_col, json_text, now, parsed_col, time_col, to_micros},
     tickets::{self, TICKET_SELECT, ticket_from_row},
 };
 use crate::store::{
+    push_outcomes::{self, Decided},
     BootstrapItem, BootstrapSink, EmbedToken, PullReply, PushReply, Result, StoreError, TicketKey,
 };
 
@@ -178,26 +175,12 @@ pub fn push(
         .prepare_cached("SELECT user_id, last_client_seq FROM sync_clients WHERE client_id = ?1")?
         .query_row([push.client_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    let mut last = match known {
-        Some((owner, _)) if owner != actor.id => {
-            return Err(RuleError::Forbidden("this client id belongs to another user").into());
-        }
-        Some((_, last)) => last,
-        None => 0,
-    };
-    if let Some(first) = push.ops.first() {
-        if first.client_seq == 0 {
-            return Err(RuleError::invalid("ops", "client_seq starts at 1").into());
-        }
-        let consecutive = push
-            .ops
-            .windows(2)
-            .all(|w| w[1].client_seq == w[0].client_seq + 1);
-        if !consecutive || first.client_seq > last + 1 {
-            return Ok(PushReply::Gap {
-                last_client_seq: last,
-            });
-        }
+    push_outcomes::check_owner(known.map(|(owner, _)| owner), &actor)?;
+    let mut last = known.map_or(0, |(_, last)| last);
+    if !push_outcomes::batch_follows(&push.ops, last)? {
+        return Ok(PushReply::Gap {
+            last_client_seq: last,
+        });
     }
 
     let mut embeds = embeds.into_iter();
@@ -238,7 +221,7 @@ pub fn push(
 }
 
 /// An op this user pushed before under another client id (re-sent after a
-/// re-bootstrap): its first answer, as a duplicate, renumbered.
+/// re-bootstrap): its first answer, as a duplicate.
 fn seen_before(conn: &Connection, actor: Actor, op: &Op) -> Result<Option<OpResult>> {
     let first: Option<OpResult> = conn
         .prepare_cached(
@@ -246,38 +229,16 @@ fn seen_before(conn: &Connection, actor: Actor, op: &Op) -> Result<Option<OpResu
         )?
         .query_row(params![op.op_id, actor.id], |r| json_col(r, 0))
         .optional()?;
-    Ok(first.map(|first| OpResult {
-        client_seq: op.client_seq,
-        outcome: Outcome::Duplicate,
-        first_outcome: Some(first.effective_outcome()),
-        ticket: None,
-        ..first
-    }))
+    Ok(first.map(|first| push_outcomes::resent(op, first)))
 }
 
-/// The answer an op got the first time, marked as a duplicate. The ticket
-/// is left out: the caller may no longer see it, and a pull brings it as
-/// it is now.
+/// The answer an op got the first time, as a duplicate.
 fn stored_result(conn: &Connection, push: &PushRequest, op: &Op) -> Result<OpResult> {
     let stored: Option<OpResult> = conn
         .prepare_cached("SELECT result FROM sync_results WHERE client_id = ?1 AND client_seq = ?2")?
         .query_row(params![push.client_id, op.client_seq], |r| json_col(r, 0))
         .optional()?;
-    Ok(match stored {
-        Some(first) => OpResult {
-            outcome: Outcome::Duplicate,
-            first_outcome: Some(first.effective_outcome()),
-            ticket: None,
-            ..first
-        },
-        None => OpResult::of(op, Outcome::Duplicate),
-    })
-}
-
-/// What an op did, when it was not refused.
-enum Decided {
-    Applied(Ticket),
-    Conflict(ConflictInfo, Ticket),
+    Ok(push_outcomes::repeated(op, stored))
 }
 
 /// Runs one op in its own savepoint: a refused op leaves no trace but its
@@ -296,26 +257,7 @@ fn apply(
         conn.exec("ROLLBACK TO op", [])?;
     }
     conn.exec("RELEASE op", [])?;
-    let result = OpResult::of(op, Outcome::Applied);
-    Ok(match decided {
-        Ok(Decided::Applied(ticket)) => OpResult {
-            ticket: actor.can_see(&ticket).then_some(ticket),
-            ..result
-        },
-        Ok(Decided::Conflict(info, ticket)) => OpResult {
-            outcome: Outcome::Conflict,
-            reason: Some(info.to_string()),
-            conflict: Some(info),
-            ticket: Some(ticket),
-            ..result
-        },
-        Err(StoreError::Rule(rule)) => OpResult {
-            outcome: Outcome::Rejected,
-            reason: Some(explain(&rule)),
-            ..result
-        },
-        Err(other) => return Err(other),
-    })
+    push_outcomes::op_result(&actor, op, decided)
 }
 
 fn decide(
@@ -326,25 +268,12 @@ fn decide(
     links: &Links,
     max_comments: u32,
 ) -> Result<Decided> {
-    if let OpKind::Create {
-        subject,
-        description,
-        priority,
-        tags,
-    } = &op.kind
-    {
-        let new = NewTicket::new(
-            Some(op.ticket_id),
-            subject,
-            Some(description),
-            Some(*priority),
-            Some(tags),
-        )?;
+    if let Some(new) = push_outcomes::new_ticket(op) {
         let embed = embeds
             .next()
             .ok_or_else(|| StoreError::Backend("no embed token for a create op".into()))?;
         return Ok(Decided::Applied(tickets::create(
-            conn, actor, new, &embed, links,
+            conn, actor, new?, &embed, links,
         )?));
     }
 
@@ -376,15 +305,7 @@ fn decide(
                         max_comments,
                     )?;
                 }
-                // Delivered before (under another client id, after a
-                // re-bootstrap): append-only means once.
-                Some(owner) if owner == (ticket.id, actor.id) => {}
-                Some(_) => {
-                    return Err(RuleError::Conflict(
-                        "a different comment already has this id".into(),
-                    )
-                    .into());
-                }
+                Some(owner) => push_outcomes::comment_taken(owner, &ticket, &actor)?,
             }
         }
         Verdict::Noop => {}
@@ -400,13 +321,7 @@ fn decide(
 
 /// The value a conflicting field holds, and who set it when.
 fn conflict_info(conn: &Connection, ticket: &Ticket, field: &'static str) -> Result<ConflictInfo> {
-    let value = match field {
-        "status" => json!(ticket.status),
-        "priority" => json!(ticket.priority),
-        "subject" => json!(ticket.subject),
-        "assignee" => json!(ticket.assignee),
-        _ => Value::Null,
-    };
+    let value = push_outcomes::conflict_value(ticket, field);
     let last = conn
         .prepare_cached(
             "SELECT h.at, h.actor_id, u.name FROM history h JOIN users u ON u.id = h.actor_id
@@ -428,20 +343,4 @@ fn conflict_info(conn: &Connection, ticket: &Ticket, field: &'static str) -> Res
         at: last.as_ref().map(|(at, _)| *at),
         by: last.map(|(_, by)| by),
     })
-}
-
-/// Why an op was rejected, for the person who made it.
-fn explain(rule: &RuleError) -> String {
-    match rule {
-        RuleError::Validation(fields) => fields
-            .iter()
-            .map(|(field, why)| format!("{field}: {why}"))
-            .collect::<Vec<_>>()
-            .join("; "),
-        RuleError::InvalidTransition { allowed, .. } => {
-            let allowed: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
-            format!("{rule} (allowed: {})", allowed.join(", "))
-        }
-        other => other.to_string(),
-    }
 }

@@ -1,46 +1,14 @@
 //! What every ticket write appends besides itself: a history row per event
 //! and one change-log entry, in the write's own transaction.
 
-use desk_sync::model::{Change, kinds::EventKind};
+use desk_sync::model::kinds::EventKind;
 use rusqlite::{Connection, params};
-use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+pub use crate::store::values::Event;
 use crate::store::Result;
 use crate::store::sqlite::codec::{Cached, json_text, to_micros};
-
-/// One history row, before it is written.
-pub struct Event<'a> {
-    pub kind: EventKind,
-    pub field: Option<&'a str>,
-    pub from: Option<Value>,
-    pub to: Option<Value>,
-    pub internal: bool,
-}
-
-impl Event<'_> {
-    pub fn of(kind: EventKind) -> Self {
-        Event {
-            kind,
-            field: None,
-            from: None,
-            to: None,
-            internal: false,
-        }
-    }
-
-    pub fn change(kind: EventKind, change: &Change) -> Event<'static> {
-        let (from, to) = change.values();
-        Event {
-            kind,
-            field: Some(change.field()),
-            from: Some(from),
-            to: Some(to),
-            internal: false,
-        }
-    }
-}
 
 pub fn record(
     conn: &Connection,

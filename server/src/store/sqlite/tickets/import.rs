@@ -3,7 +3,6 @@
 
 use desk_sync::model::kinds::EventKind;
 use rusqlite::{Connection, params};
-use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::{
@@ -71,12 +70,7 @@ pub fn import(conn: &Connection, tickets: &[ImportTicket]) -> Result<()> {
         // History and change log in the order things happened, as live
         // writes would have made them.
         let comments = t.comments.iter().map(|c| {
-            let event = Event {
-                to: Some(Value::String(c.id.to_string())),
-                internal: c.internal,
-                ..Event::of(EventKind::Commented)
-            };
-            (c.at, c.author, event)
+            (c.at, c.author, Event::comment(c.id, c.internal))
         });
         let events = t.events.iter().map(|e| {
             let event = Event {

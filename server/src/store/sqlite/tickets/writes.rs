@@ -12,8 +12,6 @@ use desk_sync::{
     },
 };
 use rusqlite::{Connection, params};
-use serde_json::Value;
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -25,7 +23,10 @@ use crate::store::sqlite::{
     codec::{Cached, Links, json_text, now, search_text, to_micros},
     users,
 };
-use crate::store::{EmbedToken, Result, TicketKey};
+use crate::store::{
+    EmbedToken, Result, TicketKey,
+    values::{change_kind, create_digest},
+};
 
 /// Writes every mutable field of `ticket`, bumping its version.
 fn save(conn: &Connection, ticket: &mut Ticket, at: OffsetDateTime) -> Result<()> {
@@ -60,25 +61,13 @@ pub fn apply_changes(
     changes: &[Change],
 ) -> Result<()> {
     let at = now();
-    let mut kind = EventKind::Changed;
-    let mut left_user = None;
+    let (kind, left_user) = change_kind(changes);
     for change in changes {
-        if let Change::Assignee { from, to } = change {
-            kind = EventKind::Assigned;
-            left_user = from
-                .as_ref()
-                .map(|u| u.id)
-                .filter(|&id| Some(id) != to.as_ref().map(|u| u.id));
-        }
         ticket.apply(change);
         record(conn, ticket.id, at, actor, Event::change(kind, change))?;
     }
     save(conn, ticket, at)?;
     log_change(conn, ticket.id, kind, at, left_user)
-}
-
-fn create_digest(actor: &Actor, new: &NewTicket) -> Vec<u8> {
-    Sha256::digest(json_text(&(actor.id, new)).as_bytes()).to_vec()
 }
 
 pub fn next_number(conn: &Connection) -> Result<u64> {
@@ -281,12 +270,7 @@ pub fn append_comment(
             to_micros(at)
         ],
     )?;
-    let event = Event {
-        to: Some(Value::String(comment.id.to_string())),
-        internal,
-        ..Event::of(EventKind::Commented)
-    };
-    record(conn, ticket.id, at, actor.id, event)?;
+    record(conn, ticket.id, at, actor.id, Event::comment(comment.id, internal))?;
     save(conn, ticket, at)?;
     log_change(conn, ticket.id, EventKind::Commented, at, None)?;
     Ok(comment)

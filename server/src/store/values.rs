@@ -1,0 +1,91 @@
+//! Values every store derives the same way before writing them, so a
+//! ticket written through one store reads the same from any other.
+
+use desk_sync::model::{Actor, Change, NewTicket, kinds::EventKind};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+/// Now, at the stores' precision (microseconds), so what a write returns
+/// equals what a later read returns.
+pub fn now() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    let micros = now.unix_timestamp_nanos() / 1_000;
+    OffsetDateTime::from_unix_timestamp_nanos(micros * 1_000).unwrap_or(now)
+}
+
+pub fn json_text<T: serde::Serialize>(value: &T) -> String {
+    // Serialising our own plain data types cannot fail.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// What text search (`q`) matches against: subject and description,
+/// lower-cased with full Unicode rules.
+pub fn search_text(subject: &str, description: &str) -> String {
+    format!("{subject}\n{description}").to_lowercase()
+}
+
+/// The digest of a create request, kept with the ticket so that the same
+/// create repeated (a retry after a lost answer) is recognised.
+pub fn create_digest(actor: &Actor, new: &NewTicket) -> Vec<u8> {
+    Sha256::digest(json_text(&(actor.id, new)).as_bytes()).to_vec()
+}
+
+/// One history row, before it is written.
+#[derive(Debug)]
+pub struct Event<'a> {
+    pub kind: EventKind,
+    pub field: Option<&'a str>,
+    pub from: Option<Value>,
+    pub to: Option<Value>,
+    pub internal: bool,
+}
+
+impl Event<'_> {
+    pub fn of(kind: EventKind) -> Self {
+        Event {
+            kind,
+            field: None,
+            from: None,
+            to: None,
+            internal: false,
+        }
+    }
+
+    pub fn change(kind: EventKind, change: &Change) -> Event<'static> {
+        let (from, to) = change.values();
+        Event {
+            kind,
+            field: Some(change.field()),
+            from: Some(from),
+            to: Some(to),
+            internal: false,
+        }
+    }
+
+    /// A comment added under `id`.
+    pub fn comment(id: uuid::Uuid, internal: bool) -> Event<'static> {
+        Event {
+            to: Some(Value::String(id.to_string())),
+            internal,
+            ..Event::of(EventKind::Commented)
+        }
+    }
+}
+
+/// What a change did to the change log's entry: its kind, and whoever
+/// stops seeing the ticket because of it (a former assignee).
+pub fn change_kind(changes: &[Change]) -> (EventKind, Option<uuid::Uuid>) {
+    let mut kind = EventKind::Changed;
+    let mut left_user = None;
+    for change in changes {
+        if let Change::Assignee { from, to } = change {
+            kind = EventKind::Assigned;
+            left_user = from
+                .as_ref()
+                .map(|u| u.id)
+                .filter(|&id| Some(id) != to.as_ref().map(|u| u.id));
+        }
+    }
+    (kind, left_user)
+}
