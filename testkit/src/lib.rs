@@ -6,11 +6,13 @@
 //! - [`daemon`]: the real `deskd` binary as a child process, for tests that
 //!   kill processes or read logs, and for the benches.
 //! - [`keys`]: key events as a person types them.
+//! - [`postgres`]: a database of its own per test, or a one-line skip.
 //! - [`stats`]: percentiles and milliseconds for the benches' figures.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failure is the report
 
 pub mod daemon;
 pub mod keys;
+pub mod postgres;
 pub mod server;
 pub mod stats;
 

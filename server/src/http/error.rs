@@ -92,7 +92,11 @@ impl ApiError {
                 ErrorCode::PayloadTooLarge,
                 json!({"limit_bytes": limit}),
             ),
-            ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Internal, none),
+            ApiError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                none,
+            ),
             ApiError::Resync(_) => (StatusCode::GONE, ErrorCode::Resync, none),
             ApiError::Gap { last_client_seq } => (
                 StatusCode::CONFLICT,
@@ -131,6 +135,10 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::Rule(rule) => ApiError::Rule(rule),
             StoreError::Closed => ApiError::Unavailable,
+            StoreError::Unavailable(source) => {
+                tracing::warn!(error = %source, "the store is unavailable");
+                ApiError::Unavailable
+            }
             StoreError::Backend(source) => ApiError::Internal(source),
         }
     }

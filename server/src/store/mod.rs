@@ -12,7 +12,7 @@ use std::future::Future;
 use desk_sync::{
     RuleError,
     model::{
-        Actor, Comment, NewTicket, Priority, Role, Status, Ticket, TicketPatch, User,
+        Actor, Comment, NewTicket, Priority, Role, Scope, Status, Ticket, TicketPatch, User,
         kinds::EventKind,
     },
     wire::{
@@ -26,10 +26,12 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 pub mod links;
+pub mod postgres;
 pub mod push_outcomes;
 pub mod sqlite;
 pub mod values;
 
+pub use postgres::{Options as PostgresOptions, PostgresStore};
 pub use sqlite::{Options as SqliteOptions, SqliteStore};
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +45,10 @@ pub enum StoreError {
     /// The store is shutting down (or its writer died).
     #[error("the store is closed")]
     Closed,
+    /// The database cannot be reached right now (a server store restarting,
+    /// the network): answered 503, and the store recovers by itself.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -153,6 +159,14 @@ pub struct Swept {
     pub op_results: u64,
 }
 
+impl Swept {
+    pub fn add(&mut self, other: Swept) {
+        self.refresh_tokens += other.refresh_tokens;
+        self.denied_tokens += other.denied_tokens;
+        self.op_results += other.op_results;
+    }
+}
+
 /// What became of a presented refresh token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rotation {
@@ -180,6 +194,26 @@ pub struct TicketFilter {
     pub page: u32,
     pub per_page: u32,
     pub sort: TicketSort,
+}
+
+impl TicketFilter {
+    /// Whom the listing pins `assignee_id` to: unpinned (`None`), nobody
+    /// (`Some(None)`), or one user; `Err` when the caller's scope and the
+    /// filter ask for two different ones, so no ticket can match.
+    #[allow(clippy::result_unit_err)]
+    pub fn pinned_assignee(&self, actor: &Actor) -> Result<Option<Option<Uuid>>, ()> {
+        let asked = match self.assignee {
+            None => None,
+            Some(AssigneeFilter::Unassigned) => Some(None),
+            Some(AssigneeFilter::Me) => Some(Some(actor.id)),
+            Some(AssigneeFilter::User(id)) => Some(Some(id)),
+        };
+        match (actor.scope(), asked) {
+            (Scope::AssignedTo(id), None) => Ok(Some(Some(id))),
+            (Scope::AssignedTo(id), Some(asked)) if asked != Some(id) => Err(()),
+            (_, asked) => Ok(asked),
+        }
+    }
 }
 
 /// One entry of the change log.
@@ -469,4 +503,42 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn import(&self, tickets: Vec<ImportTicket>) -> impl Future<Output = Result<()>> + Send;
     /// Can the store read and write right now?
     fn check(&self) -> impl Future<Output = Result<()>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pinned(actor: &Actor, assignee: Option<AssigneeFilter>) -> Result<Option<Option<Uuid>>, ()> {
+        TicketFilter {
+            assignee,
+            ..TicketFilter::default()
+        }
+        .pinned_assignee(actor)
+    }
+
+    #[test]
+    fn a_scope_and_a_filter_naming_two_assignees_match_nothing() {
+        let bob = Actor {
+            id: Uuid::now_v7(),
+            role: desk_sync::model::Role::Agent,
+        };
+        let other = Uuid::now_v7();
+        assert_eq!(pinned(&bob, None), Ok(Some(Some(bob.id))));
+        assert_eq!(
+            pinned(&bob, Some(AssigneeFilter::Me)),
+            Ok(Some(Some(bob.id)))
+        );
+        assert_eq!(pinned(&bob, Some(AssigneeFilter::Unassigned)), Err(()));
+        assert_eq!(pinned(&bob, Some(AssigneeFilter::User(other))), Err(()));
+        let admin = Actor {
+            role: desk_sync::model::Role::Admin,
+            ..bob
+        };
+        assert_eq!(pinned(&admin, None), Ok(None));
+        assert_eq!(
+            pinned(&admin, Some(AssigneeFilter::Unassigned)),
+            Ok(Some(None))
+        );
+    }
 }

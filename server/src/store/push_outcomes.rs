@@ -135,7 +135,11 @@ pub fn conflict_value(ticket: &Ticket, field: &str) -> Value {
 /// own author to the same ticket (under another client id, after a
 /// re-bootstrap) is nothing to do — append-only means once; anything else
 /// is a conflict.
-pub fn comment_taken(owner: (uuid::Uuid, uuid::Uuid), ticket: &Ticket, actor: &Actor) -> Result<()> {
+pub fn comment_taken(
+    owner: (uuid::Uuid, uuid::Uuid),
+    ticket: &Ticket,
+    actor: &Actor,
+) -> Result<()> {
     if owner == (ticket.id, actor.id) {
         Ok(())
     } else {

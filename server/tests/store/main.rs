@@ -1,7 +1,7 @@
 //! The store conformance suite: every behaviour the `Store` trait promises,
 //! written once against the trait alone (`suite/`), and instantiated by each
-//! implementation with one line (`sqlite.rs`; a PostgreSQL store adds
-//! `postgres.rs` with `store_suite!(its_constructor);`).
+//! implementation with one line (`sqlite.rs`, `postgres.rs`:
+//! `store_suite!(its_constructor);`).
 //!
 //! It lives here, as a whole-system test target, rather than as a
 //! `#[cfg(test)]` module: it sees the store only through the crate's public
@@ -11,4 +11,5 @@
 
 mod suite;
 
+mod postgres;
 mod sqlite;

@@ -5,7 +5,7 @@ use desk_server::store::{SqliteOptions, SqliteStore};
 
 use crate::suite::Opened;
 
-async fn open_sqlite() -> Opened<SqliteStore> {
+async fn open_sqlite(_test: &str) -> Option<Opened<SqliteStore>> {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(
         &dir.path().join("desk.db"),
@@ -13,7 +13,7 @@ async fn open_sqlite() -> Opened<SqliteStore> {
         Box::new(|_| {}),
     )
     .unwrap();
-    Opened::new(store, dir)
+    Some(Opened::new(store, dir))
 }
 
 crate::store_suite!(open_sqlite);

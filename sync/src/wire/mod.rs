@@ -31,6 +31,7 @@ wire_enum! {
         Validation = "E_VALIDATION",
         RateLimited = "E_RATE_LIMITED",
         Internal = "E_INTERNAL",
+        Unavailable = "E_UNAVAILABLE",
     }
 }
 

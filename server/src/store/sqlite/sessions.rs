@@ -112,10 +112,4 @@ impl Swept {
         // batch.
         self.refresh_tokens < most && self.denied_tokens < most && self.op_results < most
     }
-
-    pub(super) fn add(&mut self, other: Swept) {
-        self.refresh_tokens += other.refresh_tokens;
-        self.denied_tokens += other.denied_tokens;
-        self.op_results += other.op_results;
-    }
 }

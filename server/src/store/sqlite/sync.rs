@@ -7,7 +7,10 @@ use desk_sync::{
     model::{Actor, Op, OpKind, Scope, Ticket, UserRef, Verdict, policy, rules},
     wire::{
         TicketDetail,
-        sync::{BootstrapMeta, ConflictInfo, OpResult, PullResponse, PushRequest, PushResponse, SyncUser},
+        sync::{
+            BootstrapMeta, ConflictInfo, OpResult, PullResponse, PushRequest, PushResponse,
+            SyncUser,
+        },
     },
 };
 use rusqlite::{Connection, OptionalExtension, ToSql, params, params_from_iter};
@@ -17,8 +20,8 @@ use super::{
     tickets::{self, TICKET_SELECT, ticket_from_row},
 };
 use crate::store::{
-    push_outcomes::{self, Decided},
     BootstrapItem, BootstrapSink, EmbedToken, PullReply, PushReply, Result, StoreError, TicketKey,
+    push_outcomes::{self, Decided},
 };
 
 /// The last change-log entry's number (0 for an empty log).

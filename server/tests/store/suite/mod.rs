@@ -58,7 +58,12 @@ macro_rules! store_suite {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $test() {
-                let fixture = $crate::suite::Fixture::new($open().await).await;
+                // A store whose database is not on this machine skips,
+                // saying so (see `desk_testkit::postgres`).
+                let Some(opened) = $open(stringify!($test)).await else {
+                    return;
+                };
+                let fixture = $crate::suite::Fixture::new(opened).await;
                 $crate::suite::$module::$test(fixture).await;
             }
         )*

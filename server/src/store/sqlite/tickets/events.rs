@@ -6,9 +6,9 @@ use rusqlite::{Connection, params};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-pub use crate::store::values::Event;
 use crate::store::Result;
 use crate::store::sqlite::codec::{Cached, json_text, to_micros};
+pub use crate::store::values::Event;
 
 pub fn record(
     conn: &Connection,

@@ -69,9 +69,10 @@ pub fn import(conn: &Connection, tickets: &[ImportTicket]) -> Result<()> {
         }
         // History and change log in the order things happened, as live
         // writes would have made them.
-        let comments = t.comments.iter().map(|c| {
-            (c.at, c.author, Event::comment(c.id, c.internal))
-        });
+        let comments = t
+            .comments
+            .iter()
+            .map(|c| (c.at, c.author, Event::comment(c.id, c.internal)));
         let events = t.events.iter().map(|e| {
             let event = Event {
                 kind: e.kind,

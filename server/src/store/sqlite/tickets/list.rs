@@ -3,7 +3,7 @@
 
 use desk_sync::{
     model::{Actor, policy::Scope},
-    wire::{AssigneeFilter, Page, SortField},
+    wire::{Page, SortField},
 };
 use rusqlite::{Connection, params, params_from_iter, types::Value};
 use uuid::Uuid;
@@ -65,26 +65,6 @@ fn index_for(lead: Lead, sort: SortField) -> String {
         (_, SortField::Status) => "status",
     };
     format!("tickets_{}_by_{sort}", lead.name())
-}
-
-/// Whom the listing pins `assignee_id` to: unpinned (`None`), nobody
-/// (`Some(None)`), or one user; `Err` when the caller's scope and the
-/// filter ask for two different ones, so no ticket can match.
-fn pinned_assignee(
-    actor: &Actor,
-    filter: Option<AssigneeFilter>,
-) -> Result<Option<Option<Uuid>>, ()> {
-    let asked = match filter {
-        None => None,
-        Some(AssigneeFilter::Unassigned) => Some(None),
-        Some(AssigneeFilter::Me) => Some(Some(actor.id)),
-        Some(AssigneeFilter::User(id)) => Some(Some(id)),
-    };
-    match (actor.scope(), asked) {
-        (Scope::AssignedTo(id), None) => Ok(Some(Some(id))),
-        (Scope::AssignedTo(id), Some(asked)) if asked != Some(id) => Err(()),
-        (_, asked) => Ok(asked),
-    }
 }
 
 /// A column the listing pins to one value (by the caller's scope or a
@@ -300,7 +280,7 @@ pub fn list(
         total: 0,
         total_estimated: false,
     };
-    let Ok(assignee) = pinned_assignee(&actor, filter.assignee) else {
+    let Ok(assignee) = filter.pinned_assignee(&actor) else {
         return Ok(empty);
     };
     // The change log's head names this snapshot's tickets (see `totals.rs`).
@@ -570,36 +550,5 @@ mod tests {
                 assert!(exists, "{lead:?} sorted by {sort:?}: no index {index}");
             }
         }
-    }
-
-    #[test]
-    fn a_scope_and_a_filter_naming_two_assignees_match_nothing() {
-        let bob = Actor {
-            id: Uuid::now_v7(),
-            role: desk_sync::model::Role::Agent,
-        };
-        let other = Uuid::now_v7();
-        assert_eq!(pinned_assignee(&bob, None), Ok(Some(Some(bob.id))));
-        assert_eq!(
-            pinned_assignee(&bob, Some(AssigneeFilter::Me)),
-            Ok(Some(Some(bob.id)))
-        );
-        assert_eq!(
-            pinned_assignee(&bob, Some(AssigneeFilter::Unassigned)),
-            Err(())
-        );
-        assert_eq!(
-            pinned_assignee(&bob, Some(AssigneeFilter::User(other))),
-            Err(())
-        );
-        let admin = Actor {
-            role: desk_sync::model::Role::Admin,
-            ..bob
-        };
-        assert_eq!(pinned_assignee(&admin, None), Ok(None));
-        assert_eq!(
-            pinned_assignee(&admin, Some(AssigneeFilter::Unassigned)),
-            Ok(Some(None))
-        );
     }
 }

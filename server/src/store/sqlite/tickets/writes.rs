@@ -270,7 +270,13 @@ pub fn append_comment(
             to_micros(at)
         ],
     )?;
-    record(conn, ticket.id, at, actor.id, Event::comment(comment.id, internal))?;
+    record(
+        conn,
+        ticket.id,
+        at,
+        actor.id,
+        Event::comment(comment.id, internal),
+    )?;
     save(conn, ticket, at)?;
     log_change(conn, ticket.id, EventKind::Commented, at, None)?;
     Ok(comment)

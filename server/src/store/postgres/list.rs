@@ -1,0 +1,122 @@
+//! Ticket listings: the caller's scope and the filters as conditions, one
+//! count and one page in the same snapshot. Totals are always exact here
+//! (`total_estimated` false): PostgreSQL counts a filter's matches from
+//! its indexes, and text search scans `search` with `strpos`.
+
+use desk_sync::{
+    model::{Actor, Scope},
+    wire::{Page, SortField},
+};
+use tokio_postgres::types::ToSql;
+use uuid::Uuid;
+
+use super::{
+    db::{Tx, unsigned},
+    tickets::{TICKET_SELECT, ticket_from_row},
+};
+use crate::store::{Result, TicketFilter, TicketJson, links::Links};
+
+/// A condition's value, owned so the query can borrow it.
+enum Value {
+    Id(Uuid),
+    Text(String),
+    Rank(i16),
+}
+
+impl Value {
+    fn param(&self) -> &(dyn ToSql + Sync) {
+        match self {
+            Value::Id(id) => id,
+            Value::Text(text) => text,
+            Value::Rank(rank) => rank,
+        }
+    }
+}
+
+pub async fn list(
+    tx: &Tx,
+    actor: Actor,
+    filter: &TicketFilter,
+    links: &Links,
+) -> Result<Page<TicketJson>> {
+    let mut page = Page {
+        items: Vec::new(),
+        page: filter.page,
+        per_page: filter.per_page,
+        total: 0,
+        total_estimated: false,
+    };
+    let Ok(assignee) = filter.pinned_assignee(&actor) else {
+        return Ok(page);
+    };
+    let mut conditions: Vec<String> = Vec::new();
+    let mut values: Vec<Value> = Vec::new();
+    let mut pins: Vec<(&str, Value)> = Vec::new();
+    match assignee {
+        None => {}
+        Some(Some(id)) => pins.push(("t.assignee_id", Value::Id(id))),
+        Some(None) => conditions.push("t.assignee_id IS NULL".into()),
+    }
+    if let Scope::RequestedBy(id) = actor.scope() {
+        pins.push(("t.requester_id", Value::Id(id)));
+    }
+    if let Some(status) = filter.status {
+        pins.push(("t.status", Value::Text(status.as_str().into())));
+    }
+    if let Some(priority) = filter.priority {
+        pins.push(("t.priority", Value::Rank(i16::from(priority.rank()))));
+    }
+    for (column, value) in pins {
+        values.push(value);
+        conditions.push(format!("{column} = ${}", values.len()));
+    }
+    if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
+        values.push(Value::Text(q.to_lowercase()));
+        conditions.push(format!("strpos(t.search, ${}) > 0", values.len()));
+    }
+    let clause = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    };
+    let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(Value::param).collect();
+    let counted = tx
+        .query_one(&format!("SELECT count(*) FROM tickets t {clause}"), &params)
+        .await?;
+    page.total = unsigned(&counted, 0);
+
+    let offset = i64::from(filter.page.saturating_sub(1)) * i64::from(filter.per_page);
+    let limit = i64::from(filter.per_page);
+    let mut params = params;
+    params.push(&limit);
+    params.push(&offset);
+    let sql = format!(
+        "{TICKET_SELECT} {clause} {} LIMIT ${} OFFSET ${}",
+        order_by(filter),
+        params.len() - 1,
+        params.len()
+    );
+    for row in tx.query(&sql, &params).await? {
+        page.items
+            .push(TicketJson::encode(&ticket_from_row(&row, links)?)?);
+    }
+    Ok(page)
+}
+
+/// The listing's order, ties broken by number. Status sorts by its wire
+/// name, byte by byte, as in every store.
+fn order_by(filter: &TicketFilter) -> String {
+    let column = match filter.sort.field {
+        SortField::UpdatedAt => "t.updated_at",
+        SortField::CreatedAt => "t.created_at",
+        SortField::Priority => "t.priority",
+        SortField::Number => "t.number",
+        SortField::Status => "t.status COLLATE \"C\"",
+    };
+    let dir = if filter.sort.descending {
+        "DESC"
+    } else {
+        "ASC"
+    };
+    format!("ORDER BY {column} {dir}, t.number {dir}")
+}

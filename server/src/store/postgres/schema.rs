@@ -1,0 +1,209 @@
+//! The schema, as numbered migrations applied in order, each in its own
+//! transaction under an advisory lock, so several `deskd` starting at once
+//! against one database migrate it once. `meta.schema` remembers how far a
+//! database has come.
+
+use tokio_postgres::Client;
+
+use super::db::db_error;
+use crate::store::{Result, StoreError};
+
+/// Held while migrating: any fixed number, the same in every `deskd`.
+const MIGRATION_LOCK: i64 = 0x6465_736b_0001;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: everything the SQLite store holds, in PostgreSQL's own types.
+    r#"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    -- The lineage of this database: a copy made by `deskd migrate` gets a
+    -- new one, and sync clients notice the difference.
+    INSERT INTO meta (key, value) VALUES ('epoch', replace(gen_random_uuid()::text, '-', ''));
+
+    -- Numbers handed out under a row lock held until commit: ticket numbers
+    -- without gaps, and change-log numbers in commit order (see `db.rs`).
+    CREATE TABLE counters (
+        name  TEXT PRIMARY KEY,
+        value BIGINT NOT NULL
+    );
+    INSERT INTO counters (name, value) VALUES ('ticket_number', 0), ('change_seq', 0);
+
+    CREATE TABLE users (
+        id                 UUID PRIMARY KEY,
+        email              TEXT NOT NULL UNIQUE,
+        name               TEXT NOT NULL,
+        role               TEXT NOT NULL,
+        active             BOOLEAN NOT NULL,
+        password_hash      TEXT NOT NULL,
+        created_at         TIMESTAMPTZ NOT NULL,
+        -- Access tokens issued up to this instant are void; NULL: none.
+        tokens_valid_after TIMESTAMPTZ
+    );
+
+    CREATE TABLE refresh_families (
+        id      UUID PRIMARY KEY,
+        user_id UUID NOT NULL REFERENCES users(id),
+        revoked BOOLEAN NOT NULL DEFAULT false
+    );
+    CREATE INDEX refresh_families_by_user ON refresh_families(user_id);
+
+    CREATE TABLE refresh_tokens (
+        token_hash BYTEA PRIMARY KEY,
+        family_id  UUID NOT NULL REFERENCES refresh_families(id),
+        expires_at TIMESTAMPTZ NOT NULL,
+        spent      BOOLEAN NOT NULL DEFAULT false
+    );
+    CREATE INDEX refresh_tokens_by_expiry ON refresh_tokens(expires_at);
+    CREATE INDEX refresh_tokens_by_family ON refresh_tokens(family_id);
+
+    -- Logged-out access tokens, refused until they expire.
+    CREATE TABLE denied_tokens (
+        jti        UUID PRIMARY KEY,
+        expires_at TIMESTAMPTZ NOT NULL
+    );
+
+    CREATE TABLE tickets (
+        id            UUID PRIMARY KEY,
+        number        BIGINT NOT NULL UNIQUE,
+        subject       TEXT NOT NULL,
+        description   TEXT NOT NULL,
+        status        TEXT NOT NULL,
+        priority      SMALLINT NOT NULL,
+        requester_id  UUID NOT NULL REFERENCES users(id),
+        assignee_id   UUID REFERENCES users(id),
+        tags          TEXT NOT NULL,
+        created_at    TIMESTAMPTZ NOT NULL,
+        updated_at    TIMESTAMPTZ NOT NULL,
+        version       BIGINT NOT NULL,
+        embed_token   TEXT NOT NULL,
+        embed_hash    BYTEA NOT NULL UNIQUE,
+        -- Subject and description lower-cased with Unicode rules, for `q`.
+        search        TEXT NOT NULL,
+        -- Digest of the create request, so a repeated create is recognised.
+        create_digest BYTEA NOT NULL
+    );
+    CREATE INDEX tickets_by_updated ON tickets(updated_at, number);
+    CREATE INDEX tickets_by_created ON tickets(created_at, number);
+    CREATE INDEX tickets_by_priority ON tickets(priority, number);
+    CREATE INDEX tickets_by_status ON tickets(status, updated_at, number);
+    CREATE INDEX tickets_by_assignee ON tickets(assignee_id, updated_at, number);
+    CREATE INDEX tickets_by_requester ON tickets(requester_id, updated_at, number);
+
+    CREATE TABLE comments (
+        id         UUID PRIMARY KEY,
+        ticket_id  UUID NOT NULL REFERENCES tickets(id),
+        author_id  UUID NOT NULL REFERENCES users(id),
+        body       TEXT NOT NULL,
+        internal   BOOLEAN NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE INDEX comments_by_ticket ON comments(ticket_id, created_at);
+
+    -- Writes to one ticket hold its row lock, so ids follow its events.
+    CREATE TABLE history (
+        id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        ticket_id  UUID NOT NULL REFERENCES tickets(id),
+        at         TIMESTAMPTZ NOT NULL,
+        actor_id   UUID NOT NULL REFERENCES users(id),
+        kind       TEXT NOT NULL,
+        field      TEXT,
+        from_value TEXT,
+        to_value   TEXT,
+        internal   BOOLEAN NOT NULL DEFAULT false
+    );
+    CREATE INDEX history_by_ticket ON history(ticket_id, id);
+    CREATE INDEX history_by_field ON history(ticket_id, field, id);
+
+    -- The outbox sync clients read, numbered in commit order (`db.rs`).
+    CREATE TABLE changes (
+        seq       BIGINT PRIMARY KEY,
+        ticket_id UUID NOT NULL,
+        kind      TEXT NOT NULL,
+        at        TIMESTAMPTZ NOT NULL,
+        left_user UUID
+    );
+
+    CREATE TABLE sync_clients (
+        client_id       UUID PRIMARY KEY,
+        user_id         UUID NOT NULL REFERENCES users(id),
+        last_client_seq BIGINT NOT NULL
+    );
+
+    CREATE TABLE sync_results (
+        client_id  UUID NOT NULL,
+        client_seq BIGINT NOT NULL,
+        op_id      UUID NOT NULL,
+        user_id    UUID NOT NULL,
+        result     TEXT NOT NULL,
+        at         TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (client_id, client_seq)
+    );
+    CREATE INDEX sync_results_by_op ON sync_results(op_id, user_id);
+    CREATE INDEX sync_results_by_at ON sync_results(at);
+    "#,
+];
+
+/// How far this `deskd` knows the schema.
+pub const VERSION: usize = MIGRATIONS.len();
+
+/// Brings the database up to the latest schema, or refuses one that is
+/// newer than this `deskd` or is not Desk's.
+pub async fn migrate(client: &mut Client) -> Result<()> {
+    let tx = client.transaction().await.map_err(db_error)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(db_error)?;
+    let has_meta: bool = tx
+        .query_one("SELECT to_regclass('meta') IS NOT NULL", &[])
+        .await
+        .map_err(db_error)?
+        .get(0);
+    let current = if has_meta {
+        let version: Option<String> = tx
+            .query_opt("SELECT value FROM meta WHERE key = 'schema'", &[])
+            .await
+            .map_err(db_error)?
+            .map(|row| row.get(0));
+        version
+            .and_then(|v| v.parse::<usize>().ok())
+            .ok_or_else(|| not_desks("its `meta` table has no schema version"))?
+    } else {
+        let tables: i64 = tx
+            .query_one(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()",
+                &[],
+            )
+            .await
+            .map_err(db_error)?
+            .get(0);
+        if tables > 0 {
+            return Err(not_desks("it already holds tables"));
+        }
+        0
+    };
+    if current > VERSION {
+        return Err(StoreError::Backend(
+            format!(
+                "the database is at schema {current}, newer than this deskd knows ({VERSION}); upgrade deskd"
+            )
+            .into(),
+        ));
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        tx.batch_execute(sql).await.map_err(db_error)?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema', $1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&(index + 1).to_string()],
+        )
+        .await
+        .map_err(db_error)?;
+    }
+    tx.commit().await.map_err(db_error)
+}
+
+fn not_desks(why: &str) -> StoreError {
+    StoreError::Backend(format!("the database is not a Desk database ({why}); give deskd an empty database or one it created").into())
+}

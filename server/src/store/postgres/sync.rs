@@ -1,0 +1,383 @@
+//! The sync protocol's side of the store (docs/SYNC.md): bootstrap
+//! snapshots, pulls from the change log, and pushes of offline ops decided
+//! by the field rules of `desk_sync::model::rules` and the outcomes of
+//! `store::push_outcomes`, as in every store.
+
+use std::collections::HashSet;
+
+use desk_sync::{
+    RuleError,
+    model::{Actor, Op, OpKind, Scope, Ticket, UserRef, Verdict, policy, rules},
+    wire::{
+        TicketDetail,
+        sync::{
+            BootstrapMeta, ConflictInfo, OpResult, PullResponse, PushRequest, PushResponse,
+            SyncUser,
+        },
+    },
+};
+use uuid::Uuid;
+
+use super::{
+    db::{Tx, signed, unsigned},
+    tickets::{self, TICKET_SELECT, ticket_from_row},
+    users::parsed,
+};
+use crate::store::{
+    BootstrapItem, BootstrapSink, EmbedToken, PullReply, PushReply, Result, StoreError, TicketKey,
+    links::Links,
+    push_outcomes::{self, Decided},
+    values::{json_text, now},
+};
+
+/// Tickets a bootstrap reads at a time (with their comments).
+const BOOTSTRAP_CHUNK: i64 = 500;
+
+/// The last change-log number committed in this snapshot (0 for none).
+pub async fn head(tx: &Tx) -> Result<u64> {
+    let row = tx
+        .query_one("SELECT value FROM counters WHERE name = 'change_seq'", &[])
+        .await?;
+    Ok(unsigned(&row, 0))
+}
+
+/// The caller's scope as a condition on `t`, with its parameter.
+fn scope_clause(actor: &Actor, param: usize) -> (String, Option<Uuid>) {
+    match actor.scope() {
+        Scope::All => ("true".into(), None),
+        Scope::AssignedTo(id) => (format!("t.assignee_id = ${param}"), Some(id)),
+        Scope::RequestedBy(id) => (format!("t.requester_id = ${param}"), Some(id)),
+    }
+}
+
+pub async fn bootstrap(
+    tx: &Tx,
+    actor: Actor,
+    epoch: &str,
+    links: &Links,
+    sink: &mut BootstrapSink,
+) -> Result<()> {
+    let seq = head(tx).await?;
+    let internal = policy::can_read_internal(&actor);
+    let (clause, id) = scope_clause(&actor, 3);
+    let sql =
+        format!("{TICKET_SELECT} WHERE t.number > $1 AND {clause} ORDER BY t.number LIMIT $2");
+    let mut after = 0i64;
+    let mut count = 0;
+    loop {
+        let rows = match &id {
+            Some(id) => tx.query(&sql, &[&after, &BOOTSTRAP_CHUNK, id]).await?,
+            None => tx.query(&sql, &[&after, &BOOTSTRAP_CHUNK]).await?,
+        };
+        let tickets = rows
+            .iter()
+            .map(|row| ticket_from_row(row, links))
+            .collect::<Result<Vec<_>>>()?;
+        let ids: Vec<Uuid> = tickets.iter().map(|t| t.id).collect();
+        let mut comments = tickets::comments_of_many(tx, &ids, internal).await?;
+        for ticket in tickets {
+            after = signed(ticket.number.unwrap_or(0));
+            let comments = comments.remove(&ticket.id).unwrap_or_default();
+            count += 1;
+            if !sink(BootstrapItem::Ticket(&TicketDetail { ticket, comments })) {
+                return Ok(());
+            }
+        }
+        if (rows.len() as i64) < BOOTSTRAP_CHUNK {
+            break;
+        }
+    }
+    let meta = BootstrapMeta {
+        seq,
+        epoch: epoch.to_string(),
+        count,
+        users: sync_users(tx, &actor).await?,
+    };
+    sink(BootstrapItem::Meta(&meta));
+    Ok(())
+}
+
+/// The caller, and for staff every agent and admin.
+async fn sync_users(tx: &Tx, actor: &Actor) -> Result<Vec<SyncUser>> {
+    let rows = tx
+        .query(
+            "SELECT id, name, role, active FROM users
+             WHERE id = $1 OR ($2 AND role IN ('agent', 'admin'))
+             ORDER BY name, id",
+            &[&actor.id, &actor.role.is_staff()],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(SyncUser {
+                id: r.get(0),
+                name: r.get(1),
+                role: parsed(r.get(2))?,
+                active: r.get(3),
+            })
+        })
+        .collect()
+}
+
+pub async fn pull(
+    tx: &Tx,
+    actor: Actor,
+    epoch: &str,
+    since: u64,
+    limit: u32,
+    client_id: Option<Uuid>,
+    links: &Links,
+) -> Result<PullReply> {
+    let head = head(tx).await?;
+    if since > head {
+        return Ok(PullReply::Resync);
+    }
+    // Entries for tickets the caller sees now, and for those that left
+    // their view within the range (reported as removed).
+    let clause = match actor.scope() {
+        Scope::All => "true",
+        Scope::AssignedTo(_) => "(t.assignee_id = $3 OR c.left_user = $3)",
+        Scope::RequestedBy(_) => "t.requester_id = $3",
+    };
+    let sql = format!(
+        "SELECT c.seq, c.ticket_id FROM changes c JOIN tickets t ON t.id = c.ticket_id
+         WHERE c.seq > $1 AND {clause} ORDER BY c.seq LIMIT $2"
+    );
+    let (since_param, limit_param) = (signed(since), i64::from(limit));
+    let rows = match actor.scope() {
+        Scope::All => tx.query(&sql, &[&since_param, &limit_param]).await?,
+        Scope::AssignedTo(id) | Scope::RequestedBy(id) => {
+            tx.query(&sql, &[&since_param, &limit_param, &id]).await?
+        }
+    };
+    let entries: Vec<(u64, Uuid)> = rows.iter().map(|r| (unsigned(r, 0), r.get(1))).collect();
+    let (next, has_more) = match entries.last() {
+        Some(&(seq, _)) if entries.len() >= limit as usize => (seq, true),
+        _ => (head, false),
+    };
+
+    let internal = policy::can_read_internal(&actor);
+    let mut seen = HashSet::new();
+    let (mut changed, mut removed) = (Vec::new(), Vec::new());
+    for (_, id) in entries {
+        if !seen.insert(id) {
+            continue;
+        }
+        match tickets::load(tx, TicketKey::Id(id), links, false).await? {
+            Some(ticket) if actor.can_see(&ticket) => {
+                let comments = tickets::comments_of(tx, id, internal).await?;
+                changed.push(TicketDetail { ticket, comments });
+            }
+            _ => removed.push(id),
+        }
+    }
+    let last_client_seq = match client_id {
+        Some(client) => tx
+            .query_opt(
+                "SELECT last_client_seq FROM sync_clients WHERE client_id = $1 AND user_id = $2",
+                &[&client, &actor.id],
+            )
+            .await?
+            .map_or(0, |r| unsigned(&r, 0)),
+        None => 0,
+    };
+    Ok(PullReply::Page(PullResponse {
+        epoch: epoch.to_string(),
+        next,
+        has_more,
+        last_client_seq,
+        tickets: changed,
+        removed,
+    }))
+}
+
+pub async fn push(
+    tx: &mut Tx,
+    actor: Actor,
+    push: &PushRequest,
+    embeds: Vec<EmbedToken>,
+    links: &Links,
+    max_comments: u32,
+) -> Result<PushReply> {
+    // The client's row, locked: two pushes from one client take turns.
+    tx.execute(
+        "INSERT INTO sync_clients (client_id, user_id, last_client_seq) VALUES ($1, $2, 0)
+         ON CONFLICT (client_id) DO NOTHING",
+        &[&push.client_id, &actor.id],
+    )
+    .await?;
+    let known = tx
+        .query_one(
+            "SELECT user_id, last_client_seq FROM sync_clients WHERE client_id = $1 FOR UPDATE",
+            &[&push.client_id],
+        )
+        .await?;
+    push_outcomes::check_owner(Some(known.get(0)), &actor)?;
+    let mut last = unsigned(&known, 1);
+    if !push_outcomes::batch_follows(&push.ops, last)? {
+        return Ok(PushReply::Gap {
+            last_client_seq: last,
+        });
+    }
+
+    let mut embeds = embeds.into_iter();
+    let mut results = Vec::with_capacity(push.ops.len());
+    for op in &push.ops {
+        if op.client_seq <= last {
+            let stored = tx
+                .query_opt(
+                    "SELECT result FROM sync_results WHERE client_id = $1 AND client_seq = $2",
+                    &[&push.client_id, &signed(op.client_seq)],
+                )
+                .await?
+                .map(|r| result_of(r.get(0)))
+                .transpose()?;
+            results.push(push_outcomes::repeated(op, stored));
+            continue;
+        }
+        let first = tx
+            .query_opt(
+                "SELECT result FROM sync_results WHERE op_id = $1 AND user_id = $2 LIMIT 1",
+                &[&op.op_id, &actor.id],
+            )
+            .await?
+            .map(|r| result_of(r.get(0)))
+            .transpose()?;
+        let result = match first {
+            Some(first) => push_outcomes::resent(op, first),
+            None => apply(tx, actor, op, &mut embeds, links, max_comments).await?,
+        };
+        tx.execute(
+            "INSERT INTO sync_results (client_id, client_seq, op_id, user_id, result, at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &push.client_id,
+                &signed(op.client_seq),
+                &op.op_id,
+                &actor.id,
+                &json_text(&result),
+                &now(),
+            ],
+        )
+        .await?;
+        last = op.client_seq;
+        results.push(result);
+    }
+    tx.execute(
+        "UPDATE sync_clients SET last_client_seq = $2 WHERE client_id = $1",
+        &[&push.client_id, &signed(last)],
+    )
+    .await?;
+    Ok(PushReply::Done(PushResponse {
+        last_client_seq: last,
+        results,
+    }))
+}
+
+fn result_of(text: &str) -> Result<OpResult> {
+    serde_json::from_str(text).map_err(|e| StoreError::Backend(Box::new(e)))
+}
+
+/// Runs one op in its own savepoint: a refused op leaves no trace but its
+/// result.
+async fn apply(
+    tx: &mut Tx,
+    actor: Actor,
+    op: &Op,
+    embeds: &mut impl Iterator<Item = EmbedToken>,
+    links: &Links,
+    max_comments: u32,
+) -> Result<OpResult> {
+    let mark = tx.savepoint().await?;
+    let decided = decide(tx, actor, op, embeds, links, max_comments).await;
+    if decided.is_err() {
+        tx.rollback_to(mark).await?;
+    } else {
+        tx.release().await?;
+    }
+    push_outcomes::op_result(&actor, op, decided)
+}
+
+async fn decide(
+    tx: &mut Tx,
+    actor: Actor,
+    op: &Op,
+    embeds: &mut impl Iterator<Item = EmbedToken>,
+    links: &Links,
+    max_comments: u32,
+) -> Result<Decided> {
+    if let Some(new) = push_outcomes::new_ticket(op) {
+        let embed = embeds
+            .next()
+            .ok_or_else(|| StoreError::Backend("no embed token for a create op".into()))?;
+        let ticket = tickets::create(tx, actor, new?, &embed, links).await?;
+        return Ok(Decided::Applied(ticket));
+    }
+
+    let mut ticket = tickets::load(tx, TicketKey::Id(op.ticket_id), links, true)
+        .await?
+        .ok_or(RuleError::NotFound("ticket"))?;
+    let assignee = match op.kind {
+        OpKind::Assign { to: Some(id), .. } => tickets::staff(tx, id).await?,
+        _ => None,
+    };
+    let verdict = rules::decide(&actor, &ticket, &op.kind, |id| {
+        assignee.clone().filter(|u| u.id == id)
+    })?;
+    match verdict {
+        Verdict::Change(change) => {
+            tickets::apply_changes(tx, actor.id, &mut ticket, &[change]).await?;
+        }
+        Verdict::Comment { id, body, internal } => {
+            let owner = tx
+                .query_opt(
+                    "SELECT ticket_id, author_id FROM comments WHERE id = $1",
+                    &[&id],
+                )
+                .await?;
+            match owner {
+                None => {
+                    tickets::append_comment(
+                        tx,
+                        actor,
+                        &mut ticket,
+                        id,
+                        &body,
+                        internal,
+                        max_comments,
+                    )
+                    .await?;
+                }
+                Some(row) => {
+                    push_outcomes::comment_taken((row.get(0), row.get(1)), &ticket, &actor)?;
+                }
+            }
+        }
+        Verdict::Noop => {}
+        Verdict::Conflict { field } => {
+            let info = conflict_info(tx, &ticket, field).await?;
+            return Ok(Decided::Conflict(info, ticket));
+        }
+    }
+    Ok(Decided::Applied(ticket))
+}
+
+/// The value a conflicting field holds, and who set it when.
+async fn conflict_info(tx: &Tx, ticket: &Ticket, field: &'static str) -> Result<ConflictInfo> {
+    let last = tx
+        .query_opt(
+            "SELECT h.at, h.actor_id, u.name FROM history h JOIN users u ON u.id = h.actor_id
+             WHERE h.ticket_id = $1 AND h.field = $2 ORDER BY h.id DESC LIMIT 1",
+            &[&ticket.id, &field],
+        )
+        .await?;
+    Ok(ConflictInfo {
+        field: field.to_string(),
+        value: push_outcomes::conflict_value(ticket, field),
+        at: last.as_ref().map(|r| r.get(0)),
+        by: last.map(|r| UserRef {
+            id: r.get(1),
+            name: r.get(2),
+        }),
+    })
+}
