@@ -17,6 +17,10 @@
 //! sweep_every_minutes = 60              # expired tokens and old op results go
 //! keep_op_results_days = 90             # what a push answered, for its repeats
 //!
+//! [store]            # absent: SQLite in the data folder
+//! url = "postgres://desk@db.internal/desk"   # env DESK_STORE__URL, flag --database
+//! pool_size = 16       # connections per deskd process
+//!
 //! [auth]
 //! secret_file = "/var/lib/desk/secret"   # or `secret` (env DESK_AUTH__SECRET)
 //! access_ttl_minutes = 15
@@ -57,6 +61,7 @@ pub const MIN_SECRET_BYTES: usize = 32;
 #[serde(default)]
 pub struct ServerSettings {
     pub server: ServerSection,
+    pub store: StoreSettings,
     pub auth: AuthSettings,
     pub limits: LimitSettings,
     pub log: LogSettings,
@@ -126,6 +131,43 @@ impl ServerSection {
     /// The data folder, once [`ServerSettings::load`] has resolved it.
     pub fn data_dir(&self) -> &Path {
         self.data.as_deref().unwrap_or(Path::new("."))
+    }
+}
+
+/// Where tickets live: SQLite in the data folder (the default), or a
+/// PostgreSQL database shared by several `deskd` processes.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreSettings {
+    /// `postgres://user:password@host:port/database`; `None`: SQLite. Never
+    /// printed (it may hold a password).
+    pub url: Option<SecretString>,
+    /// Connections each `deskd` keeps to PostgreSQL, at most.
+    pub pool_size: usize,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings {
+            url: None,
+            pool_size: 16,
+        }
+    }
+}
+
+impl StoreSettings {
+    /// The PostgreSQL URL, when one is set.
+    pub fn postgres_url(&self) -> Option<&str> {
+        self.url.as_ref().map(|url| url.expose_secret())
+    }
+}
+
+impl std::fmt::Debug for StoreSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreSettings")
+            .field("url", &self.url.as_ref().map(|_| "[redacted]"))
+            .field("pool_size", &self.pool_size)
+            .finish()
     }
 }
 
@@ -228,6 +270,8 @@ pub struct ServerOverrides {
     pub config_file: Option<PathBuf>,
     pub bind: Option<SocketAddr>,
     pub data: Option<PathBuf>,
+    /// `--database`: the store's PostgreSQL URL.
+    pub database: Option<String>,
 }
 
 impl ServerSettings {
@@ -256,6 +300,9 @@ impl ServerSettings {
         }
         if let Some(data) = &overrides.data {
             figment = figment.merge(("server.data", data));
+        }
+        if let Some(url) = &overrides.database {
+            figment = figment.merge(("store.url", url));
         }
         let mut settings: ServerSettings = figment.extract()?;
         settings.resolve_defaults()?;
@@ -311,6 +358,24 @@ impl ServerSettings {
                 key: "server.push_limit_bytes",
                 value: push.to_string(),
                 expected: "a size from 262144 to 67108864 bytes",
+            });
+        }
+        if let Some(url) = self.store.postgres_url() {
+            let scheme_ok = url.starts_with("postgres://") || url.starts_with("postgresql://");
+            if !scheme_ok {
+                // The value is left out: it may hold a password.
+                return Err(ConfigError::Invalid {
+                    key: "store.url",
+                    value: "(hidden)".into(),
+                    expected: "a postgres:// or postgresql:// URL",
+                });
+            }
+        }
+        if !(1..=1000).contains(&self.store.pool_size) {
+            return Err(ConfigError::Invalid {
+                key: "store.pool_size",
+                value: self.store.pool_size.to_string(),
+                expected: "from 1 to 1000 connections",
             });
         }
         let timeouts = [
@@ -586,6 +651,45 @@ mod tests {
         let printed = format!("{s:?}");
         assert!(!printed.contains(secret), "{printed}");
         assert!(printed.contains("[redacted]"));
+        Ok(())
+    }
+
+    #[test]
+    fn the_store_url_comes_from_env_or_the_flag_and_is_never_printed() -> Result<(), ConfigError> {
+        let s = load_with("", &[], ServerOverrides::default())?;
+        assert!(s.store.postgres_url().is_none(), "SQLite by default");
+        let env = [("DESK_STORE__URL", "postgres://desk:hunter2@db/desk")];
+        let s = load_with("", &env, ServerOverrides::default())?;
+        assert_eq!(
+            s.store.postgres_url(),
+            Some("postgres://desk:hunter2@db/desk")
+        );
+        assert!(!format!("{s:?}").contains("hunter2"));
+        let flag = ServerOverrides {
+            database: Some("postgres://other/desk".into()),
+            ..Default::default()
+        };
+        let s = load_with("", &env, flag)?;
+        assert_eq!(
+            s.store.postgres_url(),
+            Some("postgres://other/desk"),
+            "flag beats env"
+        );
+        let bad = load_with(
+            "[store]\nurl = \"mysql://u:hunter2@db/x\"\n",
+            &[],
+            ServerOverrides::default(),
+        );
+        match bad {
+            Err(
+                err @ ConfigError::Invalid {
+                    key: "store.url", ..
+                },
+            ) => {
+                assert!(!err.to_string().contains("hunter2"), "{err}");
+            }
+            other => panic!("{other:?}"),
+        }
         Ok(())
     }
 

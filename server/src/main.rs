@@ -11,9 +11,9 @@ use clap::{Parser, Subcommand};
 use desk_config::{LogFormat, ServerOverrides, ServerSettings};
 use desk_server::{
     auth::accounts,
-    http::server::{DB_FILE, Server},
+    http::server::Server,
     seed,
-    store::{SqliteOptions, SqliteStore, Store},
+    store::{AnyStore, Store, any::DB_FILE},
 };
 use desk_sync::model::Role;
 use tracing_subscriber::EnvFilter;
@@ -39,6 +39,10 @@ struct Common {
     /// The data folder (database, signing secret) [default: the user's data directory/desk].
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
+    /// Keep tickets in PostgreSQL (postgres://user:password@host/db) instead
+    /// of SQLite in the data folder; setting store.url, env DESK_STORE__URL.
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -55,6 +59,19 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Copy a SQLite data folder's desk into an empty PostgreSQL database
+    /// (users, tickets, comments, history, sessions, the change log). The
+    /// copy gets a new sync epoch: every console downloads its tickets
+    /// again and re-sends what it had not seen acknowledged.
+    Migrate {
+        /// The data folder whose desk.db to copy (it is migrated to the
+        /// current schema first, then only read).
+        #[arg(long, value_name = "DIR")]
+        from: PathBuf,
+        /// The PostgreSQL database to copy into (postgres://user:password@host/db).
+        #[arg(long, value_name = "URL")]
+        to: String,
     },
     /// Create the demo accounts (alice, bob, dave, carol) and N tickets.
     SeedDemo {
@@ -85,10 +102,20 @@ enum UserCommand {
     },
 }
 
-fn main() -> anyhow::Result<()> {
+/// A failure is one line on stderr (the error and its causes) and exit
+/// code 1, so a service manager's log says at once what is wrong.
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(run(cli))
+    let ran = tokio::runtime::Runtime::new()
+        .context("cannot start the async runtime")
+        .and_then(|runtime| runtime.block_on(run(cli)));
+    match ran {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("deskd: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 fn settings(common: &Common, bind: Option<SocketAddr>) -> anyhow::Result<ServerSettings> {
@@ -96,6 +123,7 @@ fn settings(common: &Common, bind: Option<SocketAddr>) -> anyhow::Result<ServerS
         config_file: common.config.clone(),
         bind,
         data: common.data.clone(),
+        database: common.database.clone(),
     };
     let settings = ServerSettings::load(&overrides)?;
     init_logging(&settings)?;
@@ -139,16 +167,45 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = settings(&common, None)?;
             let role: Role = role.parse()?;
             let password = read_password(password_stdin)?;
-            let store = open_store(&settings)?;
+            let store = open_store(&settings).await?;
             let new = new_user(&email, &password, &name, role).await?;
             let user = store.create_user(new).await?;
             store.close().await;
             println!("added {} <{}> as {}", user.name, user.email, user.role);
             Ok(())
         }
+        Command::Migrate { from, to } => {
+            if !from.join(DB_FILE).is_file() {
+                bail!("there is no desk in {} (no {DB_FILE})", from.display());
+            }
+            let mut settings = settings(
+                &Common {
+                    config: None,
+                    data: Some(from.clone()),
+                    database: None,
+                },
+                None,
+            )?;
+            let sqlite = open_store(&settings).await?;
+            sqlite.close().await;
+            settings.store.url = Some(to.clone().into());
+            let postgres = open_store(&settings).await?;
+            postgres.close().await;
+            let copied =
+                desk_server::store::postgres::copy_from_sqlite(&from.join(DB_FILE), &to).await?;
+            println!(
+                "copied {} users, {} tickets and {} change-log entries from {}; new sync epoch {}",
+                copied.users,
+                copied.tickets,
+                copied.changes,
+                from.display(),
+                copied.epoch
+            );
+            Ok(())
+        }
         Command::SeedDemo { common, tickets } => {
             let settings = settings(&common, None)?;
-            let store = open_store(&settings)?;
+            let store = open_store(&settings).await?;
             let seeded = seed::seed_demo(&store, tickets).await?;
             store.close().await;
             println!(
@@ -185,7 +242,7 @@ fn describe(err: &desk_server::http::error::ApiError) -> String {
     }
 }
 
-fn open_store(settings: &ServerSettings) -> anyhow::Result<SqliteStore> {
+async fn open_store(settings: &ServerSettings) -> anyhow::Result<AnyStore> {
     let data = settings.server.data_dir();
     std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
     let public_url = settings
@@ -193,15 +250,7 @@ fn open_store(settings: &ServerSettings) -> anyhow::Result<SqliteStore> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", settings.server.bind));
-    let options = SqliteOptions {
-        max_comments_per_ticket: settings.server.max_comments_per_ticket,
-        ..SqliteOptions::new(&public_url)
-    };
-    Ok(SqliteStore::open(
-        &data.join(DB_FILE),
-        &options,
-        Box::new(|_| {}),
-    )?)
+    Ok(AnyStore::open(settings, &public_url, Box::new(|_| {})).await?)
 }
 
 fn read_password(from_stdin: bool) -> anyhow::Result<String> {

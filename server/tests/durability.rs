@@ -1,11 +1,14 @@
 //! A crash loses nothing that was acknowledged: the real `deskd` binary takes
 //! concurrent creates, is killed with SIGKILL mid-stream, restarts, and must
-//! hold every ticket it had answered 201 for. Several rounds.
+//! hold every ticket it had answered 201 for. Several rounds, on each store.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
-use desk_testkit::daemon::{Daemon, Deskd};
+use desk_testkit::{
+    daemon::{Daemon, Deskd},
+    postgres::TestDatabase,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -23,8 +26,22 @@ async fn login(http: &reqwest::Client, url: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_acknowledged_create_survives_sigkill() {
+    survives_sigkill(&deskd()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_acknowledged_create_survives_sigkill_on_postgres() {
+    let Some(database) =
+        TestDatabase::create("every_acknowledged_create_survives_sigkill_on_postgres").await
+    else {
+        return;
+    };
+    survives_sigkill(&deskd().postgres(database.url())).await;
+}
+
+async fn survives_sigkill(deskd: &Deskd) {
     let dir = tempfile::tempdir().unwrap();
-    deskd().seed(dir.path(), 0).await;
+    deskd.seed(dir.path(), 0).await;
 
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -32,7 +49,7 @@ async fn every_acknowledged_create_survives_sigkill() {
         .unwrap();
     let mut acknowledged: Vec<Uuid> = Vec::new();
     for round in 0..ROUNDS {
-        let Daemon { mut child, url, .. } = deskd().start(dir.path(), "info").await;
+        let Daemon { mut child, url, .. } = deskd.start(dir.path(), "info").await;
         let token = login(&http, &url).await;
         let (acks, mut acked) = mpsc::unbounded_channel::<Uuid>();
         let writers: Vec<_> = (0..WRITERS)
@@ -73,7 +90,7 @@ async fn every_acknowledged_create_survives_sigkill() {
             acknowledged.push(id);
         }
 
-        let Daemon { mut child, url, .. } = deskd().start(dir.path(), "info").await;
+        let Daemon { mut child, url, .. } = deskd.start(dir.path(), "info").await;
         let token = login(&http, &url).await;
         for id in &acknowledged {
             let r = http

@@ -17,7 +17,7 @@ use tokio::{
 #[derive(Debug, Clone)]
 pub struct Deskd {
     bin: PathBuf,
-    env: Vec<(&'static str, &'static str)>,
+    env: Vec<(&'static str, String)>,
 }
 
 /// A running `deskd serve` on a free port, and every log line it writes.
@@ -48,9 +48,14 @@ impl Deskd {
     }
 
     /// With the environment variable `key` set to `value` (a setting).
-    pub fn env(mut self, key: &'static str, value: &'static str) -> Deskd {
-        self.env.push((key, value));
+    pub fn env(mut self, key: &'static str, value: impl Into<String>) -> Deskd {
+        self.env.push((key, value.into()));
         self
+    }
+
+    /// Keeping its tickets in the PostgreSQL database at `url`.
+    pub fn postgres(self, url: &str) -> Deskd {
+        self.env("DESK_STORE__URL", url)
     }
 
     /// `deskd`, logging at `log_level` (a `RUST_LOG` filter).
@@ -69,7 +74,7 @@ impl Deskd {
             None => Command::new(&self.bin),
         };
         cmd.env("RUST_LOG", log_level)
-            .envs(self.env.iter().copied());
+            .envs(self.env.iter().map(|(key, value)| (*key, value.as_str())));
         cmd
     }
 

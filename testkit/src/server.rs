@@ -2,7 +2,7 @@
 //! client over real HTTP.
 
 use desk_config::{LimitSettings, ServerSettings};
-use desk_server::{http::server::Server, seed, store::SqliteStore};
+use desk_server::{http::server::Server, seed, store::AnyStore};
 use reqwest::{Method, StatusCode, header::HeaderMap};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -76,7 +76,7 @@ impl TestServer {
         self
     }
 
-    pub fn store(&self) -> &SqliteStore {
+    pub fn store(&self) -> &AnyStore {
         self.server.as_ref().unwrap().store()
     }
 

@@ -11,11 +11,10 @@ use super::{connections, limits::Limits, metrics::Metrics, openapi, router::Rout
 use crate::{
     app::{App, Shared},
     auth::{jwt::Keys, password, secret},
-    store::{SqliteOptions, SqliteStore, Store, StoreError},
+    store::{AnyStore, Store, StoreError},
 };
 
-/// The database file inside the data folder.
-pub const DB_FILE: &str = "desk.db";
+pub use crate::store::any::DB_FILE;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -42,7 +41,7 @@ pub enum StartError {
 pub struct Server {
     addr: SocketAddr,
     url: String,
-    store: SqliteStore,
+    store: AnyStore,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
@@ -75,11 +74,8 @@ impl Server {
             .unwrap_or_else(|| url.clone());
 
         let metrics = Arc::new(Metrics::new());
-        let options = SqliteOptions {
-            max_comments_per_ticket: settings.server.max_comments_per_ticket,
-            ..SqliteOptions::new(&public_url)
-        };
-        let store = SqliteStore::open(&data.join(DB_FILE), &options, metrics.batch_observer())?;
+        let store = AnyStore::open(&settings, &public_url, metrics.batch_observer()).await?;
+        tracing::info!(store = store.kind(), "opened the store");
         let app = App::new(Shared {
             store: store.clone(),
             keys: Keys::new(&secret, settings.auth.access_ttl_minutes),
@@ -115,7 +111,7 @@ impl Server {
     }
 
     /// The store this server writes to (for seeding an embedded server).
-    pub fn store(&self) -> &SqliteStore {
+    pub fn store(&self) -> &AnyStore {
         &self.store
     }
 

@@ -1,5 +1,7 @@
-//! The canonical store: a trait the handlers talk to, and its SQLite
-//! implementation.
+//! The canonical store: a trait the handlers talk to, and its two
+//! implementations — SQLite in the data folder (the default) and PostgreSQL
+//! for several `deskd` processes behind one database — held to one
+//! conformance suite (`server/tests/store`).
 //!
 //! Every ticket operation takes the acting user and applies the rules of
 //! `desk_sync::model` *inside* the store's transaction: the check and the
@@ -25,12 +27,14 @@ use time::OffsetDateTime;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
+pub mod any;
 pub mod links;
 pub mod postgres;
 pub mod push_outcomes;
 pub mod sqlite;
 pub mod values;
 
+pub use any::AnyStore;
 pub use postgres::{Options as PostgresOptions, PostgresStore};
 pub use sqlite::{Options as SqliteOptions, SqliteStore};
 

@@ -31,7 +31,7 @@ async fn health<S: Store>(app: App<S>) -> Result<Response, Rejection> {
     let (status, word) = if usable {
         (StatusCode::OK, "ok")
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        (StatusCode::SERVICE_UNAVAILABLE, "degraded")
     };
     let body = Health {
         status: word.into(),

@@ -25,6 +25,7 @@ use super::{
     TicketFilter, TicketJson, TicketKey, TokenHash, UserUpdate, links::Links,
 };
 
+mod copy;
 mod db;
 mod list;
 mod notices;
@@ -33,6 +34,7 @@ mod sync;
 mod tickets;
 mod users;
 
+pub use copy::{Copied, copy_from_sqlite};
 use db::{Db, db_error};
 
 /// A closure for [`Db::read`] and [`Db::write`] that runs `$work` (an
@@ -402,11 +404,11 @@ impl Store for PostgresStore {
         &self.inner.epoch
     }
 
-    async fn bootstrap(&self, actor: Actor, mut sink: BootstrapSink) -> Result<()> {
+    async fn bootstrap(&self, actor: Actor, sink: BootstrapSink) -> Result<()> {
         let (links, epoch) = (self.links(), self.inner.epoch.as_str());
         self.inner
             .db
-            .read(with_tx!(tx => sync::bootstrap(tx, actor, epoch, links, &mut sink)))
+            .read(with_tx!(tx => sync::bootstrap(tx, actor, epoch, links, sink)))
             .await
     }
 

@@ -50,12 +50,15 @@ fn scope_clause(actor: &Actor, param: usize) -> (String, Option<Uuid>) {
     }
 }
 
+/// Streams the caller's tickets in chunks, all read in the transaction's
+/// one snapshot. The sink may block (it waits while a slow client reads),
+/// so it is fed on a blocking thread, a chunk at a time.
 pub async fn bootstrap(
     tx: &Tx,
     actor: Actor,
     epoch: &str,
     links: &Links,
-    sink: &mut BootstrapSink,
+    mut sink: BootstrapSink,
 ) -> Result<()> {
     let seq = head(tx).await?;
     let internal = policy::can_read_internal(&actor);
@@ -75,13 +78,21 @@ pub async fn bootstrap(
             .collect::<Result<Vec<_>>>()?;
         let ids: Vec<Uuid> = tickets.iter().map(|t| t.id).collect();
         let mut comments = tickets::comments_of_many(tx, &ids, internal).await?;
-        for ticket in tickets {
-            after = signed(ticket.number.unwrap_or(0));
-            let comments = comments.remove(&ticket.id).unwrap_or_default();
-            count += 1;
-            if !sink(BootstrapItem::Ticket(&TicketDetail { ticket, comments })) {
-                return Ok(());
-            }
+        let chunk: Vec<TicketDetail> = tickets
+            .into_iter()
+            .map(|ticket| {
+                let comments = comments.remove(&ticket.id).unwrap_or_default();
+                TicketDetail { ticket, comments }
+            })
+            .collect();
+        if let Some(last) = chunk.last() {
+            after = signed(last.ticket.number.unwrap_or(0));
+        }
+        count += chunk.len() as u64;
+        let more;
+        (sink, more) = feed(sink, chunk).await?;
+        if !more {
+            return Ok(());
         }
         if (rows.len() as i64) < BOOTSTRAP_CHUNK {
             break;
@@ -93,8 +104,23 @@ pub async fn bootstrap(
         count,
         users: sync_users(tx, &actor).await?,
     };
-    sink(BootstrapItem::Meta(&meta));
+    tokio::task::spawn_blocking(move || sink(BootstrapItem::Meta(&meta)))
+        .await
+        .map_err(|e| StoreError::Backend(Box::new(e)))?;
     Ok(())
+}
+
+/// Hands `chunk` to the sink on a blocking thread; `false` when the sink
+/// wants no more.
+async fn feed(mut sink: BootstrapSink, chunk: Vec<TicketDetail>) -> Result<(BootstrapSink, bool)> {
+    tokio::task::spawn_blocking(move || {
+        let more = chunk
+            .iter()
+            .all(|detail| sink(BootstrapItem::Ticket(detail)));
+        (sink, more)
+    })
+    .await
+    .map_err(|e| StoreError::Backend(Box::new(e)))
 }
 
 /// The caller, and for staff every agent and admin.

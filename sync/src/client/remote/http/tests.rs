@@ -229,7 +229,7 @@ async fn error_answers_map_to_what_the_engine_needs() {
         b if b.contains("\"gap\"") => error(409, "E_CONFLICT", json!({"last_client_seq": 17})),
         b if b.contains("\"old\"") => error(410, "E_RESYNC", json!({})),
         b if b.contains("\"theirs\"") => error(403, "E_FORBIDDEN", json!({})),
-        b if b.contains("\"boom\"") => error(503, "E_INTERNAL", json!({})),
+        b if b.contains("\"boom\"") => error(503, "E_UNAVAILABLE", json!({})),
         _ => Reply {
             status: 200,
             content_type: "application/json",
@@ -267,7 +267,7 @@ async fn error_answers_map_to_what_the_engine_needs() {
     let busy = remote.push(&push("boom")).await.unwrap_err();
     assert!(busy.is_retryable());
     assert!(
-        matches!(busy, RemoteError::Server { status: 503, body: Some(b) } if b.error == ErrorCode::Internal)
+        matches!(busy, RemoteError::Server { status: 503, body: Some(b) } if b.error == ErrorCode::Unavailable)
     );
     assert!(matches!(
         remote.push(&push("fine")).await,

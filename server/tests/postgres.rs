@@ -1,0 +1,692 @@
+//! Several real `deskd` processes on one PostgreSQL database: they agree,
+//! their followers never skip a change, a write through one pokes the live
+//! clients of another, a sign-out or deactivation through one holds in all,
+//! and losing the database is a 503 the server recovers from by itself.
+//! Bad database settings stop `deskd` at start with one line.
+//!
+//! Each test gets a database of its own on `DESK_TEST_POSTGRES_URL`, and
+//! skips on one line without it (fails under `CI=true`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{
+    collections::HashSet,
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use desk_testkit::{
+    BOB, CAROL,
+    daemon::{Daemon, Deskd},
+    postgres::TestDatabase,
+};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::{
+    io::copy_bidirectional,
+    net::{TcpListener, TcpStream},
+    sync::Mutex,
+    task::JoinSet,
+};
+use uuid::Uuid;
+
+const PROCESSES: usize = 3;
+const WRITERS_PER_PROCESS: usize = 16;
+const WRITING_FOR: Duration = Duration::from_secs(20);
+
+/// Replicas behind one proxy: one database, one public URL.
+fn deskd(database: &TestDatabase) -> Deskd {
+    Deskd::new(env!("CARGO_BIN_EXE_deskd"))
+        .unlimited()
+        .env("DESK_SERVER__PUBLIC_URL", "https://desk.example.com")
+        .postgres(database.url())
+}
+
+/// `count` processes on one database, sharing one data folder (so one
+/// signing secret: a token from one is valid at every one).
+async fn processes(deskd: &Deskd, data: &std::path::Path, count: usize) -> Vec<Daemon> {
+    deskd.seed(data, 0).await;
+    let mut daemons = Vec::new();
+    for _ in 0..count {
+        daemons.push(deskd.start(data, "info").await);
+    }
+    daemons
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+async fn token(http: &reqwest::Client, url: &str, account: (&str, &str)) -> String {
+    desk_testkit::access_token(http, url, account).await
+}
+
+/// The sync epoch, from the end of a bootstrap.
+async fn epoch(http: &reqwest::Client, url: &str, token: &str) -> String {
+    let r = http
+        .get(format!("{url}/api/v1/sync/bootstrap"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let meta: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    meta["_meta"]["epoch"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no epoch in {meta}"))
+        .to_string()
+}
+
+/// Follows the change log through one process until `stop`, then to its
+/// head; the tickets it was told about, and the cursors it stood on.
+async fn follow(
+    http: reqwest::Client,
+    url: String,
+    token: String,
+    stop: Arc<AtomicBool>,
+) -> HashSet<String> {
+    let epoch = epoch(&http, &url, &token).await;
+    let mut since = 0u64;
+    let mut seen = HashSet::new();
+    loop {
+        let stopping = stop.load(Ordering::SeqCst);
+        let page: Value = http
+            .get(format!(
+                "{url}/api/v1/sync/pull?since={since}&epoch={epoch}&limit=500"
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for ticket in page["tickets"].as_array().unwrap() {
+            seen.insert(ticket["id"].as_str().unwrap().to_string());
+        }
+        let next = page["next"].as_u64().unwrap();
+        assert!(next >= since, "the cursor went back from {since} to {next}");
+        since = next;
+        if stopping && !page["has_more"].as_bool().unwrap() {
+            return seen;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn three_processes_write_at_once_and_no_follower_skips_a_change() {
+    let Some(database) =
+        TestDatabase::create("three_processes_write_at_once_and_no_follower_skips_a_change").await
+    else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let daemons = processes(&deskd(&database), data.path(), PROCESSES).await;
+    let http = http();
+    let admin = token(&http, &daemons[0].url, CAROL).await;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let followers: Vec<_> = daemons
+        .iter()
+        .map(|d| {
+            tokio::spawn(follow(
+                http.clone(),
+                d.url.clone(),
+                admin.clone(),
+                stop.clone(),
+            ))
+        })
+        .collect();
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let until = Instant::now() + WRITING_FOR;
+    let mut writers = JoinSet::new();
+    for (p, daemon) in daemons.iter().enumerate() {
+        for w in 0..WRITERS_PER_PROCESS {
+            let (http, url, token) = (http.clone(), daemon.url.clone(), admin.clone());
+            let acknowledged = acknowledged.clone();
+            writers.spawn(async move {
+                let mut n = 0;
+                while Instant::now() < until {
+                    let id = Uuid::new_v4().to_string();
+                    let r = http
+                        .post(format!("{url}/api/v1/tickets"))
+                        .bearer_auth(&token)
+                        .json(&json!({"id": id, "subject": format!("process {p} writer {w} #{n}")}))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status(), StatusCode::CREATED, "{:?}", r.text().await);
+                    // Every other ticket gets a second write, so the log
+                    // interleaves creates and edits of earlier tickets.
+                    if n % 2 == 1 {
+                        let r = http
+                            .post(format!("{url}/api/v1/tickets/{id}/comments"))
+                            .bearer_auth(&token)
+                            .json(&json!({"body": "seen", "internal": false}))
+                            .send()
+                            .await
+                            .unwrap();
+                        assert_eq!(r.status(), StatusCode::CREATED);
+                    }
+                    acknowledged.lock().await.push(id);
+                    n += 1;
+                }
+            });
+        }
+    }
+    while let Some(done) = writers.join_next().await {
+        done.unwrap();
+    }
+    stop.store(true, Ordering::SeqCst);
+    let acknowledged = acknowledged.lock().await.clone();
+    assert!(
+        acknowledged.len() > 100,
+        "only {} writes",
+        acknowledged.len()
+    );
+
+    for (p, follower) in followers.into_iter().enumerate() {
+        let seen = follower.await.unwrap();
+        let missing: Vec<_> = acknowledged
+            .iter()
+            .filter(|id| !seen.contains(*id))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "the follower of process {p} skipped {} acknowledged tickets, e.g. {:?}",
+            missing.len(),
+            missing.first()
+        );
+    }
+    // Exactly once, numbered without gaps, and the same answer from every
+    // process.
+    let mut answers = Vec::new();
+    for daemon in &daemons {
+        let page: Value = http
+            .get(format!(
+                "{}/api/v1/tickets?per_page=1&sort=-number",
+                daemon.url
+            ))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(page["total"], json!(acknowledged.len()));
+        assert_eq!(
+            page["items"][0]["number"], page["total"],
+            "numbers have gaps"
+        );
+        answers.push(page);
+    }
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:?}");
+}
+
+/// The next `data:` line of a server-sent event stream.
+async fn next_event(events: &mut reqwest::Response, buffer: &mut String) -> Value {
+    loop {
+        if let Some(at) = buffer.find("data:")
+            && let Some(end) = buffer[at..].find('\n')
+        {
+            let line = buffer[at + 5..at + end].trim().to_string();
+            buffer.drain(..at + end);
+            return serde_json::from_str(&line).unwrap();
+        }
+        let chunk = events.chunk().await.unwrap().expect("the stream ended");
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_write_through_one_process_pokes_live_clients_of_another() {
+    let Some(database) =
+        TestDatabase::create("a_write_through_one_process_pokes_live_clients_of_another").await
+    else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let daemons = processes(&deskd(&database), data.path(), 2).await;
+    let http = http();
+    let admin = token(&http, &daemons[0].url, CAROL).await;
+    let mut events = http
+        .get(format!("{}/api/v1/sync/events", daemons[1].url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), StatusCode::OK);
+    let mut buffer = String::new();
+    for n in 1..=3u64 {
+        let r = http
+            .post(format!("{}/api/v1/tickets", daemons[0].url))
+            .bearer_auth(&admin)
+            .json(&json!({"subject": format!("made on the first process, #{n}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let poke = tokio::time::timeout(
+            Duration::from_secs(10),
+            next_event(&mut events, &mut buffer),
+        )
+        .await
+        .expect("no poke from the other process");
+        assert_eq!(poke["seq"], json!(n));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sign_out_or_deactivation_through_one_process_holds_in_every_process() {
+    let Some(database) = TestDatabase::create(
+        "a_sign_out_or_deactivation_through_one_process_holds_in_every_process",
+    )
+    .await
+    else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let daemons = processes(&deskd(&database), data.path(), PROCESSES).await;
+    let http = http();
+    let (a, b, c) = (&daemons[0].url, &daemons[1].url, &daemons[2].url);
+    let status = async |url: &str, token: &str| {
+        http.get(format!("{url}/api/v1/tickets"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+
+    // A logout through A: the token is refused by B and C on the next
+    // request.
+    let session = desk_testkit::login(&http, a, BOB).await;
+    let bob = session["access_token"].as_str().unwrap().to_string();
+    assert_eq!(status(b, &bob).await, StatusCode::OK);
+    let r = http
+        .post(format!("{a}/api/v1/auth/logout"))
+        .bearer_auth(&bob)
+        .json(&json!({"refresh_token": session["refresh_token"]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(status(b, &bob).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(status(c, &bob).await, StatusCode::UNAUTHORIZED);
+
+    // A deactivation through A, of a user signed in through B.
+    let bob = token(&http, b, BOB).await;
+    assert_eq!(status(c, &bob).await, StatusCode::OK);
+    let admin = token(&http, a, CAROL).await;
+    let users: Value = http
+        .get(format!("{a}/api/v1/users?role=agent"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bob_id = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == BOB.0)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = http
+        .patch(format!("{a}/api/v1/users/{bob_id}"))
+        .bearer_auth(&admin)
+        .json(&json!({"active": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(status(b, &bob).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(status(c, &bob).await, StatusCode::UNAUTHORIZED);
+}
+
+/// A TCP relay between `deskd` and PostgreSQL that the test can cut, as a
+/// database restart or a network failure would: every open connection
+/// dies and new ones are refused until it is restored.
+struct Relay {
+    addr: SocketAddr,
+    up: Arc<AtomicBool>,
+    open: Arc<Mutex<JoinSet<()>>>,
+}
+
+impl Relay {
+    async fn start(to: SocketAddr) -> Relay {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let up = Arc::new(AtomicBool::new(true));
+        let open = Arc::new(Mutex::new(JoinSet::new()));
+        let (accepting, relays) = (up.clone(), open.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if !accepting.load(Ordering::SeqCst) {
+                    continue; // dropped: refused
+                }
+                relays.lock().await.spawn(async move {
+                    if let Ok(mut server) = TcpStream::connect(to).await {
+                        let _ = copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+            }
+        });
+        Relay { addr, up, open }
+    }
+
+    async fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        self.open.lock().await.abort_all();
+    }
+
+    fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Where the test server's PostgreSQL listens, from its URL.
+fn postgres_addr(url: &str) -> SocketAddr {
+    let config: tokio_postgres::Config = url.parse().unwrap();
+    let host = match &config.get_hosts()[0] {
+        tokio_postgres::config::Host::Tcp(host) => host.clone(),
+        #[allow(unreachable_patterns)]
+        _ => panic!("the test database must be reached over TCP"),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let host = if host == "localhost" {
+        "127.0.0.1".to_string()
+    } else {
+        host
+    };
+    format!("{host}:{port}").parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn losing_the_database_is_a_503_and_the_server_recovers_by_itself() {
+    let Some(database) =
+        TestDatabase::create("losing_the_database_is_a_503_and_the_server_recovers_by_itself")
+            .await
+    else {
+        return;
+    };
+    let relay = Relay::start(postgres_addr(database.url())).await;
+    let through_relay = {
+        let config: tokio_postgres::Config = database.url().parse().unwrap();
+        format!(
+            "postgres://{}@{}/{}",
+            config.get_user().unwrap(),
+            relay.addr,
+            config.get_dbname().unwrap()
+        )
+    };
+    let data = tempfile::tempdir().unwrap();
+    let deskd = Deskd::new(env!("CARGO_BIN_EXE_deskd"))
+        .unlimited()
+        .postgres(&through_relay);
+    let daemon = processes(&deskd, data.path(), 1).await.remove(0);
+    let http = http();
+    let admin = token(&http, &daemon.url, CAROL).await;
+    let tickets = async || {
+        http.get(format!("{}/api/v1/tickets", daemon.url))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap()
+    };
+    assert_eq!(tickets().await.status(), StatusCode::OK);
+
+    relay.cut().await;
+    let r = tickets().await;
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "E_UNAVAILABLE", "{body}");
+    let health = http
+        .get(format!("{}/health", daemon.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let health: Value = health.json().await.unwrap();
+    assert_eq!(health["status"], "degraded");
+
+    relay.restore();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = tickets().await.status();
+        if status == StatusCode::OK {
+            break;
+        }
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(Instant::now() < deadline, "deskd did not recover");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let health = http
+        .get(format!("{}/health", daemon.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+}
+
+/// `deskd serve` with `args`: its exit code and the lines it wrote.
+async fn refused(args: &[&str]) -> (Option<i32>, Vec<String>) {
+    let data = tempfile::tempdir().unwrap();
+    let out = Deskd::new(env!("CARGO_BIN_EXE_deskd"))
+        .command("warn")
+        .args(["serve", "--bind", "127.0.0.1:0", "--data"])
+        .arg(data.path())
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    let lines = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    (out.status.code(), lines)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_database_settings_stop_deskd_at_start_with_one_line() {
+    let Some(database) =
+        TestDatabase::create("bad_database_settings_stop_deskd_at_start_with_one_line").await
+    else {
+        return;
+    };
+    let url = database.url();
+    let config: tokio_postgres::Config = url.parse().unwrap();
+    let addr = postgres_addr(url);
+    let nobody_listens = {
+        let spare = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = spare.local_addr().unwrap().port();
+        drop(spare);
+        format!("postgres://desk@127.0.0.1:{port}/desk")
+    };
+    let unknown_user = format!(
+        "postgres://no_such_user_here@{addr}/{}",
+        config.get_dbname().unwrap()
+    );
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .batch_execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+        .await
+        .unwrap();
+
+    let cases = [
+        (nobody_listens.as_str(), "unavailable"),
+        (unknown_user.as_str(), "no_such_user_here"),
+        (url, "not a Desk database"),
+        ("mysql://desk@db/desk", "store.url"),
+    ];
+    for (database_url, says) in cases {
+        let (code, lines) = refused(&["--database", database_url]).await;
+        assert_eq!(code, Some(1), "{database_url}: {lines:?}");
+        assert_eq!(lines.len(), 1, "{database_url}: {lines:?}");
+        assert!(lines[0].starts_with("deskd: "), "{lines:?}");
+        assert!(lines[0].contains(says), "{database_url}: {lines:?}");
+    }
+
+    // A database that a newer deskd migrated: refused, not downgraded.
+    client.batch_execute("DROP TABLE invoices").await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let daemon = Deskd::new(env!("CARGO_BIN_EXE_deskd"))
+        .postgres(url)
+        .start(data.path(), "info")
+        .await;
+    drop(daemon);
+    client
+        .batch_execute("UPDATE meta SET value = '999' WHERE key = 'schema'")
+        .await
+        .unwrap();
+    let (code, lines) = refused(&["--database", url]).await;
+    assert_eq!(code, Some(1), "{lines:?}");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("newer than this deskd"), "{lines:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn migrate_copies_a_sqlite_desk_whole_under_a_new_epoch() {
+    let Some(database) =
+        TestDatabase::create("migrate_copies_a_sqlite_desk_whole_under_a_new_epoch").await
+    else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let sqlite = Deskd::new(env!("CARGO_BIN_EXE_deskd"))
+        .unlimited()
+        .env("DESK_SERVER__PUBLIC_URL", "https://desk.example.com");
+    sqlite.seed(data.path(), 30).await;
+    let http = http();
+    let read = async |url: &str, token: &str, path: &str| -> Value {
+        let r = http
+            .get(format!("{url}{path}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        r.json().await.unwrap()
+    };
+
+    let before = sqlite.start(data.path(), "info").await;
+    let admin = token(&http, &before.url, CAROL).await;
+    let session = desk_testkit::login(&http, &before.url, BOB).await;
+    let listed = read(
+        &before.url,
+        &admin,
+        "/api/v1/tickets?per_page=100&sort=number",
+    )
+    .await;
+    let first_id = listed["items"][0]["id"].as_str().unwrap().to_string();
+    let history = read(
+        &before.url,
+        &admin,
+        &format!("/api/v1/tickets/{first_id}/history"),
+    )
+    .await;
+    let old_epoch = epoch(&http, &before.url, &admin).await;
+    let pulled = read(
+        &before.url,
+        &admin,
+        &format!("/api/v1/sync/pull?since=0&epoch={old_epoch}&limit=5000"),
+    )
+    .await;
+    drop(before);
+
+    let out = Deskd::new(env!("CARGO_BIN_EXE_deskd"))
+        .command("warn")
+        .args(["migrate", "--to", database.url(), "--from"])
+        .arg(data.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("30 tickets"));
+
+    let after = sqlite
+        .clone()
+        .postgres(database.url())
+        .start(data.path(), "info")
+        .await;
+    // The same password signs in, and a session from before goes on.
+    let admin = token(&http, &after.url, CAROL).await;
+    let refreshed = http
+        .post(format!("{}/api/v1/auth/refresh", after.url))
+        .json(&json!({"refresh_token": session["refresh_token"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refreshed.status(), StatusCode::OK);
+    assert_eq!(
+        read(
+            &after.url,
+            &admin,
+            "/api/v1/tickets?per_page=100&sort=number"
+        )
+        .await,
+        listed
+    );
+    assert_eq!(
+        read(
+            &after.url,
+            &admin,
+            &format!("/api/v1/tickets/{first_id}/history")
+        )
+        .await,
+        history
+    );
+    // A new epoch: a console at the old cursor is told to download again.
+    let r = http
+        .get(format!(
+            "{}/api/v1/sync/pull?since={}&epoch={old_epoch}",
+            after.url, pulled["next"]
+        ))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::GONE);
+    let new_epoch = epoch(&http, &after.url, &admin).await;
+    assert_ne!(new_epoch, old_epoch);
+    let fresh = read(
+        &after.url,
+        &admin,
+        &format!("/api/v1/sync/pull?since=0&epoch={new_epoch}&limit=5000"),
+    )
+    .await;
+    assert_eq!(
+        fresh["next"], pulled["next"],
+        "the change log is copied whole"
+    );
+    // Numbers go on from where they were.
+    let r = http
+        .post(format!("{}/api/v1/tickets", after.url))
+        .bearer_auth(&admin)
+        .json(&json!({"subject": "the first ticket on PostgreSQL"}))
+        .send()
+        .await
+        .unwrap();
+    let created: Value = r.json().await.unwrap();
+    assert_eq!(created["number"], json!(31));
+}
