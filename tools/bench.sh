@@ -3,8 +3,11 @@
 # from Debian's packages). Each bench prints a Markdown table of figures
 # beside baselines measured in the same run.
 #
-#   tools/bench.sh              # all three: http, sync, console
-#   tools/bench.sh http         # only some: http, sync, console
+#   tools/bench.sh              # all four: http, sync, console, postgres
+#   tools/bench.sh http         # only some: http, sync, console, postgres
+#
+# postgres needs a PostgreSQL whose user may create databases, at
+# DESK_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test).
 #
 # DESK_BENCH_TICKETS (default 100000) and DESK_BENCH_SECS (http: seconds per
 # wrk run, default 5) make a run quicker.
@@ -19,7 +22,7 @@ install() {
 }
 
 benches=("$@")
-[ ${#benches[@]} -gt 0 ] || benches=(http sync console)
+[ ${#benches[@]} -gt 0 ] || benches=(http sync console postgres)
 
 for bench in "${benches[@]}"; do
     case "$bench" in
@@ -30,8 +33,9 @@ for bench in "${benches[@]}"; do
             ;;
         sync) cargo bench --locked -p desk-server --bench sync ;;
         console) cargo bench --locked -p desk-tui --bench console ;;
+        postgres) cargo bench --locked -p desk-server --bench postgres ;;
         *)
-            echo "error: unknown bench '$bench' (http, sync, console)" >&2
+            echo "error: unknown bench '$bench' (http, sync, console, postgres)" >&2
             exit 1
             ;;
     esac

@@ -41,18 +41,24 @@ impl TestDatabase {
             );
             return None;
         };
+        if let Err(err) = tokio_postgres::connect(&admin_url, NoTls).await {
+            assert!(!in_ci(), "cannot reach PostgreSQL at {URL_VAR}: {err}");
+            skipped(
+                test,
+                &format!("cannot reach PostgreSQL at {URL_VAR}: {err}"),
+            );
+            return None;
+        }
+        Some(Self::create_at(&admin_url).await)
+    }
+
+    /// A new database on the server at `admin_url`, which must be reachable.
+    pub async fn create_at(admin_url: &str) -> TestDatabase {
+        let admin_url = admin_url.to_string();
         let name = format!("desk_test_{}", uuid_like());
-        let (client, connection) = match tokio_postgres::connect(&admin_url, NoTls).await {
-            Ok(connected) => connected,
-            Err(err) if !in_ci() => {
-                skipped(
-                    test,
-                    &format!("cannot reach PostgreSQL at {URL_VAR}: {err}"),
-                );
-                return None;
-            }
-            Err(err) => panic!("cannot reach PostgreSQL at {URL_VAR}: {err}"),
-        };
+        let (client, connection) = tokio_postgres::connect(&admin_url, NoTls)
+            .await
+            .unwrap_or_else(|err| panic!("cannot reach PostgreSQL: {err}"));
         let driver = tokio::spawn(connection);
         client
             .batch_execute(&format!("CREATE DATABASE {name}"))
@@ -61,11 +67,11 @@ impl TestDatabase {
         drop(client);
         let _ = driver.await;
         let url = with_database(&admin_url, &name);
-        Some(TestDatabase {
+        TestDatabase {
             admin_url,
             name,
             url,
-        })
+        }
     }
 
     /// The database's URL.

@@ -181,12 +181,13 @@ impl Store for PostgresStore {
     }
 
     async fn user(&self, id: Uuid) -> Result<Option<User>> {
+        // Asked on every signed-in request: one statement, no transaction.
         self.inner
             .db
-            .read(
-                with_tx!(tx => async move { Ok(users::get(tx, id, false).await?.map(|(u, _)| u)) }),
-            )
-            .await
+            .query_opt(&users::user_sql(), &[&id])
+            .await?
+            .map(|row| users::user_from_row(&row))
+            .transpose()
     }
 
     async fn credentials(&self, email: String) -> Result<Option<Credentials>> {

@@ -81,6 +81,10 @@ pub async fn get(tx: &Tx, id: Uuid, lock: bool) -> Result<Option<(User, Option<O
         .transpose()
 }
 
+pub fn user_sql() -> String {
+    format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1")
+}
+
 pub fn credentials_sql() -> String {
     format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email = $1")
 }
