@@ -5,9 +5,10 @@
 #
 #   tools/bench.sh              # all three: http, sync, console
 #   tools/bench.sh http         # only some: http, sync, console
+#   tools/bench.sh soak         # the five-minute soak (never part of "all")
 #
-# DESK_BENCH_TICKETS (default 100000) and DESK_BENCH_SECS (http: seconds per
-# wrk run, default 5) make a run quicker.
+# DESK_BENCH_TICKETS (default 100000), DESK_BENCH_SECS (http: seconds per
+# wrk run, default 5) and DESK_SOAK_SECS (default 300) make a run quicker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,8 +31,9 @@ for bench in "${benches[@]}"; do
             ;;
         sync) cargo bench --locked -p desk-server --bench sync ;;
         console) cargo bench --locked -p desk-tui --bench console ;;
+        soak) cargo bench --locked -p desk-server --bench soak ;;
         *)
-            echo "error: unknown bench '$bench' (http, sync, console)" >&2
+            echo "error: unknown bench '$bench' (http, sync, console, soak)" >&2
             exit 1
             ;;
     esac

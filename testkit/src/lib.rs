@@ -7,8 +7,11 @@
 //!   kill processes or read logs, and for the benches.
 //! - [`keys`]: key events as a person types them.
 //! - [`stats`]: percentiles and milliseconds for the benches' figures.
+//! - [`bench`]: the benches' settings from the environment, and a process's
+//!   memory.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failure is the report
 
+pub mod bench;
 pub mod daemon;
 pub mod keys;
 pub mod server;
