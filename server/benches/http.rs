@@ -50,6 +50,7 @@ use desk_sync::{
 };
 use desk_testkit::{
     access_token,
+    bench::env_or,
     daemon::{Daemon, Deskd},
     stats::{ms, percentile},
 };
@@ -295,13 +296,6 @@ async fn run(pins: Pins) {
         embed_idle.rate(),
     );
     list_table.print(tickets);
-}
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 /// Which CPUs the servers and the load get: with two or more allowed, the

@@ -28,6 +28,7 @@ use std::{
 
 use desk_testkit::{
     access_token,
+    bench::env_or,
     daemon::{Daemon, Deskd},
     postgres::{TestDatabase, URL_VAR},
     stats::{ms, percentile},
@@ -40,13 +41,6 @@ const LISTERS: usize = 8;
 const CREATORS: usize = 32;
 const WIDGETS: usize = 1_000;
 const POKES: usize = 200;
-
-fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
-    std::env::var(key)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn main() {
     tokio::runtime::Builder::new_multi_thread()

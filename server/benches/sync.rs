@@ -24,6 +24,7 @@ use desk_sync::{
 };
 use desk_testkit::{
     access_token,
+    bench::{env_or, status_kb},
     daemon::{Daemon, Deskd},
     stats::{ms, percentile},
 };
@@ -33,10 +34,7 @@ const ROUNDS: usize = 200;
 
 #[tokio::main]
 async fn main() {
-    let tickets: usize = std::env::var("DESK_BENCH_TICKETS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(100_000);
+    let tickets: usize = env_or("DESK_BENCH_TICKETS", 100_000);
     let data = tempfile::tempdir().unwrap();
     eprintln!("seeding {tickets} tickets…");
     deskd().seed(data.path(), tickets).await;
@@ -56,7 +54,7 @@ async fn main() {
     let report = engine.sync_once().await.unwrap();
     let bootstrap = began.elapsed();
     assert!(report.bootstrapped);
-    let peak_mb = peak_rss_kb() / 1024;
+    let peak_mb = status_kb("self", "VmHWM") / 1024;
     let held = replica.status().unwrap();
     drop(engine);
 
@@ -181,15 +179,6 @@ async fn main() {
 }
 
 /// This process's peak resident set (VmHWM), in KiB.
-fn peak_rss_kb() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 async fn sign_in(url: &str, email: &str, password: &str) -> (HttpRemote, SyncUser) {
     let (remote, session) = HttpRemote::login(url, email, password).await.unwrap();
     let user = SyncUser::from(&session.user);

@@ -8,8 +8,11 @@
 //! - [`keys`]: key events as a person types them.
 //! - [`postgres`]: a database of its own per test, or a one-line skip.
 //! - [`stats`]: percentiles and milliseconds for the benches' figures.
+//! - [`bench`]: the benches' settings from the environment, and a process's
+//!   memory.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failure is the report
 
+pub mod bench;
 pub mod daemon;
 pub mod keys;
 pub mod postgres;
