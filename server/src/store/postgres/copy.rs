@@ -336,7 +336,12 @@ pub async fn copy_from_sqlite(sqlite: &Path, url: &str) -> Result<Copied> {
     tx.batch_execute(
         "UPDATE counters SET value = (SELECT COALESCE(MAX(number), 0) FROM tickets) WHERE name = 'ticket_number';
          UPDATE counters SET value = (SELECT COALESCE(MAX(seq), 0) FROM changes) WHERE name = 'change_seq';
-         SELECT setval(pg_get_serial_sequence('history', 'id'), COALESCE((SELECT MAX(id) FROM history), 0) + 1, false);",
+         SELECT setval(pg_get_serial_sequence('history', 'id'), COALESCE((SELECT MAX(id) FROM history), 0) + 1, false);
+         TRUNCATE ticket_counts;
+         INSERT INTO ticket_counts
+            SELECT requester_id, COALESCE(assignee_id, '00000000-0000-0000-0000-000000000000'),
+                status, priority, count(*)
+            FROM tickets GROUP BY 1, 2, 3, 4;",
     )
     .await
     .map_err(db_error)?;
@@ -346,6 +351,8 @@ pub async fn copy_from_sqlite(sqlite: &Path, url: &str) -> Result<Copied> {
         .map_err(db_error)?
         .get(0);
     tx.commit().await.map_err(db_error)?;
+    // Statistics for the planner now, not at autovacuum's next visit.
+    client.batch_execute("ANALYZE").await.map_err(db_error)?;
     drop(client);
     let _ = driver.await;
     Ok(copied)

@@ -1,7 +1,8 @@
-//! Ticket listings: the caller's scope and the filters as conditions, one
-//! count and one page in the same snapshot. Totals are always exact here
-//! (`total_estimated` false): PostgreSQL counts a filter's matches from
-//! its indexes, and text search scans `search` with `strpos`.
+//! Ticket listings: the caller's scope and the filters as conditions, a
+//! total and a page in the same snapshot. Totals are always exact here
+//! (`total_estimated` false): without text, a sum over the kept counts
+//! (`ticket_counts`, schema 2); with text, a count of the matches, which
+//! `strpos` finds in `search`.
 
 use desk_sync::{
     model::{Actor, Scope},
@@ -50,40 +51,46 @@ pub async fn list(
         return Ok(page);
     };
     let mut conditions: Vec<String> = Vec::new();
+    let mut counted: Vec<String> = Vec::new();
     let mut values: Vec<Value> = Vec::new();
     let mut pins: Vec<(&str, Value)> = Vec::new();
     match assignee {
         None => {}
-        Some(Some(id)) => pins.push(("t.assignee_id", Value::Id(id))),
-        Some(None) => conditions.push("t.assignee_id IS NULL".into()),
+        Some(Some(id)) => pins.push(("assignee_id", Value::Id(id))),
+        Some(None) => {
+            conditions.push("t.assignee_id IS NULL".into());
+            counted.push(format!("assignee_id = '{}'", Uuid::nil()));
+        }
     }
     if let Scope::RequestedBy(id) = actor.scope() {
-        pins.push(("t.requester_id", Value::Id(id)));
+        pins.push(("requester_id", Value::Id(id)));
     }
     if let Some(status) = filter.status {
-        pins.push(("t.status", Value::Text(status.as_str().into())));
+        pins.push(("status", Value::Text(status.as_str().into())));
     }
     if let Some(priority) = filter.priority {
-        pins.push(("t.priority", Value::Rank(i16::from(priority.rank()))));
+        pins.push(("priority", Value::Rank(i16::from(priority.rank()))));
     }
     for (column, value) in pins {
         values.push(value);
-        conditions.push(format!("{column} = ${}", values.len()));
+        conditions.push(format!("t.{column} = ${}", values.len()));
+        counted.push(format!("{column} = ${}", values.len()));
     }
-    if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
+    let q = filter.q.as_deref().filter(|q| !q.is_empty());
+    if let Some(q) = q {
         values.push(Value::Text(q.to_lowercase()));
         conditions.push(format!("strpos(t.search, ${}) > 0", values.len()));
     }
-    let clause = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", conditions.join(" AND "))
-    };
+    let clause = where_clause(&conditions);
     let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(Value::param).collect();
-    let counted = tx
-        .query_one(&format!("SELECT count(*) FROM tickets t {clause}"), &params)
-        .await?;
-    page.total = unsigned(&counted, 0);
+    let total_sql = match q {
+        Some(_) => format!("SELECT count(*) FROM tickets t {clause}"),
+        None => format!(
+            "SELECT COALESCE(SUM(n), 0)::bigint FROM ticket_counts {}",
+            where_clause(&counted)
+        ),
+    };
+    page.total = unsigned(&tx.query_one(&total_sql, &params).await?, 0);
 
     let offset = i64::from(filter.page.saturating_sub(1)) * i64::from(filter.per_page);
     let limit = i64::from(filter.per_page);
@@ -101,6 +108,14 @@ pub async fn list(
             .push(TicketJson::encode(&ticket_from_row(&row, links)?)?);
     }
     Ok(page)
+}
+
+fn where_clause(conditions: &[String]) -> String {
+    if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    }
 }
 
 /// The listing's order, ties broken by number. Status sorts by its wire
