@@ -30,6 +30,7 @@ use desk_testkit::{
     access_token,
     bench::env_or,
     daemon::{Daemon, Deskd},
+    events::Events,
     postgres::{TestDatabase, URL_VAR},
     stats::{ms, percentile},
 };
@@ -201,13 +202,7 @@ async fn measure(target: &Target, secs: u64) -> Figures {
 
 /// From a create's answer on the first process to its poke on the last.
 async fn pokes(http: &reqwest::Client, urls: &[String], admin: &str) -> (Duration, Duration) {
-    let mut events = http
-        .get(format!("{}/api/v1/sync/events", urls[urls.len() - 1]))
-        .bearer_auth(admin)
-        .send()
-        .await
-        .unwrap();
-    let mut buffer = String::new();
+    let mut events = Events::open(http, &urls[urls.len() - 1], admin).await;
     let mut took = Vec::with_capacity(POKES);
     for _ in 0..POKES {
         let created: Value = http
@@ -223,26 +218,11 @@ async fn pokes(http: &reqwest::Client, urls: &[String], admin: &str) -> (Duratio
         let answered = Instant::now();
         assert!(created["number"].is_u64(), "{created}");
         // Nothing else writes now: the next poke is this create's.
-        next_seq(&mut events, &mut buffer).await;
+        events.next().await;
         took.push(answered.elapsed());
     }
     let p50 = percentile(&mut took, 50);
     (p50, percentile(&mut took, 99))
-}
-
-async fn next_seq(events: &mut reqwest::Response, buffer: &mut String) -> u64 {
-    loop {
-        if let Some(at) = buffer.find("data:")
-            && let Some(end) = buffer[at..].find('\n')
-        {
-            let line = buffer[at + 5..at + end].trim().to_string();
-            buffer.drain(..at + end);
-            let data: Value = serde_json::from_str(&line).unwrap();
-            return data["seq"].as_u64().unwrap();
-        }
-        let chunk = events.chunk().await.unwrap().expect("the stream ended");
-        buffer.push_str(&String::from_utf8_lossy(&chunk));
-    }
 }
 
 async fn start(deskd: &Deskd, data: &Path, count: usize) -> Vec<Daemon> {

@@ -63,7 +63,8 @@ enum Command {
     /// Copy a SQLite data folder's desk into an empty PostgreSQL database
     /// (users, tickets, comments, history, sessions, the change log). The
     /// copy gets a new sync epoch: every console downloads its tickets
-    /// again and re-sends what it had not seen acknowledged.
+    /// again and re-sends what it had not seen acknowledged. Stop the deskd
+    /// serving the folder first: what it writes during the copy is not in it.
     Migrate {
         /// The data folder whose desk.db to copy (it is migrated to the
         /// current schema first, then only read).
@@ -186,6 +187,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
                 None,
             )?;
+            settings.store.url = None;
             let sqlite = open_store(&settings).await?;
             sqlite.close().await;
             settings.store.url = Some(to.clone().into());

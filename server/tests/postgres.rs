@@ -21,6 +21,7 @@ use std::{
 use desk_testkit::{
     BOB, CAROL,
     daemon::{Daemon, Deskd},
+    events::Events,
     postgres::TestDatabase,
 };
 use reqwest::StatusCode;
@@ -232,21 +233,6 @@ async fn three_processes_write_at_once_and_no_follower_skips_a_change() {
     assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:?}");
 }
 
-/// The next `data:` line of a server-sent event stream.
-async fn next_event(events: &mut reqwest::Response, buffer: &mut String) -> Value {
-    loop {
-        if let Some(at) = buffer.find("data:")
-            && let Some(end) = buffer[at..].find('\n')
-        {
-            let line = buffer[at + 5..at + end].trim().to_string();
-            buffer.drain(..at + end);
-            return serde_json::from_str(&line).unwrap();
-        }
-        let chunk = events.chunk().await.unwrap().expect("the stream ended");
-        buffer.push_str(&String::from_utf8_lossy(&chunk));
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_write_through_one_process_pokes_live_clients_of_another() {
     let Some(database) =
@@ -258,14 +244,7 @@ async fn a_write_through_one_process_pokes_live_clients_of_another() {
     let daemons = processes(&deskd(&database), data.path(), 2).await;
     let http = http();
     let admin = token(&http, &daemons[0].url, CAROL).await;
-    let mut events = http
-        .get(format!("{}/api/v1/sync/events", daemons[1].url))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(events.status(), StatusCode::OK);
-    let mut buffer = String::new();
+    let mut events = Events::open(&http, &daemons[1].url, &admin).await;
     for n in 1..=3u64 {
         let r = http
             .post(format!("{}/api/v1/tickets", daemons[0].url))
@@ -275,12 +254,9 @@ async fn a_write_through_one_process_pokes_live_clients_of_another() {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::CREATED);
-        let poke = tokio::time::timeout(
-            Duration::from_secs(10),
-            next_event(&mut events, &mut buffer),
-        )
-        .await
-        .expect("no poke from the other process");
+        let poke = tokio::time::timeout(Duration::from_secs(10), events.next())
+            .await
+            .expect("no poke from the other process");
         assert_eq!(poke["seq"], json!(n));
     }
 }

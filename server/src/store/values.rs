@@ -2,6 +2,9 @@
 //! ticket written through one store reads the same from any other.
 
 use desk_sync::model::{Actor, Change, NewTicket, kinds::EventKind};
+use uuid::Uuid;
+
+use super::ImportTicket;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -64,7 +67,7 @@ impl Event<'_> {
     }
 
     /// A comment added under `id`.
-    pub fn comment(id: uuid::Uuid, internal: bool) -> Event<'static> {
+    pub fn comment(id: Uuid, internal: bool) -> Event<'static> {
         Event {
             to: Some(Value::String(id.to_string())),
             internal,
@@ -75,7 +78,7 @@ impl Event<'_> {
 
 /// What a change did to the change log's entry: its kind, and whoever
 /// stops seeing the ticket because of it (a former assignee).
-pub fn change_kind(changes: &[Change]) -> (EventKind, Option<uuid::Uuid>) {
+pub fn change_kind(changes: &[Change]) -> (EventKind, Option<Uuid>) {
     let mut kind = EventKind::Changed;
     let mut left_user = None;
     for change in changes {
@@ -88,4 +91,43 @@ pub fn change_kind(changes: &[Change]) -> (EventKind, Option<uuid::Uuid>) {
         }
     }
     (kind, left_user)
+}
+
+impl ImportTicket {
+    /// When it last changed: its latest event or comment.
+    pub fn updated_at(&self) -> OffsetDateTime {
+        self.events
+            .iter()
+            .map(|e| e.at)
+            .chain(self.comments.iter().map(|c| c.at))
+            .fold(self.created_at, OffsetDateTime::max)
+    }
+
+    /// Its version: one for the create, one per event and comment.
+    pub fn version(&self) -> u64 {
+        (1 + self.events.len() + self.comments.len()) as u64
+    }
+
+    /// Its history after the create — comments and events — in the order
+    /// things happened, as live writes would have recorded them: when, by
+    /// whom, what.
+    pub fn past(&self) -> Vec<(OffsetDateTime, Uuid, Event<'_>)> {
+        let comments = self
+            .comments
+            .iter()
+            .map(|c| (c.at, c.author, Event::comment(c.id, c.internal)));
+        let events = self.events.iter().map(|e| {
+            let event = Event {
+                kind: e.kind,
+                field: e.field.as_deref(),
+                from: e.from.clone(),
+                to: e.to.clone(),
+                internal: false,
+            };
+            (e.at, e.actor, event)
+        });
+        let mut past: Vec<_> = comments.chain(events).collect();
+        past.sort_by_key(|(at, ..)| *at);
+        past
+    }
 }

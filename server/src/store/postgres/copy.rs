@@ -263,6 +263,8 @@ const TABLES: &[Table] = &[
 /// desk yet. One transaction: a copy that fails leaves the target empty.
 pub async fn copy_from_sqlite(sqlite: &Path, url: &str) -> Result<Copied> {
     let source = rusqlite::Connection::open_with_flags(sqlite, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    // One read transaction: every table as of the same moment.
+    source.execute_batch("BEGIN")?;
     let (mut client, connection) = tokio_postgres::connect(url, NoTls)
         .await
         .map_err(db_error)?;

@@ -207,11 +207,14 @@ impl Drop for Tx {
 
 impl Tx {
     async fn begin(client: Object, sql: &str) -> Result<Tx> {
-        client.batch_execute(sql).await.map_err(db_error)?;
-        Ok(Tx {
+        // Built first: dropped while `BEGIN` is in flight, it still keeps
+        // the connection out of the pool.
+        let tx = Tx {
             client: Some(client),
             changes: Vec::new(),
-        })
+        };
+        tx.conn()?.batch_execute(sql).await.map_err(db_error)?;
+        Ok(tx)
     }
 
     fn conn(&self) -> Result<&Object> {

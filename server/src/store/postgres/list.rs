@@ -77,6 +77,11 @@ pub async fn list(
         counted.push(format!("{column} = ${}", values.len()));
     }
     let q = filter.q.as_deref().filter(|q| !q.is_empty());
+    // PostgreSQL text holds no NUL, so no ticket can match one (and the
+    // driver would refuse to send it).
+    if q.is_some_and(|q| q.contains('\0')) {
+        return Ok(page);
+    }
     if let Some(q) = q {
         values.push(Value::Text(q.to_lowercase()));
         conditions.push(format!("strpos(t.search, ${}) > 0", values.len()));

@@ -108,9 +108,15 @@ impl PostgresStore {
         let mut config: Config = url.parse().map_err(|e: tokio_postgres::Error| {
             StoreError::Backend(Box::new(BadUrl(e.to_string())))
         })?;
+        // A connection lost mid-write must not hold its locks (the change
+        // counter's among them) until TCP gives up hours later: keepalives
+        // notice a dead peer, and the server ends a transaction left idle
+        // longer than a bootstrap may wait on a slow client (10 s).
         config
             .application_name("deskd")
-            .connect_timeout(Duration::from_secs(5));
+            .connect_timeout(Duration::from_secs(5))
+            .keepalives_idle(Duration::from_secs(30))
+            .options("-c idle_in_transaction_session_timeout=60s -c lock_timeout=30s");
         let (mut client, connection) = config.connect(NoTls).await.map_err(db_error)?;
         let driver = tokio::spawn(connection);
         schema::migrate(&mut client).await?;
@@ -191,6 +197,10 @@ impl Store for PostgresStore {
     }
 
     async fn credentials(&self, email: String) -> Result<Option<Credentials>> {
+        // PostgreSQL text holds no NUL: no such account.
+        if email.contains('\0') {
+            return Ok(None);
+        }
         self.inner
             .db
             .query_opt(&users::credentials_sql(), &[&email])

@@ -22,6 +22,8 @@ use crate::store::{ChangeNotice, Result};
 /// More new entries than this at once (a bulk import) become a single poke
 /// to everyone.
 const DESCRIBED_MAX: i64 = 256;
+/// How often the listener reads the log without being told to.
+const CATCH_UP_EVERY: Duration = Duration::from_secs(5);
 /// How long the listener waits before connecting again.
 const RECONNECT_AFTER: Duration = Duration::from_secs(1);
 
@@ -78,8 +80,11 @@ async fn listen_once(
     // What committed before the LISTEN took effect.
     publish(db, notices, last).await?;
     let ended = loop {
-        if woken.recv().await.is_none() {
-            break Ok(());
+        // A notification lost with a silently dropped connection is made
+        // up for within a few seconds: the log is read then anyway.
+        tokio::select! {
+            woke = woken.recv() => if woke.is_none() { break Ok(()) },
+            () = tokio::time::sleep(CATCH_UP_EVERY) => {}
         }
         if let Err(err) = publish(db, notices, last).await {
             break Err(err);

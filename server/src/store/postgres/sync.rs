@@ -129,7 +129,7 @@ async fn sync_users(tx: &Tx, actor: &Actor) -> Result<Vec<SyncUser>> {
         .query(
             "SELECT id, name, role, active FROM users
              WHERE id = $1 OR ($2 AND role IN ('agent', 'admin'))
-             ORDER BY name, id",
+             ORDER BY name COLLATE \"C\", id",
             &[&actor.id, &actor.role.is_staff()],
         )
         .await?;

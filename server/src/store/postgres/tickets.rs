@@ -437,8 +437,13 @@ pub async fn assign(
 
 /// `id` as an assignee: an active agent or admin, or `None`.
 pub async fn staff(tx: &Tx, id: Uuid) -> Result<Option<UserRef>> {
+    // Shared-locked: a deactivation or demotion running now waits, or is
+    // waited for, so nobody is assigned to a user who is no longer staff.
     let row = tx
-        .query_opt("SELECT name, role, active FROM users WHERE id = $1", &[&id])
+        .query_opt(
+            "SELECT name, role, active FROM users WHERE id = $1 FOR SHARE",
+            &[&id],
+        )
         .await?;
     let Some(row) = row else { return Ok(None) };
     let role: desk_sync::model::Role = parsed(row.get(1))?;
@@ -573,13 +578,8 @@ pub async fn changes_since(tx: &Tx, after: u64, limit: u32) -> Result<Vec<Change
 pub async fn import(tx: &mut Tx, tickets: &[ImportTicket]) -> Result<()> {
     let first = take_numbers(tx, tickets.len()).await?;
     for (number, t) in (first..).zip(tickets) {
-        let updated_at = t
-            .events
-            .iter()
-            .map(|e| e.at)
-            .chain(t.comments.iter().map(|c| c.at))
-            .fold(t.created_at, OffsetDateTime::max);
-        let version = (1 + t.events.len() + t.comments.len()) as i64;
+        let updated_at = t.updated_at();
+        let version = signed(t.version());
         tx.execute(
             "INSERT INTO tickets (id, number, subject, description, status, priority, requester_id,
                 assignee_id, tags, created_at, updated_at, version, embed_token, embed_hash,
@@ -621,25 +621,8 @@ pub async fn import(tx: &mut Tx, tickets: &[ImportTicket]) -> Result<()> {
             )
             .await?;
         }
-        // History and change log in the order things happened, as live
-        // writes would have made them.
-        let comments = t
-            .comments
-            .iter()
-            .map(|c| (c.at, c.author, Event::comment(c.id, c.internal)));
-        let events = t.events.iter().map(|e| {
-            let event = Event {
-                kind: e.kind,
-                field: e.field.as_deref(),
-                from: e.from.clone(),
-                to: e.to.clone(),
-                internal: false,
-            };
-            (e.at, e.actor, event)
-        });
-        let mut past: Vec<_> = comments.chain(events).collect();
-        past.sort_by_key(|(at, ..)| *at);
-        for (at, actor, event) in past {
+        // History and change log in the order things happened.
+        for (at, actor, event) in t.past() {
             let kind = event.kind;
             record(tx, t.id, at, actor, event).await?;
             tx.log_change(t.id, kind, at, None);

@@ -101,7 +101,7 @@ pub async fn list(tx: &Tx, actor: Actor, query: &UserQuery) -> Result<Vec<User>>
     let sql = format!(
         "SELECT {USER_COLUMNS} FROM users
          WHERE ($1::text IS NULL OR role = $1) AND ($2::boolean IS NULL OR active = $2)
-         ORDER BY name, email"
+         ORDER BY name COLLATE \"C\", email COLLATE \"C\""
     );
     let role = query.role.map(|r| r.as_str());
     let users = tx

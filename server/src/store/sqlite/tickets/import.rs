@@ -3,7 +3,6 @@
 
 use desk_sync::model::kinds::EventKind;
 use rusqlite::{Connection, params};
-use time::OffsetDateTime;
 
 use super::{
     events::{Event, log_change, record},
@@ -16,13 +15,8 @@ use crate::store::{ImportTicket, Result};
 /// one change-log entry per event), with the timestamps given.
 pub fn import(conn: &Connection, tickets: &[ImportTicket]) -> Result<()> {
     for (number, t) in (next_number(conn)?..).zip(tickets) {
-        let updated_at = t
-            .events
-            .iter()
-            .map(|e| e.at)
-            .chain(t.comments.iter().map(|c| c.at))
-            .fold(t.created_at, OffsetDateTime::max);
-        let version = 1 + t.events.len() + t.comments.len();
+        let updated_at = t.updated_at();
+        let version = t.version();
         conn.prepare_cached(
             "INSERT INTO tickets (id, number, subject, description, status, priority, requester_id,
                 assignee_id, tags, created_at, updated_at, version, embed_token, embed_hash, create_digest, search)
@@ -67,25 +61,8 @@ pub fn import(conn: &Connection, tickets: &[ImportTicket]) -> Result<()> {
                 to_micros(c.at)
             ])?;
         }
-        // History and change log in the order things happened, as live
-        // writes would have made them.
-        let comments = t
-            .comments
-            .iter()
-            .map(|c| (c.at, c.author, Event::comment(c.id, c.internal)));
-        let events = t.events.iter().map(|e| {
-            let event = Event {
-                kind: e.kind,
-                field: e.field.as_deref(),
-                from: e.from.clone(),
-                to: e.to.clone(),
-                internal: false,
-            };
-            (e.at, e.actor, event)
-        });
-        let mut past: Vec<_> = comments.chain(events).collect();
-        past.sort_by_key(|(at, ..)| *at);
-        for (at, actor, event) in past {
+        // History and change log in the order things happened.
+        for (at, actor, event) in t.past() {
             let kind = event.kind;
             record(conn, t.id, at, actor, event)?;
             log_change(conn, t.id, kind, at, None)?;
