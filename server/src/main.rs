@@ -70,9 +70,11 @@ enum Command {
         /// current schema first, then only read).
         #[arg(long, value_name = "DIR")]
         from: PathBuf,
-        /// The PostgreSQL database to copy into (postgres://user:password@host/db).
+        /// The PostgreSQL database to copy into (postgres://user:password@host/db)
+        /// [default: the setting store.url, e.g. from DESK_STORE__URL, which
+        /// keeps a password off the command line].
         #[arg(long, value_name = "URL")]
-        to: String,
+        to: Option<String>,
     },
     /// Create the demo accounts (alice, bob, dave, carol) and N tickets.
     SeedDemo {
@@ -187,6 +189,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
                 None,
             )?;
+            let to = match to {
+                Some(to) => to,
+                None => settings
+                    .store
+                    .postgres_url()
+                    .map(str::to_string)
+                    .context("name the database to copy into: --to URL, or DESK_STORE__URL")?,
+            };
             settings.store.url = None;
             let sqlite = open_store(&settings).await?;
             sqlite.close().await;
