@@ -225,25 +225,33 @@ pub async fn push(
     links: &Links,
     max_comments: u32,
 ) -> Result<PushReply> {
-    // The client's row, locked: two pushes from one client take turns.
-    tx.execute(
-        "INSERT INTO sync_clients (client_id, user_id, last_client_seq) VALUES ($1, $2, 0)
-         ON CONFLICT (client_id) DO NOTHING",
-        &[&push.client_id, &actor.id],
-    )
-    .await?;
-    let known = tx
-        .query_one(
-            "SELECT user_id, last_client_seq FROM sync_clients WHERE client_id = $1 FOR UPDATE",
-            &[&push.client_id],
-        )
-        .await?;
-    push_outcomes::check_owner(Some(known.get(0)), &actor)?;
-    let mut last = unsigned(&known, 1);
+    // The client's row, locked: two pushes from one client take turns. A
+    // client seen for the first time is claimed only by a batch that may
+    // apply, as in every store.
+    let known = client_row(tx, push.client_id).await?;
+    push_outcomes::check_owner(known.map(|(owner, _)| owner), &actor)?;
+    let mut last = known.map_or(0, |(_, last)| last);
     if !push_outcomes::batch_follows(&push.ops, last)? {
         return Ok(PushReply::Gap {
             last_client_seq: last,
         });
+    }
+    if known.is_none() {
+        tx.execute(
+            "INSERT INTO sync_clients (client_id, user_id, last_client_seq) VALUES ($1, $2, 0)
+             ON CONFLICT (client_id) DO NOTHING",
+            &[&push.client_id, &actor.id],
+        )
+        .await?;
+        // Another push may have claimed it meanwhile: decide on what won.
+        let claimed = client_row(tx, push.client_id).await?;
+        push_outcomes::check_owner(claimed.map(|(owner, _)| owner), &actor)?;
+        last = claimed.map_or(0, |(_, last)| last);
+        if !push_outcomes::batch_follows(&push.ops, last)? {
+            return Ok(PushReply::Gap {
+                last_client_seq: last,
+            });
+        }
     }
 
     let mut embeds = embeds.into_iter();
@@ -298,6 +306,17 @@ pub async fn push(
         last_client_seq: last,
         results,
     }))
+}
+
+/// A client's owner and last consumed op, its row locked until commit.
+async fn client_row(tx: &Tx, client: Uuid) -> Result<Option<(Uuid, u64)>> {
+    Ok(tx
+        .query_opt(
+            "SELECT user_id, last_client_seq FROM sync_clients WHERE client_id = $1 FOR UPDATE",
+            &[&client],
+        )
+        .await?
+        .map(|row| (row.get(0), unsigned(&row, 1))))
 }
 
 fn result_of(text: &str) -> Result<OpResult> {

@@ -237,6 +237,18 @@ pub async fn a_batch_that_skips_numbers_is_a_gap_and_applies_nothing<S: Store>(f
         done(push(&f, f.bob, client, &[comment(2), comment(3)]).await).last_client_seq,
         3
     );
+    // A gap on a client id never seen claims nothing: another user's
+    // replica may still start under it.
+    let unseen = Uuid::new_v4();
+    assert_eq!(
+        push(&f, f.bob, unseen, &[comment(5)]).await,
+        PushReply::Gap { last_client_seq: 0 }
+    );
+    assert_eq!(
+        done(push(&f, f.dave, unseen, &[]).await).last_client_seq,
+        0,
+        "the gapped push left no trace of its client"
+    );
 }
 
 pub async fn a_client_id_belongs_to_one_user<S: Store>(f: Fixture<S>) {
