@@ -87,7 +87,7 @@ async fn epoch(http: &reqwest::Client, url: &str, token: &str) -> String {
 }
 
 /// Follows the change log through one process until `stop`, then to its
-/// head; the tickets it was told about, and the cursors it stood on.
+/// head; the tickets it was told about.
 async fn follow(
     http: reqwest::Client,
     url: String,

@@ -1,8 +1,6 @@
 //! The store `deskd` was configured with: SQLite in the data folder, or
 //! PostgreSQL at `store.url`. One type, so the routes are built once.
 
-use std::path::Path;
-
 use desk_config::ServerSettings;
 use desk_sync::{
     model::{Actor, Comment, NewTicket, Ticket, TicketPatch, User},
@@ -54,9 +52,7 @@ impl AnyStore {
                 };
                 let path = settings.server.data_dir().join(DB_FILE);
                 Ok(AnyStore::Sqlite(SqliteStore::open(
-                    Path::new(&path),
-                    &options,
-                    on_batch,
+                    &path, &options, on_batch,
                 )?))
             }
         }

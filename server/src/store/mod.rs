@@ -18,7 +18,8 @@ use desk_sync::{
         kinds::EventKind,
     },
     wire::{
-        AssigneeFilter, EmbedView, HistoryEvent, Page, TicketDetail, TicketSort, UserQuery,
+        AssigneeFilter, EmbedView, HistoryEvent, Page, SortField, TicketDetail, TicketSort,
+        UserQuery,
         sync::{BootstrapMeta, PullResponse, PushRequest, PushResponse},
     },
 };
@@ -164,6 +165,13 @@ pub struct Swept {
 }
 
 impl Swept {
+    /// Did a sweep batch of at most `batch` rows of each kind delete fewer
+    /// than that of every kind, so that nothing is left? (Tokens come from
+    /// two deletes: either one full makes the sum a batch.)
+    pub fn is_last(&self, batch: u64) -> bool {
+        self.refresh_tokens < batch && self.denied_tokens < batch && self.op_results < batch
+    }
+
     pub fn add(&mut self, other: Swept) {
         self.refresh_tokens += other.refresh_tokens;
         self.denied_tokens += other.denied_tokens;
@@ -201,6 +209,22 @@ pub struct TicketFilter {
 }
 
 impl TicketFilter {
+    /// The listing's `ORDER BY` over tickets `t`: the sort's column, ties
+    /// broken by number. `status` is how the store spells the status
+    /// column so that it sorts by its wire name, byte by byte, in every
+    /// store.
+    pub fn order_by(&self, status: &str) -> String {
+        let column = match self.sort.field {
+            SortField::UpdatedAt => "t.updated_at",
+            SortField::CreatedAt => "t.created_at",
+            SortField::Priority => "t.priority",
+            SortField::Number => "t.number",
+            SortField::Status => status,
+        };
+        let dir = if self.sort.descending { "DESC" } else { "ASC" };
+        format!("ORDER BY {column} {dir}, t.number {dir}")
+    }
+
     /// Whom the listing pins `assignee_id` to: unpinned (`None`), nobody
     /// (`Some(None)`), or one user; `Err` when the caller's scope and the
     /// filter ask for two different ones, so no ticket can match.

@@ -6,7 +6,7 @@
 
 use desk_sync::{
     model::{Actor, Scope},
-    wire::{Page, SortField},
+    wire::Page,
 };
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
@@ -104,7 +104,7 @@ pub async fn list(
     params.push(&offset);
     let sql = format!(
         "{TICKET_SELECT} {clause} {} LIMIT ${} OFFSET ${}",
-        order_by(filter),
+        filter.order_by("t.status COLLATE \"C\""),
         params.len() - 1,
         params.len()
     );
@@ -121,22 +121,4 @@ fn where_clause(conditions: &[String]) -> String {
     } else {
         format!("WHERE {}", conditions.join(" AND "))
     }
-}
-
-/// The listing's order, ties broken by number. Status sorts by its wire
-/// name, byte by byte, as in every store.
-fn order_by(filter: &TicketFilter) -> String {
-    let column = match filter.sort.field {
-        SortField::UpdatedAt => "t.updated_at",
-        SortField::CreatedAt => "t.created_at",
-        SortField::Priority => "t.priority",
-        SortField::Number => "t.number",
-        SortField::Status => "t.status COLLATE \"C\"",
-    };
-    let dir = if filter.sort.descending {
-        "DESC"
-    } else {
-        "ASC"
-    };
-    format!("ORDER BY {column} {dir}, t.number {dir}")
 }

@@ -298,7 +298,7 @@ impl Store for PostgresStore {
                 .write(with_tx!(tx => users::sweep_batch(tx, now, results_before)))
                 .await?;
             swept.add(batch);
-            if users::last_batch(&batch) {
+            if batch.is_last(users::SWEEP_BATCH as u64) {
                 return Ok(swept);
             }
         }

@@ -69,15 +69,12 @@ pub async fn insert(tx: &mut Tx, new: &NewUser) -> Result<User> {
     })
 }
 
-/// A user and the instant up to which their access tokens are void.
-pub async fn get(tx: &Tx, id: Uuid, lock: bool) -> Result<Option<(User, Option<OffsetDateTime>)>> {
-    let sql = format!(
-        "SELECT {USER_COLUMNS}, tokens_valid_after FROM users WHERE id = $1{}",
-        if lock { " FOR UPDATE" } else { "" }
-    );
+/// A user, locked until the transaction ends.
+async fn get_for_update(tx: &Tx, id: Uuid) -> Result<Option<User>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1 FOR UPDATE");
     tx.query_opt(&sql, &[&id])
         .await?
-        .map(|row| Ok((user_from_row(&row)?, row.get(6))))
+        .map(|row| user_from_row(&row))
         .transpose()
 }
 
@@ -117,7 +114,7 @@ pub async fn list(tx: &Tx, actor: Actor, query: &UserQuery) -> Result<Vec<User>>
 }
 
 pub async fn update(tx: &mut Tx, actor: Actor, id: Uuid, update: &UserUpdate) -> Result<User> {
-    let (mut user, _) = get(tx, id, true)
+    let mut user = get_for_update(tx, id)
         .await?
         .ok_or(RuleError::NotFound("user"))?;
     let edit = UserEdit {
@@ -263,7 +260,7 @@ pub async fn deny(tx: &Tx, jti: Uuid, expires_at: OffsetDateTime) -> Result<()> 
 
 /// Rows a sweep deletes per transaction, so a large backlog holds no lock
 /// for long.
-const SWEEP_BATCH: i64 = 5_000;
+pub const SWEEP_BATCH: i64 = 5_000;
 
 /// One batch of a sweep: up to [`SWEEP_BATCH`] rows of each kind.
 pub async fn sweep_batch(
@@ -312,10 +309,4 @@ pub async fn sweep_batch(
         denied_tokens: denied,
         op_results: results,
     })
-}
-
-/// Did a batch delete less than a full batch of every kind?
-pub fn last_batch(swept: &Swept) -> bool {
-    let most = SWEEP_BATCH as u64;
-    swept.refresh_tokens < most && swept.denied_tokens < most && swept.op_results < most
 }

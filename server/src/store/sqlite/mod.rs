@@ -392,7 +392,7 @@ impl Store for SqliteStore {
                 .write(move |c, _| sessions::sweep_batch(c, now, results_before))
                 .await?;
             swept.add(batch);
-            if batch.last_batch() {
+            if batch.is_last(u64::from(sessions::SWEEP_BATCH)) {
                 break;
             }
         }

@@ -103,13 +103,3 @@ pub fn sweep_batch(
         op_results: results as u64,
     })
 }
-
-impl Swept {
-    /// Did a batch delete less than a full batch of every kind?
-    pub(super) fn last_batch(&self) -> bool {
-        let most = u64::from(SWEEP_BATCH);
-        // Tokens come from two deletes: either one full makes the sum a
-        // batch.
-        self.refresh_tokens < most && self.denied_tokens < most && self.op_results < most
-    }
-}

@@ -294,7 +294,7 @@ pub fn list(
     let mut values: Vec<Value> = pins.iter().filter_map(|pin| pin.value.clone()).collect();
     let offset = u64::from(filter.page.saturating_sub(1)) * u64::from(filter.per_page);
     let through = offset + u64::from(filter.per_page);
-    let order = order_by(filter);
+    let order = filter.order_by("t.status");
 
     let q = filter
         .q
@@ -407,23 +407,6 @@ pub fn list(
         total,
         total_estimated,
     })
-}
-
-/// `ORDER BY` for the listing's sort, ties by number in the same direction.
-fn order_by(filter: &TicketFilter) -> String {
-    let column = match filter.sort.field {
-        SortField::UpdatedAt => "t.updated_at",
-        SortField::CreatedAt => "t.created_at",
-        SortField::Priority => "t.priority",
-        SortField::Number => "t.number",
-        SortField::Status => "t.status",
-    };
-    let dir = if filter.sort.descending {
-        "DESC"
-    } else {
-        "ASC"
-    };
-    format!("ORDER BY {column} {dir}, t.number {dir}")
 }
 
 /// The page's `(rowid, version)` pairs, chosen from the index alone where
