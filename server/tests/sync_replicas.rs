@@ -600,3 +600,169 @@ async fn a_new_role_replaces_what_the_replica_held() {
     );
     assert!(dave.replica().tickets().unwrap().is_empty());
 }
+
+/// How an operator backs up the server's database and later puts it back,
+/// with whatever lineage state goes with it: SQLite's file and its lineage
+/// file copied together (a whole data folder restored), or PostgreSQL's
+/// `pg_dump` and `pg_restore` (whose epoch lives in the database).
+enum Backup {
+    Sqlite,
+    Postgres(desk_testkit::postgres::TestDatabase),
+}
+
+impl Backup {
+    fn take(&self, dir: &std::path::Path) {
+        match self {
+            Backup::Sqlite => {
+                let db = dir.join(desk_server::http::server::DB_FILE);
+                let copy = dir.join("backup.db");
+                rusqlite::Connection::open(&db)
+                    .unwrap()
+                    .execute("VACUUM INTO ?1", [copy.to_str().unwrap()])
+                    .unwrap();
+                std::fs::copy(dir.join("desk.db-lineage"), dir.join("backup.db-lineage")).unwrap();
+            }
+            Backup::Postgres(database) => run(std::process::Command::new("pg_dump")
+                .args(["--format=custom", "--file"])
+                .arg(dir.join("backup.dump"))
+                .arg(database.url())),
+        }
+    }
+
+    /// With the server stopped.
+    fn restore(&self, dir: &std::path::Path) {
+        match self {
+            Backup::Sqlite => {
+                std::fs::copy(dir.join("backup.db"), dir.join("desk.db")).unwrap();
+                std::fs::copy(dir.join("backup.db-lineage"), dir.join("desk.db-lineage")).unwrap();
+                for stale in ["desk.db-wal", "desk.db-shm"] {
+                    let _ = std::fs::remove_file(dir.join(stale));
+                }
+            }
+            Backup::Postgres(database) => run(std::process::Command::new("pg_restore")
+                .args(["--clean", "--if-exists", "--no-owner", "--exit-on-error"])
+                .arg(format!("--dbname={}", database.url()))
+                .arg(dir.join("backup.dump"))),
+        }
+    }
+}
+
+fn run(command: &mut std::process::Command) {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+async fn comment_as(server: &TestServer, token: &str, id: Uuid, body: &str) {
+    let r = server
+        .post(
+            &format!("/api/v1/tickets/{id}/comments"),
+            token,
+            json!({"body": body}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+}
+
+/// The restore no lineage check can see: the server takes writes under the
+/// numbers a console has already pulled, before the console comes back.
+async fn a_restore_with_its_lineage_makes_consoles_bootstrap_again(
+    server: TestServer,
+    backup: Backup,
+) {
+    let carol = server.token(CAROL).await;
+    let first = bobs_ticket(&server, &carol, "Before the backup").await;
+    let bob = client(&server, BOB).await;
+    let client_before = bob.replica().client_id().unwrap();
+
+    backup.take(server.dir.path());
+    // Work after the backup that Bob's console pulls, then lost with it.
+    for n in 0..4 {
+        comment_as(&server, &carol, first, &format!("after the backup {n}")).await;
+    }
+    bob.sync().await;
+    let pulled_to = bob.replica().cursor().unwrap().unwrap();
+    assert_eq!(pulled_to, server.change_count().await as u64);
+    // Work the server never saw before the restore.
+    bob.replica()
+        .comment(first, "written offline", false)
+        .unwrap();
+    bob.replica().set_status(first, Status::InProgress).unwrap();
+
+    let server = server.restart_after(|dir| backup.restore(dir)).await;
+    // Other work under the same numbers: a ticket for Bob, then notes on it
+    // until the log is exactly as long as when Bob pulled.
+    let carol = server.token(CAROL).await;
+    let second = bobs_ticket(&server, &carol, "After the restore").await;
+    let mut n = 0;
+    while (server.change_count().await as u64) < pulled_to {
+        comment_as(&server, &carol, second, &format!("after the restore {n}")).await;
+        n += 1;
+    }
+    assert_eq!(server.change_count().await as u64, pulled_to);
+
+    let (remote, _) = sign_in(&server, BOB).await;
+    let bob = Client {
+        engine: Engine::new(bob.engine.replica().clone(), remote),
+        ..bob
+    };
+    bob.sync().await;
+    bob.sync().await;
+
+    assert_eq!(
+        bob.replica().status().unwrap().pending,
+        0,
+        "pending replayed"
+    );
+    assert!(bob.inbox().is_empty(), "{:?}", bob.inbox());
+    let token = server.token(BOB).await;
+    let on_server = server_view(&server, &token, first).await.unwrap();
+    assert_eq!(
+        comment_bodies(&on_server),
+        ["written offline"],
+        "the offline edit applied once; the lost work stays lost"
+    );
+    assert_eq!(on_server["status"], "in_progress");
+    assert_eq!(
+        bob.view(first),
+        Some(on_server),
+        "the replica is the server's view"
+    );
+    let second_on_server = server_view(&server, &token, second).await;
+    assert!(second_on_server.is_some());
+    assert_eq!(
+        bob.view(second),
+        second_on_server,
+        "the change under a reused number reached the console"
+    );
+    assert_ne!(
+        bob.replica().client_id().unwrap(),
+        client_before,
+        "the console bootstrapped again, under a new client id"
+    );
+}
+
+#[tokio::test]
+async fn a_restored_data_folder_with_its_lineage_file_makes_consoles_bootstrap_again() {
+    a_restore_with_its_lineage_makes_consoles_bootstrap_again(
+        TestServer::start().await,
+        Backup::Sqlite,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_pg_restore_makes_consoles_bootstrap_again() {
+    let Some(database) =
+        desk_testkit::postgres::TestDatabase::create("a_pg_restore_makes_consoles_bootstrap_again")
+            .await
+    else {
+        return;
+    };
+    let server = TestServer::start_on_postgres(database.url()).await;
+    a_restore_with_its_lineage_makes_consoles_bootstrap_again(server, Backup::Postgres(database))
+        .await;
+}

@@ -3,9 +3,12 @@
 //! random edits on random tickets, partitions, requests that fail before
 //! reaching the server or after it acted (lost answers), dropped pokes,
 //! client restarts, colleagues editing on the server, and the server
-//! changing epoch or truncating its log. At quiescence every replica's
-//! view equals what the server shows its user, and every op a client
-//! queued was applied or sits in that client's conflict inbox.
+//! changing epoch, truncating its log, or going back to a backup of its
+//! whole state, lineage included (so its epoch stays and change numbers are
+//! handed out again). At quiescence every replica's view equals what the
+//! server shows its user, and every op a client queued was applied or sits
+//! in that client's conflict inbox — save those a restore took back after
+//! the client had seen them confirmed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
@@ -78,6 +81,10 @@ enum Action {
     },
     EpochReset,
     TruncateLog,
+    /// The operator copies the server's whole state.
+    Backup,
+    /// The operator puts the last backup back, lineage and all.
+    Restore,
 }
 
 fn status() -> impl Strategy<Value = Status> {
@@ -117,6 +124,8 @@ fn action() -> impl Strategy<Value = Action> {
         2 => (any::<usize>(), edit()).prop_map(|(pick, edit)| Action::Colleague { pick, edit }),
         1 => Just(Action::EpochReset),
         1 => Just(Action::TruncateLog),
+        1 => Just(Action::Backup),
+        1 => Just(Action::Restore),
     ]
 }
 
@@ -128,6 +137,9 @@ struct Client {
     pokes: Option<PokeStream>,
     /// Every op this client queued.
     queued: Vec<Uuid>,
+    /// Ops a restore may have taken back: confirmed to this client (gone
+    /// from its queue) before the server went back to an older copy.
+    excused: BTreeSet<Uuid>,
 }
 
 impl Client {
@@ -139,6 +151,7 @@ impl Client {
             engine: None,
             pokes: None,
             queued: Vec::new(),
+            excused: BTreeSet::new(),
         };
         client.open();
         client
@@ -155,6 +168,20 @@ impl Client {
         self.engine = None;
         self.pokes = None;
         self.open();
+    }
+
+    /// The server went back to an older copy: what this client had seen
+    /// confirmed may be gone, and is the restore's loss, not sync's.
+    fn excuse_confirmed(&mut self) {
+        let pending: BTreeSet<Uuid> = self
+            .replica()
+            .pending_ops(usize::MAX)
+            .unwrap()
+            .iter()
+            .map(|op| op.op_id)
+            .collect();
+        let confirmed = self.queued.iter().filter(|op| !pending.contains(op));
+        self.excused.extend(confirmed);
     }
 
     fn engine(&self) -> &Engine<Flaky<MemoryRemote>> {
@@ -290,6 +317,7 @@ fn simulate(clients: usize, actions: Vec<Action>) {
         .map(|user| Client::new(&server, user))
         .collect();
     let n = clients.len();
+    let mut backup = None;
 
     for action in actions {
         match action {
@@ -316,6 +344,13 @@ fn simulate(clients: usize, actions: Vec<Action>) {
             Action::Colleague { pick, edit } => colleague(&server, &ada, pick, &edit, &staff),
             Action::EpochReset => server.reset_epoch(),
             Action::TruncateLog => server.truncate_log(),
+            Action::Backup => backup = Some(server.snapshot()),
+            Action::Restore => {
+                if let Some(copy) = backup.clone() {
+                    server.restore_with_lineage(copy);
+                    clients.iter_mut().for_each(Client::excuse_confirmed);
+                }
+            }
         }
     }
 
@@ -366,7 +401,7 @@ fn simulate(clients: usize, actions: Vec<Action>) {
             .iter()
             .map(|e| e.op.op_id)
             .collect();
-        for op in &c.queued {
+        for op in c.queued.iter().filter(|op| !c.excused.contains(op)) {
             assert!(
                 server.outcome_of(*op) == Some(Outcome::Applied) || inbox.contains(op),
                 "{}'s op {op} is neither applied ({:?}) nor in the inbox",
@@ -427,6 +462,47 @@ fn a_reassignment_under_partition_converges() {
             Sync {
                 client: 2,
                 fault: Some((1, Fault::Drop)),
+            },
+        ],
+    );
+}
+
+/// A restore, lineage and all, after a client pulled past the backup: the
+/// numbers it stands on are handed out again for other changes.
+#[test]
+fn a_restore_with_its_lineage_after_a_pull_converges() {
+    use Action::*;
+    let sync = |client| Sync {
+        client,
+        fault: None,
+    };
+    let colleague = |pick| Colleague {
+        pick,
+        edit: self::Edit::Comment { internal: false },
+    };
+    simulate(
+        2,
+        vec![
+            sync(0),
+            sync(1),
+            Backup,
+            colleague(1),
+            colleague(1),
+            Edit {
+                client: 1,
+                pick: 0,
+                edit: self::Edit::Priority(Priority::Urgent),
+            },
+            sync(1),
+            sync(0),
+            Restore,
+            colleague(0),
+            colleague(2),
+            colleague(3),
+            Edit {
+                client: 1,
+                pick: 0,
+                edit: self::Edit::Comment { internal: true },
             },
         ],
     );

@@ -15,6 +15,9 @@ pub struct TestServer {
     pub url: String,
     pub dir: TempDir,
     pub http: reqwest::Client,
+    /// The PostgreSQL database it stores in, kept across restarts; `None`:
+    /// SQLite in `dir`.
+    database: Option<String>,
 }
 
 impl TestServer {
@@ -29,12 +32,16 @@ impl TestServer {
             .await
             .unwrap();
         seed::seed_demo(server.store(), 0).await.unwrap();
-        TestServer {
-            url: server.url().to_string(),
-            server: Some(server),
-            dir,
-            http: reqwest::Client::new(),
-        }
+        Self::attach(server, dir).await
+    }
+
+    /// Demo accounts, no rate limits, stored in the (empty) PostgreSQL
+    /// database at `database`; restarts keep to it.
+    pub async fn start_on_postgres(database: &str) -> TestServer {
+        let mut server =
+            Self::start_with(|s| s.store.url = Some(database.to_string().into())).await;
+        server.database = Some(database.to_string());
+        server
     }
 
     /// Demo accounts and `tickets` demo tickets, no rate limits.
@@ -52,6 +59,7 @@ impl TestServer {
             server: Some(server),
             dir,
             http: reqwest::Client::new(),
+            database: None,
         }
     }
 
@@ -68,9 +76,12 @@ impl TestServer {
             server.shutdown().await;
         }
         between(self.dir.path());
-        let server = Server::start(settings(self.dir.path(), |_| {}))
-            .await
-            .unwrap();
+        let database = self.database.clone();
+        let server = Server::start(settings(self.dir.path(), |s| {
+            s.store.url = database.map(Into::into);
+        }))
+        .await
+        .unwrap();
         self.url = server.url().to_string();
         self.server = Some(server);
         self

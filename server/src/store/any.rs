@@ -4,7 +4,7 @@
 use desk_config::ServerSettings;
 use desk_sync::{
     model::{Actor, Comment, NewTicket, Ticket, TicketPatch, User},
-    wire::{HistoryEvent, Page, TicketDetail, UserQuery, sync::PushRequest},
+    wire::{HistoryEvent, Page, TicketDetail, UserQuery, mark::Cursor, sync::PushRequest},
 };
 use time::OffsetDateTime;
 use tokio::sync::broadcast;
@@ -115,8 +115,9 @@ impl Store for AnyStore {
         async fn rotate_embed(&self, actor: Actor, key: TicketKey, embed: EmbedToken) -> Result<Ticket>;
         async fn embed_view(&self, hash: TokenHash) -> Result<Option<EmbedJson>>;
         async fn bootstrap(&self, actor: Actor, sink: BootstrapSink) -> Result<()>;
-        async fn pull(&self, actor: Actor, since: u64, limit: u32, client_id: Option<Uuid>) -> Result<PullReply>;
+        async fn pull(&self, actor: Actor, since: Cursor, limit: u32, client_id: Option<Uuid>) -> Result<PullReply>;
         async fn push(&self, actor: Actor, push: PushRequest, embeds: Vec<EmbedToken>) -> Result<PushReply>;
+        async fn resume(&self, at: Cursor) -> Result<Option<Cursor>>;
         async fn changes_since(&self, after: u64, limit: u32) -> Result<Vec<ChangeEntry>>;
         async fn import(&self, tickets: Vec<ImportTicket>) -> Result<()>;
         async fn check(&self) -> Result<()>;

@@ -20,6 +20,7 @@ use desk_sync::{
     wire::{
         AssigneeFilter, EmbedView, HistoryEvent, Page, SortField, TicketDetail, TicketSort,
         UserQuery,
+        mark::{Cursor, Mark},
         sync::{BootstrapMeta, PullResponse, PushRequest, PushResponse},
     },
 };
@@ -299,14 +300,17 @@ pub enum PushReply {
     Gap {
         last_client_seq: u64,
     },
+    /// The client's cursor names a change this log does not hold: what it
+    /// was told may have been rolled back. Nothing was applied.
+    Resync,
 }
 
 /// What a pull came to.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PullReply {
     Page(PullResponse),
-    /// The cursor is ahead of this database's log (it was restored from an
-    /// older copy): the client must bootstrap again.
+    /// The cursor names a change this log does not hold (the database was
+    /// restored from an older copy): the client must bootstrap again.
     Resync,
 }
 
@@ -326,6 +330,7 @@ pub type BootstrapSink = Box<dyn FnMut(BootstrapItem<'_>) -> bool + Send>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChangeNotice {
     pub seq: u64,
+    pub mark: Mark,
     pub requester: Uuid,
     pub assignee: Option<Uuid>,
     /// Whoever stopped seeing the ticket with this change.
@@ -506,7 +511,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn pull(
         &self,
         actor: Actor,
-        since: u64,
+        since: Cursor,
         limit: u32,
         client_id: Option<Uuid>,
     ) -> impl Future<Output = Result<PullReply>> + Send;
@@ -520,6 +525,10 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<PushReply>> + Send;
     /// Committed changes, as they commit.
     fn subscribe(&self) -> broadcast::Receiver<ChangeNotice>;
+    /// The log's last change, if this log holds the change `at` names;
+    /// `None` when it does not (a live client resuming from a restored
+    /// database).
+    fn resume(&self, at: Cursor) -> impl Future<Output = Result<Option<Cursor>>> + Send;
 
     // ----- change log, bulk, health -----
     fn changes_since(

@@ -1,6 +1,7 @@
 //! Live events (SSE) and a graceful shutdown with live clients.
 
 use desk_testkit::*;
+use reqwest::StatusCode;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -86,7 +87,7 @@ async fn a_live_stream_ends_when_its_user_is_deactivated() {
             None,
         )
         .await;
-    assert_eq!(r.status, reqwest::StatusCode::NO_CONTENT, "{}", r.text);
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
     // Keep changing the ticket: a stream still open would hear of it.
     let end = tokio::time::timeout(WAIT, async {
         loop {
@@ -103,4 +104,63 @@ async fn a_live_stream_ends_when_its_user_is_deactivated() {
     })
     .await;
     assert!(end.is_ok(), "a deactivated user's live stream stayed open");
+}
+
+/// Opens the event stream as a reconnecting client does, naming the last
+/// event it received.
+async fn resume(s: &TestServer, token: &str, last_event: &str) -> reqwest::Response {
+    tokio::time::timeout(
+        WAIT,
+        s.http
+            .get(format!("{}/api/v1/sync/events", s.url))
+            .bearer_auth(token)
+            .header("Last-Event-ID", last_event)
+            .send(),
+    )
+    .await
+    .expect("the event stream did not answer")
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_resumed_stream_catches_up_at_once_or_asks_for_a_resync() {
+    let s = TestServer::start().await;
+    let c = Cast::sign_in(&s).await;
+    let t = ticket_for(&s, &c, "Live", Some(BOB.0)).await;
+    let mut bob = Events::open(&s, &c.bob).await;
+    patch(&s, &c.carol, &t, json!({"priority": "high"})).await;
+    let seen = head(&s).await;
+    let last_id = loop {
+        // Pokes for the ticket's creation may come first.
+        let (id, _) = bob.next().await;
+        if event_seq(&id) == seen {
+            break id;
+        }
+    };
+    drop(bob);
+
+    // Changes while the client was away: the resumed stream says so first.
+    patch(&s, &c.carol, &t, json!({"priority": "low"})).await;
+    let moved = head(&s).await;
+    let response = resume(&s, &c.bob, &last_id).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut resumed = Events {
+        response,
+        buf: String::new(),
+        opened_at: 0,
+    };
+    let (id, data) = resumed.next().await;
+    assert_eq!(event_seq(&id), moved, "{id}");
+    assert_eq!(data["seq"], moved);
+
+    // An id this log does not hold (a restored server): resync.
+    let (number, mark) = last_id.split_once('.').unwrap();
+    let foreign = format!("{number}.{}", other_mark(mark));
+    let r = Reply::from(resume(&s, &c.bob, &foreign).await).await;
+    r.assert_error(StatusCode::GONE, "E_RESYNC");
+    let ahead = format!("{}.{mark}", moved + 10);
+    let r = Reply::from(resume(&s, &c.bob, &ahead).await).await;
+    r.assert_error(StatusCode::GONE, "E_RESYNC");
+    let r = Reply::from(resume(&s, &c.bob, "yesterday").await).await;
+    r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "E_VALIDATION");
 }

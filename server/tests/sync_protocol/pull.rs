@@ -243,3 +243,52 @@ async fn pull_reports_last_client_seq_for_the_callers_own_client_only() {
     assert_eq!(page["last_client_seq"], 2);
     assert_eq!(page["tickets"][0]["priority"], "high");
 }
+
+#[tokio::test]
+async fn a_cursor_is_taken_only_with_the_mark_of_the_change_it_names() {
+    let s = TestServer::start().await;
+    let c = Cast::sign_in(&s).await;
+    let t = ticket_for(&s, &c, "Marked", Some(BOB.0)).await;
+    let (_, meta) = bootstrap(&s, &c.bob).await;
+    let (e, at) = (
+        meta["epoch"].as_str().unwrap(),
+        meta["seq"].as_u64().unwrap(),
+    );
+    let mark = meta["mark"].as_str().unwrap().to_string();
+    assert_eq!(mark.len(), 16, "{meta}");
+    let q = |since: u64, mark: Option<&str>| {
+        let mut q = vec![("since", since.to_string()), ("epoch", e.to_string())];
+        q.extend(mark.map(|m| ("mark", m.to_string())));
+        q
+    };
+
+    // The bootstrap's own position is good; a page names the next one.
+    patch(&s, &c.carol, &t, json!({"priority": "high"})).await;
+    let page = pull_raw(&s, &c.bob, &q(at, Some(&mark))).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert_eq!(page.body["next"], at + 1);
+    let next_mark = page.body["next_mark"].as_str().unwrap();
+    assert_ne!(next_mark, mark, "each change has a mark of its own");
+    assert_eq!(
+        pull_raw(&s, &c.bob, &q(at + 1, Some(next_mark)))
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // The same number with another change's mark: this log went another way.
+    pull_raw(&s, &c.bob, &q(at, Some(&other_mark(&mark))))
+        .await
+        .assert_error(StatusCode::GONE, "E_RESYNC");
+    pull_raw(&s, &c.bob, &q(at + 2, Some(next_mark)))
+        .await
+        .assert_error(StatusCode::GONE, "E_RESYNC");
+    // A console from before marks still pulls on the number alone.
+    assert_eq!(
+        pull_raw(&s, &c.bob, &q(at, None)).await.status,
+        StatusCode::OK
+    );
+    pull_raw(&s, &c.bob, &q(at, Some("not-a-mark")))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "E_BAD_REQUEST");
+}

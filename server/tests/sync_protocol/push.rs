@@ -402,3 +402,50 @@ async fn comments_past_the_cap_are_refused_over_rest_and_rejected_in_a_push() {
     assert_eq!(after["comments"].as_array().unwrap().len(), 3);
     assert_eq!(after["version"], before["version"]);
 }
+
+#[tokio::test]
+async fn a_push_from_a_cursor_the_log_no_longer_holds_applies_nothing() {
+    let s = TestServer::start().await;
+    let c = Cast::sign_in(&s).await;
+    let t = ticket_for(&s, &c, "Pushed", Some(BOB.0)).await;
+    let (_, meta) = bootstrap(&s, &c.bob).await;
+    let (e, at) = (
+        meta["epoch"].as_str().unwrap(),
+        meta["seq"].as_u64().unwrap(),
+    );
+    let mark = meta["mark"].as_str().unwrap();
+    let client = Uuid::new_v4();
+    let body = |mark: &str, ops: &[Value]| {
+        let mut body = push_body(client, e, ops);
+        body["since"] = json!(at);
+        body["mark"] = json!(mark);
+        body
+    };
+
+    let refused = s
+        .post(
+            "/api/v1/sync/push",
+            &c.bob,
+            body(
+                &other_mark(mark),
+                &[op(1, &t, set_status("open", "in_progress"))],
+            ),
+        )
+        .await;
+    refused.assert_error(StatusCode::GONE, "E_RESYNC");
+    assert_eq!(head(&s).await, at, "nothing applied");
+    assert_eq!(fetch(&s, &c, &t).await["status"], "open");
+
+    let applied = s
+        .post(
+            "/api/v1/sync/push",
+            &c.bob,
+            body(mark, &[op(1, &t, set_status("open", "in_progress"))]),
+        )
+        .await;
+    assert_eq!(applied.status, StatusCode::OK, "{}", applied.text);
+    assert_eq!(
+        outcomes(applied.body["results"].as_array().unwrap()),
+        ["applied"]
+    );
+}

@@ -359,12 +359,27 @@ impl Events {
     pub(crate) async fn expect_poke(&mut self, seq: u64) {
         let (id, data) = loop {
             let (id, data) = self.next().await;
-            if id.parse::<u64>().is_ok_and(|n| n <= self.opened_at) {
+            if event_seq(&id) <= self.opened_at {
                 continue;
             }
             break (id, data);
         };
-        assert_eq!(id, seq.to_string(), "event id");
-        assert_eq!(data, json!({"seq": seq}), "event data");
+        // `<seq>.<mark>`, and the data says the same.
+        let (number, mark) = id.split_once('.').expect("an id with a mark");
+        assert_eq!(number, seq.to_string(), "event id");
+        assert_eq!(mark.len(), 16, "a mark is 16 hex digits: {id}");
+        assert_eq!(data, json!({"seq": seq, "mark": mark}), "event data");
     }
+}
+
+/// The change number of an event id (`<seq>.<mark>`).
+pub(crate) fn event_seq(id: &str) -> u64 {
+    let number = id.split_once('.').map_or(id, |(number, _)| number);
+    number.parse().unwrap()
+}
+
+/// A mark unlike `mark` (16 hex digits either way).
+pub(crate) fn other_mark(mark: &str) -> String {
+    let flipped = u64::from_str_radix(mark, 16).unwrap() ^ 1;
+    format!("{flipped:016x}")
 }

@@ -264,6 +264,9 @@ impl<R: Remote> Engine<R> {
         let Some(first) = ops.first().map(|op| op.client_seq) else {
             return Ok(false);
         };
+        // Only to a server that sends marks: an older one refuses fields
+        // it does not know.
+        let position = self.replica.position()?.filter(|at| at.mark.is_some());
         let request = PushRequest {
             client_id: self
                 .replica
@@ -273,6 +276,8 @@ impl<R: Remote> Engine<R> {
                 .replica
                 .epoch()?
                 .ok_or(ClientError::Corrupt("no epoch"))?,
+            since: position.map(|at| at.seq),
+            mark: position.and_then(|at| at.mark),
             ops,
         };
         let response = self.remote.push(&request).await?;
@@ -290,11 +295,13 @@ impl<R: Remote> Engine<R> {
 
     /// Pulls and applies one page. `true`: there is more.
     async fn pull_page(&self, report: &mut SyncReport) -> Result<bool, ClientError> {
+        let at = self
+            .replica
+            .position()?
+            .ok_or(ClientError::Corrupt("no cursor"))?;
         let query = PullQuery {
-            since: self
-                .replica
-                .cursor()?
-                .ok_or(ClientError::Corrupt("no cursor"))?,
+            since: at.seq,
+            mark: at.mark,
             epoch: self
                 .replica
                 .epoch()?

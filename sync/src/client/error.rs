@@ -35,6 +35,10 @@ pub enum ClientError {
         replica: Option<String>,
         server: String,
     },
+    /// A pull says the server has consumed fewer of this client's ops than
+    /// it acknowledged: its database went back in time and lost them.
+    #[error("the server acknowledged ops through {acked} but now holds them only through {held}")]
+    RolledBack { acked: u64, held: u64 },
     /// The bootstrap stream ended early (`expected` is `None` when it ended
     /// before its `_meta` line); the old base stays in use.
     #[error("bootstrap incomplete after {received} tickets{}", expected.map(|n| format!(" of {n}")).unwrap_or_default())]

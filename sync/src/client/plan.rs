@@ -51,7 +51,8 @@ pub fn next_step(round: &Round) -> Step {
 pub enum Recovery {
     /// The server no longer knows us as we know it — 410 (another epoch, or
     /// a cursor it cannot serve: its database may have gone back in time),
-    /// a pull from another epoch, or a gap: bootstrap now under a new client
+    /// a pull from another epoch or one that has lost acknowledged ops, or
+    /// a gap: bootstrap now under a new client
     /// id, pushing every pending op again. Ops it had acknowledged may be
     /// among those it lost, so none is dropped on its word; re-sent ops it
     /// still has come back as duplicates (the server knows them by op id).
@@ -68,7 +69,8 @@ pub enum Recovery {
 pub fn recovery(error: &ClientError) -> Recovery {
     match error {
         ClientError::Remote(RemoteError::Resync | RemoteError::Gap { .. })
-        | ClientError::EpochMismatch { .. } => Recovery::ForgetServer,
+        | ClientError::EpochMismatch { .. }
+        | ClientError::RolledBack { .. } => Recovery::ForgetServer,
         ClientError::Remote(RemoteError::Unauthorized) => Recovery::SignedOut,
         e if e.is_retryable() => Recovery::Retry,
         _ => Recovery::Stall,
@@ -138,6 +140,10 @@ mod tests {
         );
         assert_eq!(
             recovery(&remote(RemoteError::Gap { last_client_seq: 3 })),
+            Recovery::ForgetServer
+        );
+        assert_eq!(
+            recovery(&ClientError::RolledBack { acked: 5, held: 4 }),
             Recovery::ForgetServer
         );
         assert_eq!(

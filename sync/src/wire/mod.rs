@@ -9,6 +9,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+pub mod mark;
 pub mod sync;
 
 use crate::model::{

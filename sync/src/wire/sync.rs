@@ -7,7 +7,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::TicketDetail;
+use super::{TicketDetail, mark::Mark};
 use crate::model::{Op, Role, Ticket, UserRef, kinds::wire_enum};
 
 /// Most ops one push may carry; a longer queue is pushed in batches.
@@ -24,6 +24,11 @@ pub const PULL_LIMIT_MAX: u32 = 5000;
 pub struct PullQuery {
     /// The cursor: the `seq` of the bootstrap or the `next` of the last pull.
     pub since: u64,
+    /// The mark of change `since` (the bootstrap's `mark` or the last
+    /// pull's `next_mark`): the server answers 410 when its change there
+    /// is another. Optional for clients that predate marks.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<String>, pattern = "^[0-9a-f]{16}$"))]
+    pub mark: Option<Mark>,
     pub epoch: String,
     /// Change-log entries to read, 1 to 5000 (default 1000).
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 5000))]
@@ -38,6 +43,10 @@ pub struct PullResponse {
     pub epoch: String,
     /// The cursor for the next pull.
     pub next: u64,
+    /// The mark of change `next`, to send with it.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-9a-f]{16}$"))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_mark: Option<Mark>,
     pub has_more: bool,
     /// The client's last op the server has consumed, read in the same
     /// snapshot as the changes.
@@ -55,6 +64,14 @@ pub struct PullResponse {
 pub struct PushRequest {
     pub client_id: Uuid,
     pub epoch: String,
+    /// The client's pull cursor and its mark: the ops are refused (410)
+    /// when the server's log no longer holds that change, because the
+    /// results the client has seen may have been rolled back with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<u64>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9a-f]{16}$"))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mark: Option<Mark>,
     /// Consecutive `client_seq`s, at most [`PUSH_MAX_OPS`].
     pub ops: Vec<Op>,
 }
@@ -187,6 +204,10 @@ impl From<&crate::model::User> for SyncUser {
 pub struct BootstrapMeta {
     /// The snapshot's position in the change log: pull from here.
     pub seq: u64,
+    /// The mark of change `seq`, to pull with.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-9a-f]{16}$"))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mark: Option<Mark>,
     pub epoch: String,
     /// Ticket lines before this one; a stream that ends short is incomplete.
     pub count: u64,
@@ -224,6 +245,10 @@ impl BootstrapLine {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Poke {
     pub seq: u64,
+    /// The mark of change `seq`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^[0-9a-f]{16}$"))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mark: Option<Mark>,
 }
 
 #[cfg(test)]

@@ -12,9 +12,12 @@ use bytes::Bytes;
 use desk_sync::{
     RuleError,
     model::{Actor, OpKind},
-    wire::sync::{
-        BootstrapMeta, PULL_LIMIT_DEFAULT, PULL_LIMIT_MAX, PUSH_MAX_OPS, Poke, PullQuery,
-        PullResponse, PushRequest, PushResponse,
+    wire::{
+        mark::Cursor,
+        sync::{
+            BootstrapMeta, PULL_LIMIT_DEFAULT, PULL_LIMIT_MAX, PUSH_MAX_OPS, Poke, PullQuery,
+            PullResponse, PushRequest, PushResponse,
+        },
     },
 };
 use flate2::{Compression, write::GzEncoder};
@@ -67,8 +70,9 @@ pub fn routes<S: Store>(app: &App<S>, closing: watch::Receiver<bool>) -> Vec<Rou
         Route::new::<__path_live>(
             authed()
                 .and(warp::ext::get::<Claims>())
+                .and(warp::header::optional::<String>("last-event-id"))
                 .and(closing)
-                .map(live::<S>),
+                .and_then(live::<S>),
         ),
     ]
 }
@@ -171,11 +175,13 @@ async fn pull<S: Store>(app: App<S>, actor: Actor, q: PullQuery) -> Result<Respo
         ))));
     }
     check_epoch(&app, &q.epoch)?;
-    match app.store.pull(actor, q.since, limit, q.client_id).await? {
+    let since = Cursor {
+        seq: q.since,
+        mark: q.mark,
+    };
+    match app.store.pull(actor, since, limit, q.client_id).await? {
         PullReply::Page(page) => Ok(json(StatusCode::OK, &page)),
-        PullReply::Resync => {
-            Err(ApiError::Resync("the cursor is ahead of this server's log").into())
-        }
+        PullReply::Resync => Err(ApiError::Resync(NOT_IN_LOG).into()),
     }
 }
 
@@ -206,8 +212,13 @@ async fn push<S: Store>(
     match app.store.push(actor, push, embeds).await? {
         PushReply::Done(answer) => Ok(json(StatusCode::OK, &answer)),
         PushReply::Gap { last_client_seq } => Err(ApiError::Gap { last_client_seq }.into()),
+        PushReply::Resync => Err(ApiError::Resync(NOT_IN_LOG).into()),
     }
 }
+
+/// Why a cursor is refused: the server's log holds another change at its
+/// number, or none yet (the database was restored from an older copy).
+const NOT_IN_LOG: &str = "this server's change log does not hold the change your cursor names";
 
 fn check_epoch<S: Store>(app: &App<S>, epoch: &str) -> Result<(), ApiError> {
     if epoch == app.store.epoch() {
@@ -388,20 +399,45 @@ impl Write for Chunks {
     }
 }
 
-/// Server-sent events: a poke (`id` = seq, `data` = Poke) for every
-/// committed change the caller can see.
+/// Server-sent events: a poke (`id` = `<seq>.<mark>`, `data` = Poke) for
+/// every committed change the caller can see. With `Last-Event-ID`, a stream
+/// resumes: a poke at once if the log has moved on, 410 if the log does not
+/// hold that change.
 #[utoipa::path(get, path = "/api/v1/sync/events",
+    params(("Last-Event-ID" = Option<String>, Header,
+        description = "the id of the last event received: `<seq>.<mark>`")),
     responses((status = 200, content_type = "text/event-stream", body = Poke)),
     security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
-fn live<S: Store>(
+async fn live<S: Store>(
     app: App<S>,
     actor: Actor,
     claims: Claims,
+    last_event: Option<String>,
     closing: watch::Receiver<bool>,
-) -> Response {
+) -> Result<Response, Rejection> {
+    // Subscribed before the log is read, so nothing falls between the two.
+    let notices = app.store.subscribe();
+    let caught_up = match last_event {
+        None => None,
+        Some(id) => {
+            let at: Cursor = id.trim().parse().map_err(|_| {
+                ApiError::from(RuleError::invalid(
+                    "Last-Event-ID",
+                    "must be an event id of this stream: <seq>.<mark>",
+                ))
+            })?;
+            let head = app
+                .store
+                .resume(at)
+                .await?
+                .ok_or(ApiError::Resync(NOT_IN_LOG))?;
+            (head.seq > at.seq).then_some(head)
+        }
+    };
     let left = (claims.exp - OffsetDateTime::now_utc().unix_timestamp()).max(0);
     let state = Live {
-        notices: app.store.subscribe(),
+        notices,
+        caught_up,
         closing,
         missed: false,
         _counted: app.metrics.live_client(),
@@ -411,20 +447,24 @@ fn live<S: Store>(
         claims,
     };
     let pokes = stream::unfold(state, move |mut live| async move {
-        let seq = live.next_seq(&actor).await?;
-        let event = Event::default()
-            .id(seq.to_string())
-            .json_data(Poke { seq })
-            .unwrap_or_else(|_| Event::default().id(seq.to_string()));
+        let at = live.next_change(&actor).await?;
+        let event = Event::default().id(at.to_string()).json_data(Poke {
+            seq: at.seq,
+            mark: at.mark,
+        });
+        let event = event.unwrap_or_else(|_| Event::default().id(at.to_string()));
         Some((Ok::<_, Infallible>(event), live))
     });
     let keep_alive = warp::sse::keep_alive().interval(Duration::from_secs(15));
-    warp::sse::reply(keep_alive.stream(pokes)).into_response()
+    Ok(warp::sse::reply(keep_alive.stream(pokes)).into_response())
 }
 
 struct Live<S> {
     app: App<S>,
     notices: tokio::sync::broadcast::Receiver<crate::store::ChangeNotice>,
+    /// A resumed stream's first poke: the log's head, past the client's
+    /// last event.
+    caught_up: Option<Cursor>,
     closing: watch::Receiver<bool>,
     /// Some notices were skipped (the client was slow): the next one is
     /// passed on whatever it concerns, so the client pulls.
@@ -445,7 +485,10 @@ impl<S: Store> Live<S> {
     const RECHECK: Duration = Duration::from_secs(2);
 
     /// The next change to tell `actor` about; `None` ends the stream.
-    async fn next_seq(&mut self, actor: &Actor) -> Option<u64> {
+    async fn next_change(&mut self, actor: &Actor) -> Option<Cursor> {
+        if let Some(head) = self.caught_up.take() {
+            return Some(head);
+        }
         loop {
             let recheck = tokio::select! {
                 _ = self.closing.wait_for(|closing| *closing) => return None,
@@ -454,7 +497,7 @@ impl<S: Store> Live<S> {
                 received = self.notices.recv() => match received {
                     Ok(notice) if self.missed || notice.concerns(actor) => {
                         self.missed = false;
-                        return Some(notice.seq);
+                        return Some(Cursor::new(notice.seq, notice.mark));
                     }
                     Ok(_) => false,
                     Err(RecvError::Lagged(_)) => {

@@ -231,6 +231,7 @@ const TABLES: &[Table] = &[
             ("kind", Kind::Text),
             ("at", Kind::Time),
             ("left_user", Kind::Uuid),
+            ("mark", Kind::Int),
         ],
         "seq",
     ),

@@ -21,7 +21,7 @@
 use std::{future::Future, time::Duration};
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod};
-use desk_sync::model::kinds::EventKind;
+use desk_sync::{model::kinds::EventKind, wire::mark::Mark};
 use time::OffsetDateTime;
 use tokio_postgres::{Config, NoTls, Row, Statement, error::SqlState, types::ToSql};
 use uuid::Uuid;
@@ -312,10 +312,12 @@ impl Tx {
             let kinds: Vec<&str> = self.changes.iter().map(|c| c.kind.as_str()).collect();
             let ats: Vec<OffsetDateTime> = self.changes.iter().map(|c| c.at).collect();
             let left: Vec<Option<Uuid>> = self.changes.iter().map(|c| c.left_user).collect();
+            let marks: Vec<i64> = self.changes.iter().map(|_| Mark::fresh().to_db()).collect();
             self.execute(
-                "INSERT INTO changes (seq, ticket_id, kind, at, left_user)
-                 SELECT * FROM UNNEST($1::bigint[], $2::uuid[], $3::text[], $4::timestamptz[], $5::uuid[])",
-                &[&seqs, &tickets, &kinds, &ats, &left],
+                "INSERT INTO changes (seq, ticket_id, kind, at, left_user, mark)
+                 SELECT * FROM UNNEST($1::bigint[], $2::uuid[], $3::text[], $4::timestamptz[],
+                                      $5::uuid[], $6::bigint[])",
+                &[&seqs, &tickets, &kinds, &ats, &left, &marks],
             )
             .await?;
             // Delivered to listeners when (and only if) this commits.

@@ -12,7 +12,7 @@ use std::{sync::Arc, time::Duration};
 
 use desk_sync::{
     model::{Actor, Comment, NewTicket, Ticket, TicketPatch, User},
-    wire::{HistoryEvent, Page, TicketDetail, UserQuery, sync::PushRequest},
+    wire::{HistoryEvent, Page, TicketDetail, UserQuery, mark::Cursor, sync::PushRequest},
 };
 use time::OffsetDateTime;
 use tokio::sync::{Notify, broadcast};
@@ -426,7 +426,7 @@ impl Store for PostgresStore {
     async fn pull(
         &self,
         actor: Actor,
-        since: u64,
+        since: Cursor,
         limit: u32,
         client_id: Option<Uuid>,
     ) -> Result<PullReply> {
@@ -453,6 +453,19 @@ impl Store for PostgresStore {
 
     fn subscribe(&self) -> broadcast::Receiver<ChangeNotice> {
         self.inner.notices.subscribe()
+    }
+
+    async fn resume(&self, at: Cursor) -> Result<Option<Cursor>> {
+        self.inner
+            .db
+            .read(with_tx!(tx => async move {
+                Ok(if sync::holds(tx, at).await? {
+                    Some(sync::head_cursor(tx).await?)
+                } else {
+                    None
+                })
+            }))
+            .await
     }
 
     async fn changes_since(&self, after: u64, limit: u32) -> Result<Vec<ChangeEntry>> {

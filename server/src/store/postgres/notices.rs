@@ -11,6 +11,7 @@
 
 use std::time::Duration;
 
+use desk_sync::wire::mark::Mark;
 use futures_util::StreamExt;
 use tokio::sync::{Notify, broadcast, mpsc};
 use tokio_postgres::{AsyncMessage, Config, NoTls};
@@ -99,7 +100,7 @@ async fn publish(db: &Db, notices: &broadcast::Sender<ChangeNotice>, last: &mut 
     let client = db.client().await?;
     let rows = client
         .query(
-            "SELECT c.seq, t.requester_id, t.assignee_id, c.left_user
+            "SELECT c.seq, t.requester_id, t.assignee_id, c.left_user, c.mark
              FROM changes c JOIN tickets t ON t.id = c.ticket_id
              WHERE c.seq > $1 ORDER BY c.seq LIMIT $2",
             &[&signed(*last), &(DESCRIBED_MAX + 1)],
@@ -108,13 +109,18 @@ async fn publish(db: &Db, notices: &broadcast::Sender<ChangeNotice>, last: &mut 
         .map_err(db_error)?;
     if rows.len() as i64 > DESCRIBED_MAX {
         let head = client
-            .query_one("SELECT value FROM counters WHERE name = 'change_seq'", &[])
+            .query_one(
+                "SELECT k.value, COALESCE(c.mark, 0) FROM counters k
+                 LEFT JOIN changes c ON c.seq = k.value WHERE k.name = 'change_seq'",
+                &[],
+            )
             .await
             .map_err(db_error)?;
         *last = unsigned(&head, 0);
         // No receivers is fine: pokes are best-effort.
         let _ = notices.send(ChangeNotice {
             seq: *last,
+            mark: Mark::from_db(head.get(1)),
             requester: Uuid::nil(),
             assignee: None,
             left_user: None,
@@ -126,6 +132,7 @@ async fn publish(db: &Db, notices: &broadcast::Sender<ChangeNotice>, last: &mut 
         *last = unsigned(row, 0);
         let _ = notices.send(ChangeNotice {
             seq: *last,
+            mark: Mark::from_db(row.get(4)),
             requester: row.get(1),
             assignee: row.get(2),
             left_user: row.get(3),

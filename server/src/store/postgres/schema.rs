@@ -189,6 +189,13 @@ const MIGRATIONS: &[&str] = &[
             OR OLD.priority IS DISTINCT FROM NEW.priority)
         EXECUTE FUNCTION ticket_counts_follow();
     "#,
+    // 3: change-log marks (docs/SYNC.md › Cursors): random per entry, so a
+    // cursor names the change it stands on, not only its number, which a
+    // point-in-time recovery or `pg_restore` hands out again. Entries from
+    // before marks have none (0).
+    r#"
+    ALTER TABLE changes ADD COLUMN mark BIGINT NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// How far this `deskd` knows the schema.

@@ -10,6 +10,7 @@ use desk_sync::{
     model::{Actor, Op, OpKind, Scope, Ticket, UserRef, Verdict, policy, rules},
     wire::{
         TicketDetail,
+        mark::{Cursor, Mark},
         sync::{
             BootstrapMeta, ConflictInfo, OpResult, PullResponse, PushRequest, PushResponse,
             SyncUser,
@@ -33,12 +34,29 @@ use crate::store::{
 /// Tickets a bootstrap reads at a time (with their comments).
 const BOOTSTRAP_CHUNK: i64 = 500;
 
-/// The last change-log number committed in this snapshot (0 for none).
-pub async fn head(tx: &Tx) -> Result<u64> {
+/// The last change committed in this snapshot, with its mark (0 and none
+/// for an empty log).
+pub async fn head_cursor(tx: &Tx) -> Result<Cursor> {
     let row = tx
-        .query_one("SELECT value FROM counters WHERE name = 'change_seq'", &[])
+        .query_one(
+            "SELECT k.value, COALESCE(c.mark, 0) FROM counters k
+             LEFT JOIN changes c ON c.seq = k.value WHERE k.name = 'change_seq'",
+            &[],
+        )
         .await?;
-    Ok(unsigned(&row, 0))
+    Ok(Cursor::new(unsigned(&row, 0), Mark::from_db(row.get(1))))
+}
+
+/// Does this log hold the change `at` names (docs/SYNC.md › Cursors)?
+pub async fn holds(tx: &Tx, at: Cursor) -> Result<bool> {
+    let stored = match at.seq {
+        0 => Some(Mark::NONE),
+        seq => tx
+            .query_opt("SELECT mark FROM changes WHERE seq = $1", &[&signed(seq)])
+            .await?
+            .map(|r| Mark::from_db(r.get(0))),
+    };
+    Ok(at.agrees_with(stored))
 }
 
 /// The caller's scope as a condition on `t`, with its parameter.
@@ -60,7 +78,7 @@ pub async fn bootstrap(
     links: &Links,
     mut sink: BootstrapSink,
 ) -> Result<()> {
-    let seq = head(tx).await?;
+    let at = head_cursor(tx).await?;
     let internal = policy::can_read_internal(&actor);
     let (clause, id) = scope_clause(&actor, 3);
     let sql =
@@ -99,7 +117,8 @@ pub async fn bootstrap(
         }
     }
     let meta = BootstrapMeta {
-        seq,
+        seq: at.seq,
+        mark: at.mark,
         epoch: epoch.to_string(),
         count,
         users: sync_users(tx, &actor).await?,
@@ -149,15 +168,16 @@ pub async fn pull(
     tx: &Tx,
     actor: Actor,
     epoch: &str,
-    since: u64,
+    cursor: Cursor,
     limit: u32,
     client_id: Option<Uuid>,
     links: &Links,
 ) -> Result<PullReply> {
-    let head = head(tx).await?;
-    if since > head {
+    if !holds(tx, cursor).await? {
         return Ok(PullReply::Resync);
     }
+    let since = cursor.seq;
+    let head = head_cursor(tx).await?;
     // Entries for tickets the caller sees now, and for those that left
     // their view within the range (reported as removed).
     let clause = match actor.scope() {
@@ -166,7 +186,7 @@ pub async fn pull(
         Scope::RequestedBy(_) => "t.requester_id = $3",
     };
     let sql = format!(
-        "SELECT c.seq, c.ticket_id FROM changes c JOIN tickets t ON t.id = c.ticket_id
+        "SELECT c.seq, c.ticket_id, c.mark FROM changes c JOIN tickets t ON t.id = c.ticket_id
          WHERE c.seq > $1 AND {clause} ORDER BY c.seq LIMIT $2"
     );
     let (since_param, limit_param) = (signed(since), i64::from(limit));
@@ -176,9 +196,17 @@ pub async fn pull(
             tx.query(&sql, &[&since_param, &limit_param, &id]).await?
         }
     };
-    let entries: Vec<(u64, Uuid)> = rows.iter().map(|r| (unsigned(r, 0), r.get(1))).collect();
+    let entries: Vec<(Cursor, Uuid)> = rows
+        .iter()
+        .map(|r| {
+            (
+                Cursor::new(unsigned(r, 0), Mark::from_db(r.get(2))),
+                r.get(1),
+            )
+        })
+        .collect();
     let (next, has_more) = match entries.last() {
-        Some(&(seq, _)) if entries.len() >= limit as usize => (seq, true),
+        Some(&(last, _)) if entries.len() >= limit as usize => (last, true),
         _ => (head, false),
     };
 
@@ -209,7 +237,8 @@ pub async fn pull(
     };
     Ok(PullReply::Page(PullResponse {
         epoch: epoch.to_string(),
-        next,
+        next: next.seq,
+        next_mark: next.mark,
         has_more,
         last_client_seq,
         tickets: changed,
@@ -225,6 +254,18 @@ pub async fn push(
     links: &Links,
     max_comments: u32,
 ) -> Result<PushReply> {
+    if let Some(seq) = push.since
+        && !holds(
+            tx,
+            Cursor {
+                seq,
+                mark: push.mark,
+            },
+        )
+        .await?
+    {
+        return Ok(PushReply::Resync);
+    }
     // The client's row, locked: two pushes from one client take turns. A
     // client seen for the first time is claimed only by a batch that may
     // apply, as in every store.

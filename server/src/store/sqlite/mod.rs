@@ -10,7 +10,7 @@ use codec::Cached;
 use desk_sync::wire::sync::PushRequest;
 use desk_sync::{
     model::{Actor, Comment, NewTicket, Ticket, TicketPatch, User},
-    wire::{HistoryEvent, Page, TicketDetail, UserQuery},
+    wire::{HistoryEvent, Page, TicketDetail, UserQuery, mark::Cursor},
 };
 use rusqlite::Connection;
 use time::OffsetDateTime;
@@ -515,7 +515,7 @@ impl Store for SqliteStore {
     async fn pull(
         &self,
         actor: Actor,
-        since: u64,
+        since: Cursor,
         limit: u32,
         client_id: Option<Uuid>,
     ) -> Result<PullReply> {
@@ -537,6 +537,17 @@ impl Store for SqliteStore {
 
     fn subscribe(&self) -> broadcast::Receiver<ChangeNotice> {
         self.inner.notices.subscribe()
+    }
+
+    async fn resume(&self, at: Cursor) -> Result<Option<Cursor>> {
+        self.read(move |c, _| {
+            Ok(if sync::holds(c, at)? {
+                Some(sync::head_cursor(c)?)
+            } else {
+                None
+            })
+        })
+        .await
     }
 
     async fn changes_since(&self, after: u64, limit: u32) -> Result<Vec<ChangeEntry>> {

@@ -15,7 +15,12 @@ use std::{
 use rusqlite::{Connection, params};
 use tokio::sync::broadcast;
 
-use super::{codec::Cached, sync::head};
+use desk_sync::wire::mark::Mark;
+
+use super::{
+    codec::Cached,
+    sync::{head, head_cursor},
+};
 use crate::store::{ChangeNotice, Result};
 
 /// More new entries than this in one commit (a bulk import) become a single
@@ -69,7 +74,7 @@ impl Publisher {
             return Ok(());
         }
         let mut stmt = conn.prepare_cached(
-            "SELECT c.seq, t.requester_id, t.assignee_id, c.left_user
+            "SELECT c.seq, t.requester_id, t.assignee_id, c.left_user, c.mark
              FROM changes c JOIN tickets t ON t.id = c.ticket_id
              WHERE c.seq > ?1 ORDER BY c.seq LIMIT ?2",
         )?;
@@ -77,6 +82,7 @@ impl Publisher {
             .query_map(params![self.last, DESCRIBED_MAX + 1], |r| {
                 Ok(ChangeNotice {
                     seq: r.get(0)?,
+                    mark: Mark::from_db(r.get(4)?),
                     requester: r.get(1)?,
                     assignee: r.get(2)?,
                     left_user: r.get(3)?,
@@ -85,15 +91,16 @@ impl Publisher {
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         if notices.len() > DESCRIBED_MAX {
-            let seq = head(conn)?;
+            let head = head_cursor(conn)?;
             let _ = self.tx.send(ChangeNotice {
-                seq,
+                seq: head.seq,
+                mark: head.mark.unwrap_or_default(),
                 requester: uuid::Uuid::nil(),
                 assignee: None,
                 left_user: None,
                 everyone: true,
             });
-            self.last = seq;
+            self.last = head.seq;
             return Ok(());
         }
         for notice in notices {

@@ -253,6 +253,13 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX refresh_tokens_by_expiry ON refresh_tokens(expires_at);
     CREATE INDEX refresh_tokens_by_family ON refresh_tokens(family_id);
     "#,
+    // 6: change-log marks (docs/SYNC.md › Cursors).
+    r#"
+    -- Random per entry, so a cursor names the change it stands on and not
+    -- only its number, which a restored database hands out again. Entries
+    -- from before marks have none (0).
+    ALTER TABLE changes ADD COLUMN mark INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// Brings `conn`'s database up to the latest schema.

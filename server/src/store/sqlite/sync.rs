@@ -7,6 +7,7 @@ use desk_sync::{
     model::{Actor, Op, OpKind, Scope, Ticket, UserRef, Verdict, policy, rules},
     wire::{
         TicketDetail,
+        mark::{Cursor, Mark},
         sync::{
             BootstrapMeta, ConflictInfo, OpResult, PullResponse, PushRequest, PushResponse,
             SyncUser,
@@ -31,6 +32,31 @@ pub fn head(conn: &Connection) -> Result<u64> {
         .query_row([], |r| r.get(0))?)
 }
 
+/// The last change-log entry's number and mark (0 and none for an empty
+/// log).
+pub fn head_cursor(conn: &Connection) -> Result<Cursor> {
+    let last = conn
+        .prepare_cached("SELECT seq, mark FROM changes ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(last.map_or(Cursor::new(0, Mark::NONE), |(seq, mark)| {
+        Cursor::new(seq, Mark::from_db(mark))
+    }))
+}
+
+/// Does this log hold the change `at` names (docs/SYNC.md › Cursors)?
+pub fn holds(conn: &Connection, at: Cursor) -> Result<bool> {
+    let stored = match at.seq {
+        0 => Some(Mark::NONE),
+        seq => conn
+            .prepare_cached("SELECT mark FROM changes WHERE seq = ?1")?
+            .query_row([seq], |r| r.get(0))
+            .optional()?
+            .map(Mark::from_db),
+    };
+    Ok(at.agrees_with(stored))
+}
+
 pub fn bootstrap(
     conn: &Connection,
     actor: Actor,
@@ -39,7 +65,7 @@ pub fn bootstrap(
     sink: &mut BootstrapSink,
 ) -> Result<()> {
     // The first read fixes the snapshot: everything below agrees with `seq`.
-    let seq = head(conn)?;
+    let at = head_cursor(conn)?;
     let internal = policy::can_read_internal(&actor);
     let (clause, values) = match actor.scope() {
         Scope::All => ("1 = 1", vec![]),
@@ -58,7 +84,8 @@ pub fn bootstrap(
         }
     }
     let meta = BootstrapMeta {
-        seq,
+        seq: at.seq,
+        mark: at.mark,
         epoch: epoch.to_string(),
         count,
         users: sync_users(conn, &actor)?,
@@ -93,15 +120,16 @@ pub fn pull(
     conn: &Connection,
     actor: Actor,
     epoch: &str,
-    since: u64,
+    cursor: Cursor,
     limit: u32,
     client_id: Option<uuid::Uuid>,
     links: &Links,
 ) -> Result<PullReply> {
-    let head = head(conn)?;
-    if since > head {
+    if !holds(conn, cursor)? {
         return Ok(PullReply::Resync);
     }
+    let since = cursor.seq;
+    let head = head_cursor(conn)?;
     // Entries for tickets the caller sees now, and for those that left their
     // view within the range (reported as removed).
     let mut values: Vec<Box<dyn ToSql>> = vec![Box::new(since), Box::new(limit)];
@@ -117,17 +145,20 @@ pub fn pull(
         }
     };
     let sql = format!(
-        "SELECT c.seq, c.ticket_id FROM changes c JOIN tickets t ON t.id = c.ticket_id
+        "SELECT c.seq, c.ticket_id, c.mark FROM changes c JOIN tickets t ON t.id = c.ticket_id
          WHERE c.seq > ?1 AND {clause} ORDER BY c.seq LIMIT ?2"
     );
     let entries = conn
         .prepare_cached(&sql)?
         .query_map(params_from_iter(values.iter()), |r| {
-            Ok((r.get::<_, u64>(0)?, r.get::<_, uuid::Uuid>(1)?))
+            Ok((
+                Cursor::new(r.get(0)?, Mark::from_db(r.get(2)?)),
+                r.get::<_, uuid::Uuid>(1)?,
+            ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let (next, has_more) = match entries.last() {
-        Some(&(seq, _)) if entries.len() >= limit as usize => (seq, true),
+        Some(&(last, _)) if entries.len() >= limit as usize => (last, true),
         _ => (head, false),
     };
 
@@ -158,7 +189,8 @@ pub fn pull(
     };
     Ok(PullReply::Page(PullResponse {
         epoch: epoch.to_string(),
-        next,
+        next: next.seq,
+        next_mark: next.mark,
         has_more,
         last_client_seq,
         tickets: changed,
@@ -174,6 +206,17 @@ pub fn push(
     links: &Links,
     max_comments: u32,
 ) -> Result<PushReply> {
+    if let Some(seq) = push.since
+        && !holds(
+            conn,
+            Cursor {
+                seq,
+                mark: push.mark,
+            },
+        )?
+    {
+        return Ok(PushReply::Resync);
+    }
     let known: Option<(uuid::Uuid, u64)> = conn
         .prepare_cached("SELECT user_id, last_client_seq FROM sync_clients WHERE client_id = ?1")?
         .query_row([push.client_id], |r| Ok((r.get(0)?, r.get(1)?)))

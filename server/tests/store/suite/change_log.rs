@@ -3,10 +3,13 @@
 
 use std::sync::{Arc, Mutex};
 
-use desk_server::store::{BootstrapItem, PullReply, Store, TicketKey};
+use desk_server::store::{BootstrapItem, PullReply, PushReply, Store, TicketKey};
 use desk_sync::{
-    model::{Status, TicketPatch, kinds::EventKind},
-    wire::sync::PullResponse,
+    model::{Op, OpKind, Priority, Status, TicketPatch, kinds::EventKind},
+    wire::{
+        mark::{Cursor, Mark},
+        sync::{PullResponse, PushRequest},
+    },
 };
 use uuid::Uuid;
 
@@ -17,7 +20,7 @@ async fn pull<S: Store>(
     actor: desk_sync::model::Actor,
     since: u64,
 ) -> PullResponse {
-    match f.store.pull(actor, since, 1000, None).await.unwrap() {
+    match f.store.pull(actor, since.into(), 1000, None).await.unwrap() {
         PullReply::Page(page) => page,
         PullReply::Resync => panic!("a cursor from this store asked for a resync"),
     }
@@ -186,13 +189,13 @@ pub async fn a_ticket_that_leaves_a_view_is_pulled_as_removed<S: Store>(f: Fixtu
     // A cursor ahead of the log (a restored database) asks for a resync.
     assert_eq!(
         f.store
-            .pull(f.bob, bobs.next + 100, 10, None)
+            .pull(f.bob, (bobs.next + 100).into(), 10, None)
             .await
             .unwrap(),
         PullReply::Resync
     );
     // A page at a time: `has_more` until the end.
-    let first = match f.store.pull(f.admin, 0, 1, None).await.unwrap() {
+    let first = match f.store.pull(f.admin, 0.into(), 1, None).await.unwrap() {
         PullReply::Page(page) => page,
         PullReply::Resync => unreachable!(),
     };
@@ -295,4 +298,108 @@ pub async fn bootstrap_is_the_callers_view_and_its_cursor<S: Store>(f: Fixture<S
     let (admins, meta) = collect(f.admin).await;
     assert_eq!(admins.len(), 2);
     assert_eq!(meta.users.len(), 3, "staff learn of every agent and admin");
+}
+
+pub async fn a_cursor_names_its_change_by_number_and_mark<S: Store>(f: Fixture<S>) {
+    let ticket = f.assigned("Printer on fire", f.bob).await;
+    let mut notices = f.store.subscribe();
+    f.store
+        .add_comment(f.bob, TicketKey::Id(ticket.id), "on it".into(), false)
+        .await
+        .unwrap();
+    let page = pull(&f, f.admin, 0).await;
+    let head = Cursor {
+        seq: page.next,
+        mark: page.next_mark,
+    };
+    assert!(head.mark.is_some_and(|m| m != Mark::NONE), "{page:?}");
+    let wrong = Cursor::new(head.seq, Mark(head.mark.unwrap().0 ^ 1));
+
+    // Pulls: the right mark, or none (a console from before marks).
+    assert!(matches!(
+        f.store.pull(f.admin, head, 10, None).await.unwrap(),
+        PullReply::Page(p) if p.next == head.seq && p.next_mark == head.mark
+    ));
+    assert!(matches!(
+        f.store
+            .pull(f.admin, head.seq.into(), 10, None)
+            .await
+            .unwrap(),
+        PullReply::Page(_)
+    ));
+    assert_eq!(
+        f.store.pull(f.admin, wrong, 10, None).await.unwrap(),
+        PullReply::Resync
+    );
+    let before = Cursor::new(head.seq - 1, head.mark.unwrap());
+    assert_eq!(
+        f.store.pull(f.admin, before, 10, None).await.unwrap(),
+        PullReply::Resync,
+        "each change has a mark of its own"
+    );
+
+    // The live notice and a resumed stream know the same mark.
+    let notice = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let notice = notices.recv().await.unwrap();
+            if notice.seq >= head.seq {
+                return notice;
+            }
+        }
+    })
+    .await
+    .expect("a notice after the commit");
+    assert_eq!(Some(notice.mark), head.mark);
+    assert_eq!(f.store.resume(head).await.unwrap(), Some(head));
+    assert_eq!(
+        f.store.resume(Cursor::new(0, Mark::NONE)).await.unwrap(),
+        Some(head)
+    );
+    assert_eq!(f.store.resume(wrong).await.unwrap(), None);
+
+    // The bootstrap's position is the head's.
+    let meta = Arc::new(Mutex::new(None));
+    let sink_meta = meta.clone();
+    f.store
+        .bootstrap(
+            f.bob,
+            Box::new(move |item| {
+                if let BootstrapItem::Meta(m) = item {
+                    *sink_meta.lock().unwrap() = Some(m.clone());
+                }
+                true
+            }),
+        )
+        .await
+        .unwrap();
+    let meta = meta.lock().unwrap().take().unwrap();
+    assert_eq!((meta.seq, meta.mark), (head.seq, head.mark));
+
+    // A push from a cursor the log does not hold applies nothing.
+    let push = |at: Cursor| PushRequest {
+        client_id: Uuid::from_u128(77),
+        epoch: f.store.epoch().to_string(),
+        since: Some(at.seq),
+        mark: at.mark,
+        ops: vec![Op {
+            client_seq: 1,
+            op_id: Uuid::new_v4(),
+            ticket_id: ticket.id,
+            base_version: None,
+            kind: OpKind::SetPriority {
+                from: Priority::Normal,
+                to: Priority::High,
+            },
+        }],
+    };
+    assert_eq!(
+        f.store.push(f.bob, push(wrong), vec![]).await.unwrap(),
+        PushReply::Resync
+    );
+    let log = f.store.changes_since(0, 1000).await.unwrap();
+    assert_eq!(log.last().map(|c| c.seq), Some(head.seq), "nothing applied");
+    assert!(matches!(
+        f.store.push(f.bob, push(head), vec![]).await.unwrap(),
+        PushReply::Done(_)
+    ));
 }

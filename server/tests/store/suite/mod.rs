@@ -37,6 +37,7 @@ macro_rules! store_suite {
             change_log::a_ticket_that_leaves_a_view_is_pulled_as_removed,
             change_log::live_notices_say_whom_a_change_concerns,
             change_log::bootstrap_is_the_callers_view_and_its_cursor,
+            change_log::a_cursor_names_its_change_by_number_and_mark,
             push::pushed_ops_apply_and_a_resent_op_is_a_duplicate,
             push::a_stale_field_op_is_a_conflict_naming_the_current_value,
             push::a_batch_that_skips_numbers_is_a_gap_and_applies_nothing,

@@ -31,6 +31,8 @@ async fn push<S: Store>(f: &Fixture<S>, actor: Actor, client_id: Uuid, ops: &[Op
             PushRequest {
                 client_id,
                 epoch: f.store.epoch().to_string(),
+                since: None,
+                mark: None,
                 ops: ops.to_vec(),
             },
             embeds,
@@ -43,6 +45,7 @@ fn done(reply: PushReply) -> PushResponse {
     match reply {
         PushReply::Done(done) => done,
         PushReply::Gap { last_client_seq } => panic!("a gap after {last_client_seq}"),
+        PushReply::Resync => panic!("a resync"),
     }
 }
 
@@ -101,7 +104,12 @@ pub async fn pushed_ops_apply_and_a_resent_op_is_a_duplicate<S: Store>(f: Fixtur
     assert_eq!(ticket.comments.len(), 1);
     assert_eq!(f.store.changes_since(0, 100).await.unwrap().len(), log);
     // The server remembers how far the client got.
-    match f.store.pull(f.alice, 0, 100, Some(client)).await.unwrap() {
+    match f
+        .store
+        .pull(f.alice, 0.into(), 100, Some(client))
+        .await
+        .unwrap()
+    {
         desk_server::store::PullReply::Page(page) => assert_eq!(page.last_client_seq, 2),
         other => panic!("{other:?}"),
     }
@@ -271,6 +279,8 @@ pub async fn a_client_id_belongs_to_one_user<S: Store>(f: Fixture<S>) {
             PushRequest {
                 client_id: client,
                 epoch: f.store.epoch().to_string(),
+                since: None,
+                mark: None,
                 ops: vec![Op {
                     client_seq: 2,
                     ..comment

@@ -217,6 +217,8 @@ pub async fn a_sweep_keeps_what_may_still_be_asked_for<S: Store>(f: Fixture<S>) 
             PushRequest {
                 client_id: client,
                 epoch: f.store.epoch().to_string(),
+                since: None,
+                mark: None,
                 ops: vec![op.clone()],
             },
             vec![embed()],

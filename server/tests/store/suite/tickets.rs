@@ -718,6 +718,8 @@ pub async fn a_ticket_takes_comments_up_to_the_cap_and_no_more<S: Store>(f: Fixt
             PushRequest {
                 client_id: Uuid::new_v4(),
                 epoch: f.store.epoch().to_string(),
+                since: None,
+                mark: None,
                 ops: vec![Op {
                     client_seq: 1,
                     op_id: Uuid::new_v4(),

@@ -12,7 +12,10 @@ use tokio_util::{
 };
 
 use super::{BootstrapStream, PokeStream, RemoteError};
-use crate::wire::sync::{BootstrapLine, Poke};
+use crate::wire::{
+    mark::Cursor,
+    sync::{BootstrapLine, Poke},
+};
 
 /// The longest bootstrap line: one ticket with every comment it holds (at
 /// the server's default cap, 1,000 comments of 20,000 four-byte characters
@@ -61,7 +64,7 @@ fn line_error(err: LinesCodecError, max: usize) -> RemoteError {
 #[derive(Debug, Default)]
 pub struct SseParser {
     data: String,
-    id: Option<u64>,
+    id: Option<Cursor>,
 }
 
 impl SseParser {
@@ -91,9 +94,12 @@ impl SseParser {
     fn dispatch(&mut self) -> Option<Poke> {
         let data = std::mem::take(&mut self.data);
         let id = self.id.take();
-        serde_json::from_str::<Poke>(&data)
-            .ok()
-            .or_else(|| id.map(|seq| Poke { seq }))
+        serde_json::from_str::<Poke>(&data).ok().or_else(|| {
+            id.map(|at: Cursor| Poke {
+                seq: at.seq,
+                mark: at.mark,
+            })
+        })
     }
 }
 
@@ -161,15 +167,26 @@ mod tests {
 
     #[test]
     fn sse_reads_data_and_ids_and_skips_comments() {
+        use crate::wire::mark::Mark;
         let s = sse(chunks(&[
             ": keep-alive\n\nid: 4\ndata: {\"se",
-            "q\":4}\n\nid: 9\n\n",
+            "q\":4}\n\nid: 9.00000000000000ab\n\n",
             "event: x\r\ndata: junk\r\nid: 11\r\n\r\n",
         ]));
         let pokes: Vec<Poke> = all(s).into_iter().map(Result::unwrap).collect();
         assert_eq!(
             pokes,
-            vec![Poke { seq: 4 }, Poke { seq: 9 }, Poke { seq: 11 }]
+            vec![
+                Poke { seq: 4, mark: None },
+                Poke {
+                    seq: 9,
+                    mark: Some(Mark(0xab))
+                },
+                Poke {
+                    seq: 11,
+                    mark: None
+                }
+            ]
         );
     }
 

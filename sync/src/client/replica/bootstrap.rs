@@ -173,6 +173,7 @@ impl BootstrapWriter<'_> {
             }
             m.insert(key::GENERATION, &store::be(self.generation))?;
             m.insert(key::CURSOR, &store::be(meta.seq))?;
+            store::put_mark(m, meta.mark)?;
             m.insert(key::EPOCH, meta.epoch.as_bytes())?;
             m.insert(key::USERS, users.as_slice())?;
             m.insert(key::CLIENT_ID, client_id.as_bytes())?;

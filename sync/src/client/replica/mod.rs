@@ -29,7 +29,10 @@ use uuid::Uuid;
 use super::ClientError;
 use crate::{
     model::{Op, Role},
-    wire::sync::{PullResponse, SyncUser},
+    wire::{
+        mark::{Cursor, Mark},
+        sync::{PullResponse, SyncUser},
+    },
 };
 
 pub mod bootstrap;
@@ -168,6 +171,16 @@ impl Replica {
         store::read_u64(&self.meta, key::CURSOR)
     }
 
+    /// The cursor with the mark of the change it stands on, when the
+    /// server sent one: what pulls and pushes present.
+    pub fn position(&self) -> Result<Option<Cursor>, ClientError> {
+        let Some(seq) = self.cursor()? else {
+            return Ok(None);
+        };
+        let mark = store::read_u64(&self.meta, key::MARK)?.map(Mark);
+        Ok(Some(Cursor { seq, mark }))
+    }
+
     pub fn epoch(&self) -> Result<Option<String>, ClientError> {
         Ok(self
             .meta
@@ -222,6 +235,13 @@ impl Replica {
                 server: page.epoch.clone(),
             });
         }
+        let acked = self.acked_through()?;
+        if page.last_client_seq < acked {
+            return Err(ClientError::RolledBack {
+                acked,
+                held: page.last_client_seq,
+            });
+        }
         let customer = self.is_customer()?;
         let tickets = page
             .tickets
@@ -237,7 +257,7 @@ impl Replica {
             .collect::<Result<Vec<_>, ClientError>>()?;
         // Never drop an op whose result is unrecorded: a conflict would
         // vanish without reaching the inbox.
-        let consumed = page.last_client_seq.min(self.acked_through()?);
+        let consumed = page.last_client_seq.min(acked);
         let done: Vec<sled::IVec> = self
             .pending
             .range(..=be(consumed))
@@ -258,6 +278,7 @@ impl Replica {
                     pending.remove(k)?;
                 }
                 meta.insert(key::CURSOR, &be(page.next))?;
+                store::put_mark(meta, page.next_mark)?;
                 meta.insert(key::SYNCED_AT, &be(synced_at))?;
                 Ok(())
             },
@@ -274,6 +295,7 @@ impl Replica {
         let _w = self.write_lock();
         store::committed(self.meta.transaction(|meta| {
             meta.remove(key::CURSOR)?;
+            meta.remove(key::MARK)?;
             meta.remove(key::EPOCH)?;
             Ok(())
         }))?;

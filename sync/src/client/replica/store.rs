@@ -6,7 +6,11 @@ use std::convert::Infallible;
 use serde::{Serialize, de::DeserializeOwned};
 use sled::transaction::{TransactionError, TransactionResult};
 
-use crate::{client::ClientError, model::Comment, wire::TicketDetail};
+use crate::{
+    client::ClientError,
+    model::Comment,
+    wire::{TicketDetail, mark::Mark},
+};
 
 pub const META: &str = "meta";
 pub const PENDING: &str = "pending";
@@ -23,6 +27,9 @@ pub mod key {
     pub const EPOCH: &[u8] = b"epoch";
     /// u64: pull from here; absent until the first bootstrap finishes.
     pub const CURSOR: &[u8] = b"cursor";
+    /// u64: the mark of the change at the cursor; absent from a server
+    /// that sends none.
+    pub const MARK: &[u8] = b"mark";
     /// u64: the `client_seq` the next queued op gets.
     pub const NEXT_CLIENT_SEQ: &[u8] = b"next_client_seq";
     /// u64: every op up to here has had its push result recorded.
@@ -56,6 +63,19 @@ pub fn decode_u64(bytes: &[u8]) -> Result<u64, ClientError> {
 
 pub fn read_u64(tree: &sled::Tree, key: &[u8]) -> Result<Option<u64>, ClientError> {
     tree.get(key)?.map(|v| decode_u64(&v)).transpose()
+}
+
+/// Sets the cursor's mark inside a `meta` transaction; a server that sent
+/// none leaves none, so a stale mark never travels with a new cursor.
+pub fn put_mark(
+    meta: &sled::transaction::TransactionalTree,
+    mark: Option<Mark>,
+) -> sled::transaction::ConflictableTransactionResult<(), Infallible> {
+    match mark {
+        Some(mark) => meta.insert(key::MARK, &be(mark.0))?,
+        None => meta.remove(key::MARK)?,
+    };
+    Ok(())
 }
 
 pub fn read_json<T: DeserializeOwned>(

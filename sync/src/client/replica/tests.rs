@@ -60,6 +60,7 @@ fn comment(n: u128, author: &SyncUser, body: &str, internal: bool) -> Comment {
 fn meta(epoch: &str, seq: u64, count: u64) -> BootstrapMeta {
     BootstrapMeta {
         seq,
+        mark: Some(Mark(seq)),
         epoch: epoch.into(),
         count,
         users: sample_users().to_vec(),
@@ -118,6 +119,7 @@ fn page(epoch: &str, next: u64, last_client_seq: u64) -> PullResponse {
     PullResponse {
         epoch: epoch.into(),
         next,
+        next_mark: Some(Mark(next)),
         has_more: false,
         last_client_seq,
         tickets: vec![],
@@ -426,6 +428,67 @@ fn a_pull_drops_only_ops_consumed_and_answered_and_applies_removals() {
         Err(ClientError::EpochMismatch { .. })
     ));
     assert_eq!(replica.cursor().unwrap(), Some(14));
+}
+
+#[test]
+fn a_pull_from_a_server_that_lost_acknowledged_ops_moves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let [ada, ..] = sample_users();
+    let replica = replica_for(&dir, &ada);
+    let id = ticket(1).ticket.id;
+    for p in [Priority::High, Priority::Low] {
+        replica.set_priority(id, p).unwrap();
+    }
+    let ops = replica.pending_ops(10).unwrap();
+    replica
+        .record_push(&PushResponse {
+            last_client_seq: 2,
+            results: vec![
+                result(&ops[0], Outcome::Applied),
+                result(&ops[1], Outcome::Applied),
+            ],
+        })
+        .unwrap();
+    let before = replica.position().unwrap();
+
+    // Restored from a copy taken after op 1: op 2 is gone from the server.
+    assert!(matches!(
+        replica.apply_pull(&page("e1", 14, 1)),
+        Err(ClientError::RolledBack { acked: 2, held: 1 })
+    ));
+    assert_eq!(replica.position().unwrap(), before);
+    assert_eq!(seqs(&replica), vec![1, 2], "no op dropped");
+}
+
+#[test]
+fn the_cursor_keeps_the_mark_of_the_change_it_stands_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let [ada, ..] = sample_users();
+    let replica = replica_for(&dir, &ada);
+    bootstrap(&replica, "e1", 10, &[ticket(1)]);
+    assert_eq!(replica.position().unwrap(), Some(Cursor::new(10, Mark(10))));
+
+    replica.apply_pull(&page("e1", 14, 0)).unwrap();
+    assert_eq!(replica.position().unwrap(), Some(Cursor::new(14, Mark(14))));
+
+    // A server that sends no mark leaves none: a stale one would name
+    // another change.
+    let mut unmarked = page("e1", 15, 0);
+    unmarked.next_mark = None;
+    replica.apply_pull(&unmarked).unwrap();
+    assert_eq!(
+        replica.position().unwrap(),
+        Some(Cursor {
+            seq: 15,
+            mark: None
+        })
+    );
+
+    replica.apply_pull(&page("e1", 16, 0)).unwrap();
+    replica.forget_server().unwrap();
+    assert_eq!(replica.position().unwrap(), None);
+    bootstrap(&replica, "e1", 3, &[ticket(1)]);
+    assert_eq!(replica.position().unwrap(), Some(Cursor::new(3, Mark(3))));
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! What every ticket write appends besides itself: a history row per event
 //! and one change-log entry, in the write's own transaction.
 
-use desk_sync::model::kinds::EventKind;
+use desk_sync::{model::kinds::EventKind, wire::mark::Mark};
 use rusqlite::{Connection, params};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -45,8 +45,14 @@ pub fn log_change(
     left_user: Option<Uuid>,
 ) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO changes (ticket_id, kind, at, left_user) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO changes (ticket_id, kind, at, left_user, mark) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![ticket, kind.as_str(), to_micros(at), left_user])?;
+    .execute(params![
+        ticket,
+        kind.as_str(),
+        to_micros(at),
+        left_user,
+        Mark::fresh().to_db()
+    ])?;
     Ok(())
 }

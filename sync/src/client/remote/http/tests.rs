@@ -131,6 +131,7 @@ fn pull_body() -> serde_json::Value {
 fn query() -> PullQuery {
     PullQuery {
         since: 3,
+        mark: None,
         epoch: "e".into(),
         limit: None,
         client_id: Some(Uuid::from_u128(5)),
@@ -248,6 +249,8 @@ async fn error_answers_map_to_what_the_engine_needs() {
     let push = |epoch: &str| PushRequest {
         client_id: Uuid::from_u128(1),
         epoch: epoch.into(),
+        since: None,
+        mark: None,
         ops: vec![],
     };
     assert!(matches!(
@@ -359,7 +362,10 @@ async fn events_yield_pokes_and_skip_keep_alives() {
         .map(|p| p.unwrap())
         .collect()
         .await;
-    assert_eq!(pokes, vec![Poke { seq: 5 }, Poke { seq: 6 }]);
+    assert_eq!(
+        pokes,
+        vec![Poke { seq: 5, mark: None }, Poke { seq: 6, mark: None }]
+    );
 }
 
 #[test]

@@ -18,6 +18,7 @@ use crate::{
     model::{OpKind, Role},
     wire::{
         TicketDetail,
+        mark::Cursor,
         sync::{
             BootstrapLine, OpResult, Outcome, Poke, PullQuery, PullResponse, PushRequest,
             PushResponse, SyncUser,
@@ -88,12 +89,12 @@ impl MemoryServer {
         assignee: Option<Uuid>,
     ) -> Uuid {
         let id = Uuid::now_v7();
-        let seq = {
+        let head = {
             let mut st = self.lock();
             st.insert_ticket(id, requester, subject, assignee);
-            st.seq
+            st.head()
         };
-        self.poke(seq);
+        self.poke(head);
         id
     }
 
@@ -105,13 +106,13 @@ impl MemoryServer {
         ticket_id: Uuid,
         kind: OpKind,
     ) -> Result<OpResult, RemoteError> {
-        let (result, seq) = {
+        let (result, head) = {
             let mut st = self.lock();
             let me = st.user(user)?;
             let result = st.apply(&me, ticket_id, &kind, Uuid::now_v7(), 0);
-            (result, st.seq)
+            (result, st.head())
         };
-        self.poke(seq);
+        self.poke(head);
         Ok(result)
     }
 
@@ -166,19 +167,27 @@ impl MemoryServer {
         ServerSnapshot(self.lock().clone())
     }
 
-    /// Goes back to `snapshot` under a new epoch: a restore from backup.
+    /// Goes back to `snapshot` under a new epoch: a restore from backup
+    /// that the server noticed.
     pub fn restore(&self, snapshot: ServerSnapshot) {
         let mut st = self.lock();
         *st = snapshot.0;
         st.epoch = State::fresh_epoch();
     }
 
+    /// Goes back to `snapshot`, epoch included: a restore of the whole data
+    /// folder, lineage file and all, that the server cannot notice. Change
+    /// numbers after the backup will be handed out again.
+    pub fn restore_with_lineage(&self, snapshot: ServerSnapshot) {
+        *self.lock() = snapshot.0;
+    }
+
     /// Forgets the change log so far: every cursor before now is unusable
     /// (410) while the epoch stays.
     pub fn truncate_log(&self) {
         let mut st = self.lock();
+        st.floor = st.head();
         st.log.clear();
-        st.log_floor = st.seq;
     }
 
     /// Pushes of more than `ops` ops are refused as too large (413), like
@@ -187,9 +196,12 @@ impl MemoryServer {
         self.lock().push_limit = ops;
     }
 
-    fn poke(&self, seq: u64) {
+    fn poke(&self, head: Cursor) {
         // No subscribers is fine: pokes are only hints.
-        let _ = self.pokes.send(Poke { seq });
+        let _ = self.pokes.send(Poke {
+            seq: head.seq,
+            mark: head.mark,
+        });
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -220,9 +232,9 @@ impl Remote for MemoryRemote {
             let mut st = self.server.lock();
             let before = st.seq;
             let response = st.push(self.user, request)?;
-            (response, before, st.seq)
+            (response, before, st.head())
         };
-        if after > before {
+        if after.seq > before {
             self.server.poke(after);
         }
         Ok(response)

@@ -14,6 +14,7 @@ use crate::{
     },
     wire::{
         TicketDetail,
+        mark::{Cursor, Mark},
         sync::{
             BootstrapLine, BootstrapMeta, ConflictInfo, OpResult, Outcome, PULL_LIMIT_DEFAULT,
             PULL_LIMIT_MAX, PUSH_MAX_OPS, PullQuery, PullResponse, PushRequest, PushResponse,
@@ -27,8 +28,9 @@ pub(super) struct State {
     pub epoch: String,
     /// The head of the change log.
     pub seq: u64,
-    /// Cursors before this are unusable (the log was truncated).
-    pub log_floor: u64,
+    /// Cursors before this are unusable (the log was truncated); the log
+    /// starts after it.
+    pub floor: Cursor,
     /// Most ops one push may carry before it is "too large" (413), standing
     /// in for deskd's body-size limit.
     pub push_limit: usize,
@@ -53,6 +55,7 @@ pub(super) struct Stored {
 #[derive(Debug, Clone)]
 pub(super) struct LogEntry {
     seq: u64,
+    mark: Mark,
     ticket_id: Uuid,
     /// The former assignee when a reassignment took the ticket out of
     /// their view: their next pull lists it as removed.
@@ -72,7 +75,7 @@ impl State {
         State {
             epoch: State::fresh_epoch(),
             seq: 0,
-            log_floor: 0,
+            floor: Cursor::new(0, Mark::NONE),
             push_limit: PUSH_MAX_OPS,
             next_number: 1,
             users: BTreeMap::new(),
@@ -138,8 +141,10 @@ impl State {
         } else {
             vec![me]
         };
+        let head = self.head();
         lines.push(BootstrapLine::Meta(BootstrapMeta {
-            seq: self.seq,
+            seq: head.seq,
+            mark: head.mark,
             epoch: self.epoch.clone(),
             count: lines.len() as u64,
             users,
@@ -150,7 +155,11 @@ impl State {
     pub fn pull(&self, user: Uuid, query: &PullQuery) -> Result<PullResponse, RemoteError> {
         let me = self.user(user)?;
         let actor = actor(&me);
-        if query.epoch != self.epoch || query.since < self.log_floor || query.since > self.seq {
+        let at = Cursor {
+            seq: query.since,
+            mark: query.mark,
+        };
+        if query.epoch != self.epoch || !self.holds(at) {
             return Err(RemoteError::Resync);
         }
         let limit = query
@@ -183,13 +192,15 @@ impl State {
             .filter(|c| c.user == user)
             .map_or(0, |c| c.last_client_seq);
         let has_more = end < self.log.len();
+        // A last page reaches the head, as deskd's does.
+        let next = match page.last() {
+            Some(e) if has_more => Cursor::new(e.seq, e.mark),
+            _ => self.head(),
+        };
         Ok(PullResponse {
             epoch: self.epoch.clone(),
-            // A last page reaches the head, as deskd's does.
-            next: match page.last() {
-                Some(e) if has_more => e.seq,
-                _ => self.seq,
-            },
+            next: next.seq,
+            next_mark: next.mark,
             has_more,
             last_client_seq,
             tickets,
@@ -199,7 +210,13 @@ impl State {
 
     pub fn push(&mut self, user: Uuid, request: &PushRequest) -> Result<PushResponse, RemoteError> {
         let me = self.user(user)?;
-        if request.epoch != self.epoch {
+        let rolled_back = request.since.is_some_and(|seq| {
+            !self.holds(Cursor {
+                seq,
+                mark: request.mark,
+            })
+        });
+        if request.epoch != self.epoch || rolled_back {
             return Err(RemoteError::Resync);
         }
         if request.ops.len() > self.push_limit.min(PUSH_MAX_OPS) {
@@ -479,9 +496,30 @@ impl State {
         self.seq += 1;
         self.log.push(LogEntry {
             seq: self.seq,
+            mark: Mark::fresh(),
             ticket_id,
             lost_sight,
         });
+    }
+
+    /// The last change and its mark.
+    pub fn head(&self) -> Cursor {
+        self.log
+            .last()
+            .map_or(self.floor, |e| Cursor::new(e.seq, e.mark))
+    }
+
+    /// Does the log hold the change `at` names, as deskd's stores decide?
+    fn holds(&self, at: Cursor) -> bool {
+        let stored = if at.seq == self.floor.seq {
+            self.floor.mark
+        } else {
+            self.log
+                .binary_search_by_key(&at.seq, |e| e.seq)
+                .ok()
+                .map(|i| self.log[i].mark)
+        };
+        at.agrees_with(stored)
     }
 }
 
