@@ -161,6 +161,8 @@ async fn a_resumed_stream_catches_up_at_once_or_asks_for_a_resync() {
     let ahead = format!("{}.{mark}", moved + 10);
     let r = Reply::from(resume(&s, &c.bob, &ahead).await).await;
     r.assert_error(StatusCode::GONE, "E_RESYNC");
-    let r = Reply::from(resume(&s, &c.bob, "yesterday").await).await;
-    r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "E_VALIDATION");
+    for bad in ["yesterday", &format!("{}.{mark}", u64::MAX)] {
+        let r = Reply::from(resume(&s, &c.bob, bad).await).await;
+        r.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "E_VALIDATION");
+    }
 }

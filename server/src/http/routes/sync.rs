@@ -13,7 +13,7 @@ use desk_sync::{
     RuleError,
     model::{Actor, OpKind},
     wire::{
-        mark::Cursor,
+        mark::{Cursor, Mark},
         sync::{
             BootstrapMeta, PULL_LIMIT_DEFAULT, PULL_LIMIT_MAX, PUSH_MAX_OPS, Poke, PullQuery,
             PullResponse, PushRequest, PushResponse,
@@ -174,11 +174,8 @@ async fn pull<S: Store>(app: App<S>, actor: Actor, q: PullQuery) -> Result<Respo
             format!("must be from 1 to {PULL_LIMIT_MAX}"),
         ))));
     }
+    let since = cursor(q.since, q.mark)?;
     check_epoch(&app, &q.epoch)?;
-    let since = Cursor {
-        seq: q.since,
-        mark: q.mark,
-    };
     match app.store.pull(actor, since, limit, q.client_id).await? {
         PullReply::Page(page) => Ok(json(StatusCode::OK, &page)),
         PullReply::Resync => Err(ApiError::Resync(NOT_IN_LOG).into()),
@@ -200,6 +197,9 @@ async fn push<S: Store>(
             format!("at most {PUSH_MAX_OPS} ops per push"),
         ))));
     }
+    if let Some(since) = push.since {
+        cursor(since, push.mark)?;
+    }
     check_epoch(&app, &push.epoch)?;
     let creates = push
         .ops
@@ -219,6 +219,15 @@ async fn push<S: Store>(
 /// Why a cursor is refused: the server's log holds another change at its
 /// number, or none yet (the database was restored from an older copy).
 const NOT_IN_LOG: &str = "this server's change log does not hold the change your cursor names";
+
+/// A client's position in the log. Change numbers are stored as signed
+/// 64-bit integers, so a larger one was never handed out.
+fn cursor(since: u64, mark: Option<Mark>) -> Result<Cursor, ApiError> {
+    if i64::try_from(since).is_err() {
+        return Err(RuleError::invalid("since", "is not a change number").into());
+    }
+    Ok(Cursor { seq: since, mark })
+}
 
 fn check_epoch<S: Store>(app: &App<S>, epoch: &str) -> Result<(), ApiError> {
     if epoch == app.store.epoch() {
@@ -426,6 +435,7 @@ async fn live<S: Store>(
                     "must be an event id of this stream: <seq>.<mark>",
                 ))
             })?;
+            let at = cursor(at.seq, at.mark)?;
             let head = app
                 .store
                 .resume(at)
