@@ -743,6 +743,8 @@ async fn push(url: &str) -> Duration {
                         .push(&PushRequest {
                             client_id,
                             epoch: epoch.clone(),
+                            since: None,
+                            mark: None,
                             ops: batch.to_vec(),
                         })
                         .await

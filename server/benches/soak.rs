@@ -623,6 +623,8 @@ impl Console {
         let push = PushRequest {
             client_id: self.client_id,
             epoch: self.epoch.clone(),
+            since: None,
+            mark: None,
             ops,
         };
         let request = self

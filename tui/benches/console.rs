@@ -331,6 +331,7 @@ fn fill_replica(dir: &Path, admin: &SyncUser, n: usize) {
     writer
         .finish(&BootstrapMeta {
             seq: n as u64,
+            mark: None,
             epoch: "bench".into(),
             count: n as u64,
             users,
