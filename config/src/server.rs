@@ -74,7 +74,8 @@ pub struct ServerSection {
     /// The data folder; `None` means the user's data directory, resolved by
     /// [`ServerSettings::load`].
     pub data: Option<PathBuf>,
-    /// Base of embed and ticket links. `None`: `http://<bound address>`.
+    /// Base of embed URLs and their pages' links. `None`:
+    /// `http://<bound address>`.
     pub public_url: Option<String>,
     pub allow_registration: bool,
     pub body_limit_bytes: u64,

@@ -1,6 +1,6 @@
 //! Secrets never reach the logs, even at debug level (where every request
 //! is logged, with the id its answer carries): passwords, access and refresh
-//! tokens, embed tokens.
+//! tokens, embed tokens (in the embed's path and its page's).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use desk_testkit::daemon::Deskd;
@@ -34,6 +34,12 @@ async fn logs_hold_no_secrets() {
         .to_str()
         .unwrap()
         .to_string();
+    let link = embed.json::<Value>().await.unwrap()["link"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The page the embed links to carries the same token in its path.
+    assert_eq!(http.get(&link).send().await.unwrap().status(), 200);
     // A wrong method on the embed's path is logged without its token too.
     let wrong = http.delete(&embed_url).send().await.unwrap();
     assert_eq!(wrong.status(), 405);

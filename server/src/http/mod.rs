@@ -11,11 +11,14 @@
 //!   observed ([`observe`]: its id, span, log line and [`metrics`]), and
 //!   hyper's own error answers given the contract's body ([`head_errors`]).
 //! - [`openapi`]: the document, generated from the routes' declarations.
+//! - [`html`]: the pages for people — the embed link's page and the API
+//!   reference — under a strict content security policy.
 //! - [`server`]: binding and graceful shutdown.
 
 pub mod connections;
 pub mod error;
 mod head_errors;
+pub mod html;
 pub mod limits;
 pub mod metrics;
 mod observe;

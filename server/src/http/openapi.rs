@@ -68,19 +68,28 @@ use super::route::Route;
 struct Schemas;
 
 /// The document for `routes`: each route's own declaration, plus the error
-/// answer every route may give and the bearer scheme.
+/// answer every route may give, the bearer scheme, and the routes' tags in
+/// the order of their first route.
 pub fn document(routes: &[Route]) -> Value {
     let mut doc = serde_json::to_value(Schemas::openapi()).unwrap_or_else(|_| json!({}));
     doc["openapi"] = json!("3.1.0");
     doc["info"] = json!({"title": "Desk API", "version": env!("CARGO_PKG_VERSION"),
         "description": "The Desk helpdesk HTTP API (v1), as docs/API.md describes it. \
-            Every error answers an ErrorBody; `x-rate-limit` names the limit a route counts against."});
+            Every error answers an ErrorBody, except where a page for people (`text/html`) \
+            answers its own; `x-rate-limit` names the limit a route counts against."});
     doc["components"]["securitySchemes"] =
         json!({"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}});
     let error = json!({"description": "an error (docs/API.md lists the statuses)",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}});
     let mut paths = Map::new();
+    let mut tags: Vec<Value> = Vec::new();
     for route in routes {
+        for tag in route.operation.tags.iter().flatten() {
+            let tag = json!({"name": tag});
+            if !tags.contains(&tag) {
+                tags.push(tag);
+            }
+        }
         let mut operation = serde_json::to_value(&route.operation).unwrap_or_else(|_| json!({}));
         operation["responses"]["default"] = error.clone();
         operation["operationId"] = json!(operation_id(route));
@@ -88,6 +97,7 @@ pub fn document(routes: &[Route]) -> Value {
         entry[route.method.as_str().to_lowercase()] = operation;
     }
     doc["paths"] = Value::Object(paths);
+    doc["tags"] = Value::Array(tags);
     tighten(&mut doc, false);
     doc
 }

@@ -114,6 +114,7 @@ impl Store for AnyStore {
         async fn history(&self, actor: Actor, key: TicketKey) -> Result<Vec<HistoryEvent>>;
         async fn rotate_embed(&self, actor: Actor, key: TicketKey, embed: EmbedToken) -> Result<Ticket>;
         async fn embed_view(&self, hash: TokenHash) -> Result<Option<EmbedJson>>;
+        async fn public_ticket(&self, hash: TokenHash) -> Result<Option<TicketDetail>>;
         async fn bootstrap(&self, actor: Actor, sink: BootstrapSink) -> Result<()>;
         async fn pull(&self, actor: Actor, since: Cursor, limit: u32, client_id: Option<Uuid>) -> Result<PullReply>;
         async fn push(&self, actor: Actor, push: PushRequest, embeds: Vec<EmbedToken>) -> Result<PushReply>;

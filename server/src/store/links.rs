@@ -1,6 +1,7 @@
 //! The public links a store hands out.
 
-/// Builds embed URLs and ticket links from the server's public URL.
+/// Builds embed URLs and the links to their pages from the server's public
+/// URL.
 #[derive(Debug, Clone)]
 pub struct Links {
     base: String,
@@ -17,7 +18,10 @@ impl Links {
         format!("{}/api/v1/tickets/embed/{token}", self.base)
     }
 
-    pub fn ticket_link(&self, number: u64) -> String {
-        format!("{}/tickets/{number}", self.base)
+    /// The customer's page of the ticket whose embed token is `token`
+    /// (`GET /t/{token}`): the same secret, so whoever may read the embed
+    /// may open the page, and rotating the token retires both.
+    pub fn page(&self, token: &str) -> String {
+        format!("{}/t/{token}", self.base)
     }
 }

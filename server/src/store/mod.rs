@@ -495,6 +495,13 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// as the embed route's JSON answer.
     fn embed_view(&self, hash: TokenHash)
     -> impl Future<Output = Result<Option<EmbedJson>>> + Send;
+    /// The ticket whose embed token digests to `hash`, with its public
+    /// comments only (never an internal note), for the page its embed
+    /// links to; `None` for an unknown or rotated token.
+    fn public_ticket(
+        &self,
+        hash: TokenHash,
+    ) -> impl Future<Output = Result<Option<TicketDetail>>> + Send;
 
     // ----- sync (docs/SYNC.md) -----
     /// The lineage of this database; changes when it is restored from an

@@ -43,7 +43,10 @@ async fn the_embed_view_shows_five_fields_and_nothing_else() {
     assert_eq!(r.body["status"], "in_progress");
     assert_eq!(r.body["status_label"], "In Progress");
     assert_eq!(time(&r.body["last_updated"]), time(&current["updated_at"]));
-    assert_eq!(r.body["link"], format!("{}/tickets/2", s.url));
+    assert_eq!(
+        r.body["link"],
+        format!("{}/t/{}", s.url, embed_token(&t["embed_url"]))
+    );
     assert_eq!(
         r.headers
             .get(header::CACHE_CONTROL)
@@ -142,7 +145,11 @@ async fn rotating_the_embed_token_retires_the_old_one() {
     let fresh = embed(&s, &new, None).await;
     assert_eq!(fresh.status, StatusCode::OK, "{}", fresh.text);
     assert_eq!(fresh.body["subject"], "Printer on fire");
-    assert_eq!(fresh.body["link"], format!("{}/tickets/1", s.url));
+    assert_eq!(
+        fresh.body["link"],
+        format!("{}/t/{}", s.url, embed_token(&r.body["embed_url"])),
+        "the link follows the token"
+    );
     let now = s.get(&path_of(&t), &alice).await.body;
     assert_eq!(
         now["embed_url"], r.body["embed_url"],
@@ -214,7 +221,13 @@ async fn the_embed_link_uses_the_configured_public_url() {
     );
     let r = embed(&s, &embed_path(&t["embed_url"]), None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_eq!(r.body["link"], "https://support.example.com/tickets/2");
+    assert_eq!(
+        r.body["link"],
+        format!(
+            "https://support.example.com/t/{}",
+            embed_token(&t["embed_url"])
+        )
+    );
     // Rotation hands out links on the same base.
     let r = s
         .call(
@@ -233,8 +246,12 @@ async fn the_embed_link_uses_the_configured_public_url() {
         "{}",
         r.text
     );
+    let token = embed_token(&r.body["embed_url"]);
     let r = embed(&s, &embed_path(&r.body["embed_url"]), None).await;
-    assert_eq!(r.body["link"], "https://support.example.com/tickets/2");
+    assert_eq!(
+        r.body["link"],
+        format!("https://support.example.com/t/{token}")
+    );
 }
 
 /// Pages are chosen from the indexes before the tickets are read: walking

@@ -19,21 +19,31 @@ mod sync;
 mod tickets;
 mod users;
 
-/// Every route. `closing` turns true at shutdown (live streams end then);
-/// `document` is where the OpenAPI route finds the document once it is
-/// built from these routes.
+/// Every route, tagged with its group (the OpenAPI document and the API
+/// reference list operations by it, groups in this order). `closing` turns
+/// true at shutdown (live streams end then); `document` is where the
+/// OpenAPI routes find the document once it is built from these routes.
 pub fn all<S: Store>(
     app: &App<S>,
     closing: watch::Receiver<bool>,
     document: Arc<OnceLock<Value>>,
 ) -> Vec<Route> {
-    let mut routes = embed::routes(app);
-    routes.extend(tickets::routes(app));
-    routes.extend(sync::routes(app, closing));
-    routes.extend(auth::routes(app));
-    routes.extend(users::routes(app));
-    routes.extend(ops::routes(app, document));
-    routes
+    [
+        ("embed", embed::routes(app)),
+        ("tickets", tickets::routes(app)),
+        ("sync", sync::routes(app, closing)),
+        ("auth", auth::routes(app)),
+        ("users", users::routes(app)),
+        ("operations", ops::routes(app, document)),
+    ]
+    .into_iter()
+    .flat_map(|(tag, routes)| {
+        routes.into_iter().map(move |mut route| {
+            route.operation.tags = Some(vec![tag.to_string()]);
+            route
+        })
+    })
+    .collect()
 }
 
 pub(crate) fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {

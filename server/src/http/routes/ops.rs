@@ -1,4 +1,5 @@
-//! Operations: `GET /health`, `GET /metrics`, `GET /api/v1/openapi.json`.
+//! Operations: `GET /health`, `GET /metrics`, `GET /api/v1/openapi.json`
+//! and the same document as a page, `GET /api/v1/docs`.
 
 use std::sync::{Arc, OnceLock};
 
@@ -11,7 +12,14 @@ use warp::{
 };
 
 use super::{filters::with_app, json};
-use crate::{app::App, http::route::Route, store::Store};
+use crate::{
+    app::App,
+    http::{
+        html::{self, api_docs},
+        route::Route,
+    },
+    store::Store,
+};
 
 /// `document` is filled once every route is known (the document describes
 /// them all, this one included).
@@ -19,7 +27,14 @@ pub fn routes<S: Store>(app: &App<S>, document: Arc<OnceLock<Value>>) -> Vec<Rou
     vec![
         Route::new::<__path_health>(with_app(app.clone()).and_then(health::<S>)),
         Route::new::<__path_metrics>(with_app(app.clone()).and_then(metrics::<S>)),
-        Route::new::<__path_openapi>(warp::any().and_then(move || openapi(document.clone()))),
+        Route::new::<__path_openapi>({
+            let document = document.clone();
+            warp::any().and_then(move || openapi(document.clone()))
+        }),
+        Route::new::<__path_docs>({
+            let page = Arc::new(OnceLock::new());
+            warp::any().and_then(move || docs(document.clone(), page.clone()))
+        }),
     ]
 }
 
@@ -58,4 +73,23 @@ async fn metrics<S: Store>(app: App<S>) -> Result<Response, Rejection> {
     extensions(("x-rate-limit" = json!("api"))))]
 async fn openapi(document: Arc<OnceLock<Value>>) -> Result<Response, Rejection> {
     Ok(json(StatusCode::OK, document.get().unwrap_or(&Value::Null)))
+}
+
+/// This document as a page people read: every operation with its
+/// parameters, request body and answers, and the error format.
+#[utoipa::path(get, path = "/api/v1/docs", responses(
+        (status = 200, description = "the reference", content_type = "text/html", body = String)),
+    extensions(("x-rate-limit" = json!("api"))))]
+async fn docs(
+    document: Arc<OnceLock<Value>>,
+    page: Arc<OnceLock<String>>,
+) -> Result<Response, Rejection> {
+    // Rendered once: the document does not change while the server runs.
+    let page =
+        page.get_or_init(|| api_docs::page(document.get().unwrap_or(&Value::Null)).into_string());
+    Ok(html::respond(
+        StatusCode::OK,
+        maud::PreEscaped(page.clone()),
+        None,
+    ))
 }

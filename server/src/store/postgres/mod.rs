@@ -411,6 +411,15 @@ impl Store for PostgresStore {
         view.map(|view| EmbedJson::encode(&view)).transpose()
     }
 
+    async fn public_ticket(&self, hash: TokenHash) -> Result<Option<TicketDetail>> {
+        let links = self.links();
+        let hash = &hash;
+        self.inner
+            .db
+            .read(with_tx!(tx => tickets::public_detail(tx, hash, links)))
+            .await
+    }
+
     fn epoch(&self) -> &str {
         &self.inner.epoch
     }

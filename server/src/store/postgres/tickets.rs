@@ -210,7 +210,7 @@ pub async fn history(
 pub async fn embed_view(tx: &Tx, hash: &TokenHash, links: &Links) -> Result<Option<EmbedView>> {
     let row = tx
         .query_opt(
-            "SELECT subject, status, updated_at, number FROM tickets WHERE embed_hash = $1",
+            "SELECT subject, status, updated_at, embed_token FROM tickets WHERE embed_hash = $1",
             &[&hash.as_slice()],
         )
         .await?;
@@ -221,10 +221,30 @@ pub async fn embed_view(tx: &Tx, hash: &TokenHash, links: &Links) -> Result<Opti
             status,
             status_label: status.label().to_string(),
             last_updated: r.get(2),
-            link: links.ticket_link(unsigned(&r, 3)),
+            link: links.page(r.get(3)),
         })
     })
     .transpose()
+}
+
+/// The ticket whose embed token digests to `hash`, with its public
+/// comments only: what its page shows whoever holds the token.
+pub async fn public_detail(
+    tx: &Tx,
+    hash: &TokenHash,
+    links: &Links,
+) -> Result<Option<TicketDetail>> {
+    let row = tx
+        .query_opt(
+            &format!("{TICKET_SELECT} WHERE t.embed_hash = $1"),
+            &[&hash.as_slice()],
+        )
+        .await?;
+    let Some(ticket) = row.map(|row| ticket_from_row(&row, links)).transpose()? else {
+        return Ok(None);
+    };
+    let comments = comments_of(tx, ticket.id, false).await?;
+    Ok(Some(TicketDetail { ticket, comments }))
 }
 
 pub async fn record(

@@ -499,6 +499,11 @@ impl Store for SqliteStore {
         Ok(Some(json))
     }
 
+    async fn public_ticket(&self, hash: TokenHash) -> Result<Option<TicketDetail>> {
+        self.read(move |c, links| tickets::public_detail(c, &hash, links))
+            .await
+    }
+
     fn epoch(&self) -> &str {
         &self.inner.epoch
     }

@@ -78,7 +78,7 @@ pub async fn an_embed_view_follows_its_ticket_and_its_token<S: Store>(f: Fixture
         after["link"]
             .as_str()
             .unwrap()
-            .ends_with(&format!("/{}", ticket.number.unwrap()))
+            .ends_with(&format!("/t/{token}"))
     );
     // A new token: the old one answers nothing from then on.
     let fresh = tokens::new_embed_token().unwrap();
@@ -89,9 +89,14 @@ pub async fn an_embed_view_follows_its_ticket_and_its_token<S: Store>(f: Fixture
         .unwrap();
     assert!(rotated.embed_url.unwrap().ends_with(&fresh.token));
     assert!(f.store.embed_view(hash).await.unwrap().is_none());
-    assert_eq!(
-        view(f.store.embed_view(fresh.hash).await.unwrap())["subject"],
-        "Printer smoking"
+    let current = view(f.store.embed_view(fresh.hash).await.unwrap());
+    assert_eq!(current["subject"], "Printer smoking");
+    assert!(
+        current["link"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/t/{}", fresh.token)),
+        "the link follows the token: {current}"
     );
 }
 

@@ -28,6 +28,7 @@ macro_rules! store_suite {
             tickets::each_role_sees_and_lists_only_its_tickets,
             tickets::what_a_role_may_not_do_is_refused,
             tickets::internal_notes_are_hidden_from_customers,
+            tickets::a_ticket_read_by_its_embed_token_has_only_public_comments,
             tickets::history_records_every_change_oldest_first,
             tickets::list_filters_and_sorts_agree_with_the_tickets,
             tickets::a_common_word_pages_exactly_and_totals_closely,

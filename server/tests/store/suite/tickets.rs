@@ -1,9 +1,13 @@
 //! Tickets: numbering, idempotent creates, `If-Match`, transitions, who
-//! sees and may do what, comments, history, list filters.
+//! sees and may do what, comments, the read by embed token, history, list
+//! filters.
 
 use std::collections::BTreeSet;
 
-use desk_server::store::{ImportTicket, Store, StoreError, TicketFilter, TicketKey};
+use desk_server::{
+    auth::tokens,
+    store::{ImportTicket, Store, StoreError, TicketFilter, TicketKey},
+};
 use desk_sync::{
     RuleError,
     model::{NewTicket, Priority, Status, TicketPatch, kinds::EventKind},
@@ -250,6 +254,64 @@ pub async fn what_a_role_may_not_do_is_refused<S: Store>(f: Fixture<S>) {
     // What each may do.
     assert!(f.store.rotate_embed(f.alice, key, embed()).await.is_ok());
     assert!(f.store.update_ticket(f.bob, key, edit, None).await.is_ok());
+}
+
+/// The page an embed links to reads the ticket by its embed token, with
+/// the public comments only; a rotated or unknown token finds nothing.
+pub async fn a_ticket_read_by_its_embed_token_has_only_public_comments<S: Store>(f: Fixture<S>) {
+    let ticket = f.assigned("Printer on fire", f.bob).await;
+    let key = TicketKey::Id(ticket.id);
+    for (who, body, internal) in [
+        (f.alice, "It is still burning", false),
+        (f.bob, "Customer unplugged nothing", true),
+        (f.bob, "Please unplug it", false),
+    ] {
+        f.store
+            .add_comment(who, key, body.into(), internal)
+            .await
+            .unwrap();
+    }
+    let token = ticket
+        .embed_url
+        .as_deref()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap();
+    let read = f
+        .store
+        .public_ticket(tokens::digest(token))
+        .await
+        .unwrap()
+        .expect("the ticket of a current token");
+    assert_eq!(read.ticket.id, ticket.id);
+    assert_eq!(read.ticket.number, ticket.number);
+    assert_eq!(read.ticket.subject, "Printer on fire");
+    let bodies: Vec<&str> = read.comments.iter().map(|c| c.body.as_str()).collect();
+    assert_eq!(bodies, ["It is still burning", "Please unplug it"]);
+    assert!(read.comments.iter().all(|c| !c.internal));
+
+    let fresh = embed();
+    f.store
+        .rotate_embed(f.alice, key, fresh.clone())
+        .await
+        .unwrap();
+    assert!(
+        f.store
+            .public_ticket(tokens::digest(token))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        f.store
+            .public_ticket(tokens::digest("nope"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let read = f.store.public_ticket(fresh.hash).await.unwrap().unwrap();
+    assert_eq!(read.ticket.id, ticket.id);
 }
 
 pub async fn internal_notes_are_hidden_from_customers<S: Store>(f: Fixture<S>) {

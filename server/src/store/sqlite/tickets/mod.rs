@@ -13,7 +13,7 @@ mod writes;
 
 pub use import::import;
 pub use list::{KeptTickets, list};
-pub use reads::{changes_since, comments_of, detail, embed_view, history};
+pub use reads::{changes_since, comments_of, detail, embed_view, history, public_detail};
 pub use rows::{TICKET_SELECT, load, ticket_from_row};
 pub use writes::{
     append_comment, apply_changes, assign, comment, create, rotate_embed, staff, update,

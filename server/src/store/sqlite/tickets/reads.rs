@@ -1,5 +1,6 @@
 //! Reads of one ticket and its past: the detail with the comments the
-//! caller may read, the history, the public embed view; and the change log.
+//! caller may read, the history, the public embed view and page; and the
+//! change log.
 
 use desk_sync::{
     model::{
@@ -12,7 +13,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::rows::load_for;
+use super::rows::{load_by_embed, load_for};
 use crate::store::sqlite::codec::{Cached, Links, from_micros, json_col, parsed_col, time_col};
 use crate::store::{ChangeEntry, Result, TicketKey, TokenHash};
 
@@ -98,7 +99,8 @@ pub fn embed_view(
 ) -> Result<Option<(i64, EmbedView)>> {
     Ok(conn
         .row(
-            "SELECT subject, status, updated_at, number, rowid FROM tickets WHERE embed_hash = ?1",
+            "SELECT subject, status, updated_at, embed_token, rowid FROM tickets
+             WHERE embed_hash = ?1",
             [hash],
             |r| {
                 let status: desk_sync::model::Status = parsed_col(r, 1)?;
@@ -109,12 +111,26 @@ pub fn embed_view(
                         status,
                         status_label: status.label().to_string(),
                         last_updated: time_col(r, 2)?,
-                        link: links.ticket_link(r.get(3)?),
+                        link: links.page(&r.get::<_, String>(3)?),
                     },
                 ))
             },
         )
         .optional()?)
+}
+
+/// The ticket whose embed token digests to `hash`, with its public
+/// comments only: what its page shows whoever holds the token.
+pub fn public_detail(
+    conn: &Connection,
+    hash: &TokenHash,
+    links: &Links,
+) -> Result<Option<TicketDetail>> {
+    let Some(ticket) = load_by_embed(conn, hash, links)? else {
+        return Ok(None);
+    };
+    let comments = comments_of(conn, ticket.id, false)?;
+    Ok(Some(TicketDetail { ticket, comments }))
 }
 
 pub fn changes_since(conn: &Connection, after: u64, limit: u32) -> Result<Vec<ChangeEntry>> {

@@ -1,5 +1,5 @@
 //! A ticket row as the model sees it: the one SELECT every read of a whole
-//! ticket shares, and loading by id or number.
+//! ticket shares, and loading by id, number or embed token.
 
 use desk_sync::{
     RuleError,
@@ -12,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension, Row, ToSql};
 use uuid::Uuid;
 
 use crate::store::sqlite::codec::{Links, json_col, parsed_col, time_col};
-use crate::store::{Result, TicketKey};
+use crate::store::{Result, TicketKey, TokenHash};
 
 pub const TICKET_SELECT: &str =
     "SELECT t.id, t.number, t.subject, t.description, t.status, t.priority,
@@ -62,6 +62,15 @@ pub fn load(conn: &Connection, key: TicketKey, links: &Links) -> Result<Option<T
     Ok(conn
         .prepare_cached(&sql)?
         .query_row([value], |row| ticket_from_row(row, links))
+        .optional()?)
+}
+
+/// The ticket whose embed token digests to `hash`: whoever holds the token
+/// may see it.
+pub fn load_by_embed(conn: &Connection, hash: &TokenHash, links: &Links) -> Result<Option<Ticket>> {
+    Ok(conn
+        .prepare_cached(&format!("{TICKET_SELECT} WHERE t.embed_hash = ?1"))?
+        .query_row([hash], |row| ticket_from_row(row, links))
         .optional()?)
 }
 
