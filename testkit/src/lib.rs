@@ -5,6 +5,7 @@
 //!   ([`TestServer`]), and a small JSON client over real HTTP ([`Reply`]).
 //! - [`daemon`]: the real `deskd` binary as a child process, for tests that
 //!   kill processes or read logs, and for the benches.
+//! - [`desk`]: the real `desk` binary in a home of its own.
 //! - [`events`]: a live event stream read event by event.
 //! - [`keys`]: key events as a person types them.
 //! - [`postgres`]: a database of its own per test, or a one-line skip.
@@ -15,6 +16,7 @@
 
 pub mod bench;
 pub mod daemon;
+pub mod desk;
 pub mod events;
 pub mod keys;
 pub mod postgres;

@@ -87,6 +87,30 @@ impl TestServer {
         self
     }
 
+    /// Shuts down gracefully, keeping the data folder and the address: a
+    /// client that saved the URL finds the server again after
+    /// [`resume`](Self::resume).
+    pub async fn pause(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+    }
+
+    /// Starts again on the data folder and the address it had before
+    /// [`pause`](Self::pause).
+    pub async fn resume(&mut self) {
+        let addr: std::net::SocketAddr = self
+            .url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .parse()
+            .unwrap();
+        let server = Server::start(settings(self.dir.path(), |c| c.server.bind = addr))
+            .await
+            .unwrap();
+        self.server = Some(server);
+    }
+
     pub fn store(&self) -> &AnyStore {
         self.server.as_ref().unwrap().store()
     }

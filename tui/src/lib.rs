@@ -9,7 +9,7 @@
 //!   status, and the effects (replica writes, history fetches, `$EDITOR`).
 //! - [`session`]: the saved session and the per-account folders.
 //! - [`commands`]: `desk`, `desk demo`, `desk login`, `desk logout`,
-//!   `desk status`.
+//!   `desk status`, `desk tickets …`.
 //! - [`cli`]: the command line.
 
 pub mod app;

@@ -1,16 +1,29 @@
 //! `desk`: parse the command line, load settings, run the command. A
-//! failure is one line on stderr and exit code 1.
+//! failure is one line on stderr and exit code 1 (usage errors too);
+//! `desk tickets` adds the codes of `commands::tickets::exit`.
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::Parser as _;
 use desk_tui::{
     cli::{Cli, Command},
     commands,
 };
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout and succeed; a usage error is
+            // said by clap, with exit code 1 rather than clap's 2.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -32,6 +45,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Some(Command::Login(args)) => commands::login::run(&settings, &args).await,
             Some(Command::Logout) => commands::logout::run(&settings).await,
             Some(Command::Status(args)) => commands::status::run(&settings, &args).await,
+            Some(Command::Tickets(args)) => commands::tickets::run(&settings, &args).await,
         }
     })
 }

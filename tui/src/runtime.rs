@@ -71,22 +71,7 @@ impl Account {
         remote: HttpRemote,
         events: mpsc::UnboundedSender<Msg>,
     ) -> anyhow::Result<Account> {
-        let dir = session.replica_dir(data_dir);
-        let identity = session.sync_user();
-        let replica = tokio::task::spawn_blocking(move || -> anyhow::Result<Replica> {
-            private_dir(&dir)?;
-            let replica = Replica::open(&dir).map_err(|e| match e {
-                ClientError::Store(_) => anyhow::anyhow!(
-                    "cannot open the replica in {}: is another `desk` running for this account? ({e})",
-                    dir.display()
-                ),
-                other => anyhow::Error::new(other),
-            })?;
-            replica.set_identity(&identity)?;
-            Ok(replica)
-        })
-        .await??;
-        let replica = Arc::new(replica);
+        let replica = Arc::new(open_replica(data_dir, session).await?);
         let remote = Arc::new(remote);
         let engine = Engine::new(Arc::clone(&replica), Arc::clone(&remote)).spawn();
         let (writes, queue) = mpsc::unbounded_channel();
@@ -590,6 +575,26 @@ impl Account {
     fn remote_url(&self) -> String {
         self.remote.base_url().to_string()
     }
+}
+
+/// Opens the account's replica (creating its folder, private) and records
+/// whom it belongs to: what the console and `desk tickets` both start from.
+pub async fn open_replica(data_dir: &Path, account: &SavedSession) -> anyhow::Result<Replica> {
+    let dir = account.replica_dir(data_dir);
+    let identity = account.sync_user();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<Replica> {
+        private_dir(&dir)?;
+        let replica = Replica::open(&dir).map_err(|e| match e {
+            ClientError::Store(_) => anyhow::anyhow!(
+                "cannot open the replica in {}: is another `desk` running for this account? ({e})",
+                dir.display()
+            ),
+            other => anyhow::Error::new(other),
+        })?;
+        replica.set_identity(&identity)?;
+        Ok(replica)
+    })
+    .await?
 }
 
 /// Creates `dir` and any missing parents readable by this user only: the

@@ -4,39 +4,35 @@
 //! settings and session are never read or touched.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::{
-    path::{Path, PathBuf},
-    process::{Output, Stdio},
-};
+use std::path::PathBuf;
 
 use desk_sync::{client::Replica, model::Priority};
-use desk_testkit::{BOB, TestServer};
+use desk_testkit::{
+    BOB, TestServer,
+    desk::{Desk, Run},
+};
 use desk_tui::session::SessionFile;
 use serde_json::{Value, json};
-use tempfile::TempDir;
-use tokio::{io::AsyncWriteExt, process::Command};
 
 /// A seeded server, and a home for the console.
 struct Fixture {
     server: TestServer,
     url: String,
-    home: TempDir,
+    home: Desk,
 }
 
 impl Fixture {
     async fn start() -> Fixture {
         let server = TestServer::start_with_tickets(10).await;
-        let home = tempfile::tempdir().unwrap();
-        std::fs::write(home.path().join("config.toml"), "").unwrap();
         Fixture {
             url: server.url.clone(),
             server,
-            home,
+            home: desk(),
         }
     }
 
     fn data_dir(&self) -> PathBuf {
-        self.home.path().join("data")
+        self.home.data_dir()
     }
 
     fn session_file(&self) -> PathBuf {
@@ -45,22 +41,11 @@ impl Fixture {
 
     /// Runs `desk args…` with `stdin` as its standard input.
     async fn desk(&self, args: &[&str], stdin: &str) -> Run {
-        desk_in(self.home.path(), args, stdin).await
+        self.home.run(args, stdin).await
     }
 
-    async fn login(&self, (email, password): (&str, &str)) -> Run {
-        self.desk(
-            &[
-                "login",
-                "--server",
-                &self.url,
-                "--email",
-                email,
-                "--password-stdin",
-            ],
-            &format!("{password}\n"),
-        )
-        .await
+    async fn login(&self, account: (&str, &str)) -> Run {
+        self.home.login(&self.url, account).await
     }
 
     async fn stop(self) {
@@ -68,61 +53,9 @@ impl Fixture {
     }
 }
 
-/// What a run printed.
-struct Run {
-    output: Output,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn ok(&self) -> bool {
-        self.output.status.success()
-    }
-}
-
-impl std::fmt::Display for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}\n--- stdout\n{}--- stderr\n{}",
-            self.output.status, self.stdout, self.stderr
-        )
-    }
-}
-
-/// `desk` with its config, data and home all inside `home`, and none of
-/// the caller's `DESK_…` variables.
-async fn desk_in(home: &Path, args: &[&str], stdin: &str) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_desk"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("DESK_") {
-            command.env_remove(name);
-        }
-    }
-    command
-        .args(args)
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("XDG_DATA_HOME", home.join(".local/share"))
-        .env("DESK_CONFIG", home.join("config.toml"))
-        .env("DESK_DATA_DIR", home.join("data"))
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    let mut child = command.spawn().expect("the desk binary starts");
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.as_bytes()).await.unwrap();
-    drop(input);
-    let output = child.wait_with_output().await.unwrap();
-    Run {
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        output,
-    }
+/// `desk` in a home of its own.
+fn desk() -> Desk {
+    Desk::new(env!("CARGO_BIN_EXE_desk"))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -201,28 +134,27 @@ async fn an_unreachable_server_is_named() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", listener.local_addr().unwrap())
     };
-    let home = tempfile::tempdir().unwrap();
-    std::fs::write(home.path().join("config.toml"), "").unwrap();
-    let run = desk_in(
-        home.path(),
-        &[
-            "login",
-            "--server",
-            &closed,
-            "--email",
-            "bob@example.com",
-            "--password-stdin",
-        ],
-        "bob123\n",
-    )
-    .await;
+    let home = desk();
+    let run = home
+        .run(
+            &[
+                "login",
+                "--server",
+                &closed,
+                "--email",
+                "bob@example.com",
+                "--password-stdin",
+            ],
+            "bob123\n",
+        )
+        .await;
     assert!(!run.ok(), "{run}");
     assert!(
         run.stderr.contains(&format!("cannot reach {closed}")),
         "{run}"
     );
 
-    let run = desk_in(home.path(), &["login", "--password-stdin"], "bob123\n").await;
+    let run = home.run(&["login", "--password-stdin"], "bob123\n").await;
     assert!(!run.ok(), "{run}");
     assert!(run.stderr.contains("no server"), "{run}");
 }
@@ -299,8 +231,7 @@ async fn edits_not_yet_synced_are_counted_and_kept() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_command_explains_itself() {
-    let home = tempfile::tempdir().unwrap();
-    std::fs::write(home.path().join("config.toml"), "").unwrap();
+    let home = desk();
     for (args, flags) in [
         (
             &["--help"][..],
@@ -309,6 +240,7 @@ async fn every_command_explains_itself() {
                 "login",
                 "logout",
                 "status",
+                "tickets",
                 "--config",
                 "--data-dir",
             ][..],
@@ -319,9 +251,26 @@ async fn every_command_explains_itself() {
             &["--server", "--email", "--password-stdin", "DESK_SERVER_URL"],
         ),
         (&["status", "--help"], &["--json"]),
+        (
+            &["tickets", "--help"],
+            &[
+                "list",
+                "show",
+                "create",
+                "comment",
+                "status",
+                "assign",
+                "--json",
+                "Exit codes",
+            ],
+        ),
+        (
+            &["tickets", "create", "--help"],
+            &["--subject", "--priority", "--tag", "--body"],
+        ),
         (&["logout", "--help"], &["--data-dir"]),
     ] {
-        let run = desk_in(home.path(), args, "").await;
+        let run = home.run(args, "").await;
         assert!(run.ok(), "desk {args:?}: {run}");
         for flag in flags {
             assert!(

@@ -7,6 +7,8 @@ use desk_sync::{
     client::ConflictEntry,
     model::{OpKind, Priority, Status, TicketAction},
 };
+use time::OffsetDateTime;
+use uuid::Uuid;
 
 use super::{App, Edit, Effect, Level, Screen};
 use crate::{keymap::Action, labels};
@@ -22,9 +24,27 @@ impl ConflictsState {
     }
 }
 
+/// What the words about an entry draw on: the time, people's names, and
+/// whether the ticket is still in the reader's view. The console and
+/// `desk tickets` say the same things.
+pub struct Telling<'a> {
+    pub now: OffsetDateTime,
+    pub name_of: &'a dyn Fn(Uuid) -> Option<String>,
+    pub in_view: bool,
+}
+
+impl std::fmt::Debug for Telling<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Telling")
+            .field("now", &self.now)
+            .field("in_view", &self.in_view)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What you wanted, in words: "priority High", "status In progress",
 /// "to comment “On it…”".
-pub fn yours(entry: &ConflictEntry, app: &App) -> String {
+pub fn yours(entry: &ConflictEntry, name_of: &dyn Fn(Uuid) -> Option<String>) -> String {
     match &entry.op.kind {
         OpKind::Create { subject, .. } => format!("a new ticket “{subject}”"),
         OpKind::SetStatus { to, .. } => format!("status {}", labels::status(*to)),
@@ -35,7 +55,7 @@ pub fn yours(entry: &ConflictEntry, app: &App) -> String {
         }
         OpKind::Assign { to: Some(to), .. } => format!(
             "it assigned to {}",
-            app.user_name(*to).unwrap_or("someone else")
+            name_of(*to).unwrap_or_else(|| "someone else".to_string())
         ),
         OpKind::Assign { to: None, .. } => "it unassigned".to_string(),
         OpKind::Comment { body, internal, .. } => {
@@ -45,14 +65,27 @@ pub fn yours(entry: &ConflictEntry, app: &App) -> String {
     }
 }
 
+/// The server's side in a sentence, as the console's inbox says it.
+pub fn theirs(entry: &ConflictEntry, app: &App) -> String {
+    let name_of = |id| app.user_name(id).map(str::to_string);
+    tell(
+        entry,
+        &Telling {
+            now: app.now,
+            name_of: &name_of,
+            in_view: app.index.get(entry.op.ticket_id).is_some(),
+        },
+    )
+}
+
 /// The server's side in a sentence: "Carol Nguyen set priority to Low
 /// 2m ago; you wanted High.", or why the edit could not be applied.
-pub fn theirs(entry: &ConflictEntry, app: &App) -> String {
-    let mine = yours(entry, app);
+pub fn tell(entry: &ConflictEntry, telling: &Telling<'_>) -> String {
+    let mine = yours(entry, telling.name_of);
     if let Some(c) = &entry.conflict {
         let by = c.by.as_ref().map_or("Someone", |u| u.name.as_str());
         let when =
-            c.at.map(|at| format!(" {}", crate::ui::ago(app.now, at)))
+            c.at.map(|at| format!(" {}", crate::ui::ago(telling.now, at)))
                 .unwrap_or_default();
         let value = value_words(&c.field, &c.value);
         let wanted = mine
@@ -64,7 +97,8 @@ pub fn theirs(entry: &ConflictEntry, app: &App) -> String {
             c.field
         );
     }
-    if app.index.get(entry.op.ticket_id).is_none() {
+    // A refused create never was in anyone's view: its reason says more.
+    if !telling.in_view && !matches!(entry.op.kind, OpKind::Create { .. }) {
         // The server says "not found" to whoever can no longer see it.
         return format!(
             "The ticket left your view (reassigned to someone else, or no longer \

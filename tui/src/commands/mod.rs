@@ -12,6 +12,7 @@ pub mod demo;
 pub mod login;
 pub mod logout;
 pub mod status;
+pub mod tickets;
 
 /// Settings: defaults → config file → `DESK_…` → flags.
 pub fn settings(global: &GlobalArgs) -> anyhow::Result<ClientSettings> {

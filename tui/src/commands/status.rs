@@ -319,7 +319,7 @@ fn ago(now: OffsetDateTime, then: OffsetDateTime) -> String {
     }
 }
 
-fn utc(at: OffsetDateTime) -> String {
+pub(crate) fn utc(at: OffsetDateTime) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     at.to_offset(time::UtcOffset::UTC)
         .format(format)

@@ -14,9 +14,12 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::{BootstrapStream, PokeStream, Remote, RemoteError, lines};
-use crate::wire::{
-    ErrorBody, ErrorCode, HistoryEvent, LoginRequest, RefreshRequest, Session,
-    sync::{PullQuery, PullResponse, PushRequest, PushResponse},
+use crate::{
+    model::User,
+    wire::{
+        ErrorBody, ErrorCode, HistoryEvent, LoginRequest, RefreshRequest, Session,
+        sync::{PullQuery, PullResponse, PushRequest, PushResponse},
+    },
 };
 
 /// A session's token pair. `Debug` does not show them.
@@ -172,6 +175,16 @@ impl HttpRemote {
     pub async fn history(&self, ticket: Uuid) -> Result<Vec<HistoryEvent>, RemoteError> {
         let url = self.url(&format!("/api/v1/tickets/{ticket}/history"));
         let response = self.send(|c| c.get(&url).timeout(CONNECT_TIMEOUT)).await?;
+        json(response).await
+    }
+
+    /// The people the caller may list (`GET /api/v1/users`): everyone
+    /// for an admin, agents and admins for an agent. Not part of sync (the
+    /// replica knows staff by name, not by email): `desk tickets assign`
+    /// looks an email up here.
+    pub async fn users(&self) -> Result<Vec<User>, RemoteError> {
+        let url = self.url("/api/v1/users");
+        let response = self.send(|c| c.get(&url).timeout(CALL_TIMEOUT)).await?;
         json(response).await
     }
 
