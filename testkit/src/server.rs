@@ -76,12 +76,7 @@ impl TestServer {
             server.shutdown().await;
         }
         between(self.dir.path());
-        let database = self.database.clone();
-        let server = Server::start(settings(self.dir.path(), |s| {
-            s.store.url = database.map(Into::into);
-        }))
-        .await
-        .unwrap();
+        let server = Server::start(self.settings(|_| {})).await.unwrap();
         self.url = server.url().to_string();
         self.server = Some(server);
         self
@@ -105,10 +100,18 @@ impl TestServer {
             .trim_end_matches('/')
             .parse()
             .unwrap();
-        let server = Server::start(settings(self.dir.path(), |c| c.server.bind = addr))
+        let server = Server::start(self.settings(|c| c.server.bind = addr))
             .await
             .unwrap();
         self.server = Some(server);
+    }
+
+    /// Settings for starting again: this data folder and database.
+    fn settings(&self, configure: impl FnOnce(&mut ServerSettings)) -> ServerSettings {
+        settings(self.dir.path(), |s| {
+            s.store.url = self.database.clone().map(Into::into);
+            configure(s);
+        })
     }
 
     pub fn store(&self) -> &AnyStore {
