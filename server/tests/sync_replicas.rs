@@ -368,6 +368,26 @@ async fn offline_edits_to_one_ticket_resolve_by_the_field_rules_and_replicas_con
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+/// Bob's console, following the server to its new address with the same
+/// replica, after the rounds that settle it: every pending op replayed,
+/// nothing in the inbox.
+async fn settled_on(server: &TestServer, bob: Client<HttpRemote>) -> Client<HttpRemote> {
+    let (remote, _) = sign_in(server, BOB).await;
+    let bob = Client {
+        engine: Engine::new(bob.engine.replica().clone(), remote),
+        ..bob
+    };
+    bob.sync().await;
+    bob.sync().await;
+    assert_eq!(
+        bob.replica().status().unwrap().pending,
+        0,
+        "pending replayed"
+    );
+    assert!(bob.inbox().is_empty(), "{:?}", bob.inbox());
+    bob
+}
+
 #[tokio::test]
 async fn a_server_restored_from_an_older_copy_makes_clients_bootstrap_again_keeping_their_edits() {
     let server = TestServer::start().await;
@@ -402,26 +422,13 @@ async fn a_server_restored_from_an_older_copy_makes_clients_bootstrap_again_keep
             }
         })
         .await;
-    // The server moved; the console follows it with the same session.
-    let (remote, _) = sign_in(&server, BOB).await;
-    let bob = Client {
-        engine: Engine::new(bob.engine.replica().clone(), remote),
-        ..bob
-    };
-    bob.sync().await;
-    bob.sync().await;
+    let bob = settled_on(&server, bob).await;
 
     let new_epoch = bob.replica().epoch().unwrap().unwrap();
     assert_ne!(
         new_epoch, old_epoch,
         "the restored database has a new epoch"
     );
-    assert_eq!(
-        bob.replica().status().unwrap().pending,
-        0,
-        "pending replayed"
-    );
-    assert!(bob.inbox().is_empty(), "{:?}", bob.inbox());
     let token = server.token(BOB).await;
     let on_server = server_view(&server, &token, id).await.unwrap();
     let bodies = comment_bodies(&on_server);
@@ -704,20 +711,7 @@ async fn a_restore_with_its_lineage_makes_consoles_bootstrap_again(
     }
     assert_eq!(server.change_count().await as u64, pulled_to);
 
-    let (remote, _) = sign_in(&server, BOB).await;
-    let bob = Client {
-        engine: Engine::new(bob.engine.replica().clone(), remote),
-        ..bob
-    };
-    bob.sync().await;
-    bob.sync().await;
-
-    assert_eq!(
-        bob.replica().status().unwrap().pending,
-        0,
-        "pending replayed"
-    );
-    assert!(bob.inbox().is_empty(), "{:?}", bob.inbox());
+    let bob = settled_on(&server, bob).await;
     let token = server.token(BOB).await;
     let on_server = server_view(&server, &token, first).await.unwrap();
     assert_eq!(
