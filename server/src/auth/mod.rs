@@ -6,10 +6,12 @@
 //! - [`tokens`]: opaque random tokens (refresh, embed) and their digests.
 //! - [`secret`]: the signing secret — configured, or created once (0600).
 //! - [`accounts`]: validating and hashing new accounts.
+//! - [`api_tokens`]: API tokens for bots and scripts: made, admitted, scoped.
 //! - [`session`]: login, refresh with rotation and reuse detection, logout;
 //!   [`delays`]: failed sign-ins slow an account down, never lock it.
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod delays;
 pub mod jwt;
 pub mod password;

@@ -14,14 +14,15 @@ use std::future::Future;
 use desk_sync::{
     RuleError,
     model::{
-        Actor, Comment, NewTicket, Priority, Role, Scope, Status, Ticket, TicketPatch, User,
-        kinds::EventKind,
+        Actor, Comment, NewTicket, Priority, Role, Scope, Status, Ticket, TicketPatch, TokenScope,
+        User, kinds::EventKind,
     },
     wire::{
         AssigneeFilter, EmbedView, HistoryEvent, Page, SortField, TicketDetail, TicketSort,
         UserQuery,
         mark::{Cursor, Mark},
         sync::{BootstrapMeta, PullResponse, PushRequest, PushResponse},
+        tokens::ApiToken,
     },
 };
 use serde_json::Value;
@@ -155,6 +156,18 @@ pub struct RefreshGrant {
     pub hash: TokenHash,
     pub user_id: Uuid,
     pub expires_at: OffsetDateTime,
+}
+
+/// An API token to record: its secret only as a digest.
+#[derive(Debug, Clone)]
+pub struct NewApiToken {
+    pub id: Uuid,
+    pub name: String,
+    pub scopes: Vec<TokenScope>,
+    pub hash: TokenHash,
+    /// `None`: made on the server (`deskd token create`).
+    pub created_by: Option<Uuid>,
+    pub expires_at: Option<OffsetDateTime>,
 }
 
 /// How many rows a [`Store::sweep`] deleted, by kind.
@@ -420,6 +433,28 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// sharing the store as soon as that write is acknowledged.
     fn access_token_denied(&self, jti: Uuid) -> impl Future<Output = Result<bool>> + Send;
 
+    // ----- API tokens (docs/API.md › API tokens) -----
+    /// Records a token; `created_by`, when given, must be a user.
+    fn create_api_token(&self, new: NewApiToken) -> impl Future<Output = Result<ApiToken>> + Send;
+    /// Every token not revoked (expired ones included), oldest first.
+    fn api_tokens(&self) -> impl Future<Output = Result<Vec<ApiToken>>> + Send;
+    /// The token not revoked whose secret digests to `hash`. Asked on every
+    /// request through a token, and must see a revocation made through any
+    /// server sharing the store as soon as that write is acknowledged.
+    fn api_token_by_hash(
+        &self,
+        hash: TokenHash,
+    ) -> impl Future<Output = Result<Option<ApiToken>>> + Send;
+    /// Revokes the token; `false` when there is no such token not revoked.
+    /// A revoked token keeps its row, so history still names it.
+    fn revoke_api_token(&self, id: Uuid) -> impl Future<Output = Result<bool>> + Send;
+    /// Records that the token was used at `at`.
+    fn touch_api_token(
+        &self,
+        id: Uuid,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<()>> + Send;
+
     // ----- upkeep -----
     /// Deletes what no request can need any more (docs/SYNC.md › What the
     /// server keeps), and says how much went:
@@ -566,6 +601,7 @@ mod tests {
         let bob = Actor {
             id: Uuid::now_v7(),
             role: desk_sync::model::Role::Agent,
+            bot: None,
         };
         let other = Uuid::now_v7();
         assert_eq!(pinned(&bob, None), Ok(Some(Some(bob.id))));

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 pub mod mark;
 pub mod sync;
+pub mod tokens;
 
 use crate::model::{
     Comment, Priority, Role, Status, Ticket, User, UserRef,
@@ -335,7 +336,12 @@ pub struct CommentRequest {
 pub struct HistoryEvent {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+    /// Who made the change: a user, or the API token (its id and name) a
+    /// bot made it through.
     pub actor: UserRef,
+    /// The customer a bot made the change for; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub on_behalf_of: Option<UserRef>,
     pub kind: EventKind,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub field: Option<String>,
@@ -347,6 +353,34 @@ pub struct HistoryEvent {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     #[cfg_attr(feature = "openapi", schema(schema_with = history_value))]
     pub to: Option<Value>,
+}
+
+impl HistoryEvent {
+    /// An entry of `kind` `created` by `user` — or, when `bot` (an API
+    /// token) made it, by the bot on `user`'s behalf — to be filled in.
+    pub fn by(user: UserRef, bot: Option<UserRef>) -> HistoryEvent {
+        let (actor, on_behalf_of) = match bot {
+            Some(bot) => (bot, Some(user)),
+            None => (user, None),
+        };
+        HistoryEvent {
+            at: OffsetDateTime::UNIX_EPOCH,
+            actor,
+            on_behalf_of,
+            kind: EventKind::Created,
+            field: None,
+            from: None,
+            to: None,
+        }
+    }
+
+    /// The actor as people read it: `support-bot (on behalf of Alice)`.
+    pub fn actor_label(&self) -> String {
+        match &self.on_behalf_of {
+            Some(user) => format!("{} (on behalf of {})", self.actor.name, user.name),
+            None => self.actor.name.clone(),
+        }
+    }
 }
 
 /// The schema of a history entry's `from` and `to`: a field's value as the

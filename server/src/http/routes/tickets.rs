@@ -82,7 +82,7 @@ async fn create<S: Store>(
 /// List tickets in the caller's view.
 #[utoipa::path(get, path = "/api/v1/tickets", params(TicketQuery),
     responses((status = 200, body = Page<Ticket>)),
-    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api")), ("x-token-scope" = json!("tickets:read"))))]
 async fn list<S: Store>(app: App<S>, actor: Actor, q: TicketQuery) -> Result<Response, Rejection> {
     let page = app.store.list_tickets(actor, ticket_filter(q)?).await?;
     Ok(json(StatusCode::OK, &page))
@@ -107,7 +107,7 @@ async fn my<S: Store>(
 /// A ticket (by id or number) with the comments the caller may see.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}", params(TicketPath),
     responses((status = 200, body = TicketDetail)),
-    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api")), ("x-token-scope" = json!("tickets:read"))))]
 async fn get<S: Store>(app: App<S>, actor: Actor, key: TicketKey) -> Result<Response, Rejection> {
     let detail = app.store.ticket(actor, key).await?;
     Ok(json(StatusCode::OK, &detail))
@@ -166,7 +166,7 @@ async fn comment<S: Store>(
 /// Every change, oldest first.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/history", params(TicketPath),
     responses((status = 200, body = Vec<HistoryEvent>)),
-    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api")), ("x-token-scope" = json!("tickets:read"))))]
 async fn history<S: Store>(
     app: App<S>,
     actor: Actor,
