@@ -371,3 +371,205 @@ async fn deskd_token_create_makes_a_token_and_no_log_holds_it() {
     assert!(!log.contains(&token), "{log}");
     assert!(!log.contains(&token["desk_".len()..]), "{log}");
 }
+
+/// The history entries of ticket `id` as the admin reads them: (kind, the
+/// actor's name, the customer's name when a bot acted for one).
+async fn history(s: &TestServer, admin: &str, id: &str) -> Vec<(String, String, Option<String>)> {
+    let r = s.get(&format!("/api/v1/tickets/{id}/history"), admin).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().to_string(),
+                e["actor"]["name"].as_str().unwrap().to_string(),
+                e["on_behalf_of"]["name"].as_str().map(str::to_string),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_bot_files_replies_and_closes_for_a_customer_who_can_then_register() {
+    let s = TestServer::start().await;
+    let carol = s.token(CAROL).await;
+    let bot = secret(
+        &create(
+            &s,
+            &carol,
+            "support-bot",
+            &["tickets:read", "tickets:write", "embed:rotate"],
+        )
+        .await,
+    );
+    let zoe = json!({"email": "Zoe@Example.com", "name": "Zoe"});
+    let filed = s
+        .post(
+            "/api/v1/tickets",
+            &bot,
+            json!({"subject": "Cannot log in", "requester": zoe}),
+        )
+        .await;
+    assert_eq!(filed.status, StatusCode::CREATED, "{}", filed.text);
+    assert_eq!(filed.body["requester"]["name"], "Zoe");
+    assert_eq!(filed.body["assignee"], Value::Null, "in the triage queue");
+    let id = filed.body["id"].as_str().unwrap().to_string();
+    let alice = s.token(ALICE).await;
+    s.ticket(&alice, "Alice's own").await;
+
+    // A bot always names the customer; people never do.
+    s.post("/api/v1/tickets", &bot, json!({"subject": "For nobody"}))
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "E_VALIDATION");
+    s.post(
+        "/api/v1/tickets",
+        &carol,
+        json!({"subject": "x", "requester": {"email": "zoe@example.com"}}),
+    )
+    .await
+    .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "E_VALIDATION");
+    // Never for staff; a new customer needs a name.
+    s.post(
+        "/api/v1/tickets",
+        &bot,
+        json!({"subject": "x", "requester": {"email": BOB.0}}),
+    )
+    .await
+    .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "E_VALIDATION");
+    s.post(
+        "/api/v1/tickets",
+        &bot,
+        json!({"subject": "x", "requester": {"email": "nameless@example.com"}}),
+    )
+    .await
+    .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "E_VALIDATION");
+
+    // Replies: public, as the requester and no one else.
+    let comments = format!("/api/v1/tickets/{id}/comments");
+    let reply = s
+        .post(
+            &comments,
+            &bot,
+            json!({"body": "Still broken", "author": {"email": "zoe@example.com"}}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    assert_eq!(reply.body["author"]["name"], "Zoe");
+    s.post(
+        &comments,
+        &bot,
+        json!({"body": "x", "author": {"email": ALICE.0}}),
+    )
+    .await
+    .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "E_VALIDATION");
+    s.post(&comments, &bot, json!({"body": "x"}))
+        .await
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "E_VALIDATION");
+    s.post(
+        &comments,
+        &bot,
+        json!({"body": "x", "internal": true, "author": {"email": "zoe@example.com"}}),
+    )
+    .await
+    .assert_error(StatusCode::FORBIDDEN, "E_FORBIDDEN");
+    s.post(
+        &comments,
+        &carol,
+        json!({"body": "x", "author": {"email": "zoe@example.com"}}),
+    )
+    .await
+    .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "E_VALIDATION");
+
+    // Closed as resolved by the requester; nothing else changes.
+    let path = format!("/api/v1/tickets/{id}");
+    s.patch(&path, &bot, json!({"priority": "high"}))
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "E_FORBIDDEN");
+    let closed = s.patch(&path, &bot, json!({"status": "closed"})).await;
+    assert_eq!(closed.status, StatusCode::OK, "{}", closed.text);
+    assert_eq!(closed.body["status"], "closed");
+    let rotated = s
+        .post(&format!("{path}/embed-token"), &bot, json!({}))
+        .await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.text);
+
+    let by_bot = |kind: &str| {
+        (
+            kind.to_string(),
+            "support-bot".to_string(),
+            Some("Zoe".to_string()),
+        )
+    };
+    assert_eq!(
+        history(&s, &carol, &id).await,
+        vec![
+            by_bot("created"),
+            by_bot("commented"),
+            by_bot("changed"),
+            by_bot("embed_rotated")
+        ]
+    );
+
+    // ?requester= for staff and tokens.
+    for caller in [&carol, &bot] {
+        let mine = s
+            .get("/api/v1/tickets?requester=zoe%40example.com", caller)
+            .await;
+        assert_eq!(mine.body["total"], 1, "{}", mine.text);
+        assert_eq!(mine.body["items"][0]["id"], id.as_str());
+        let all = s.get("/api/v1/tickets", caller).await;
+        assert_eq!(all.body["total"], 2, "{}", all.text);
+        let nobody = s
+            .get("/api/v1/tickets?requester=nobody%40example.com", caller)
+            .await;
+        assert_eq!(nobody.body["total"], 0, "{}", nobody.text);
+    }
+
+    // The account has no password until its owner registers.
+    s.call(
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"email": "zoe@example.com", "password": "!"})),
+    )
+    .await
+    .assert_error(StatusCode::UNAUTHORIZED, "E_UNAUTHORIZED");
+    let register = |password: &str| json!({"email": "zoe@example.com", "password": password, "name": "Zoe Park"});
+    let registered = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/register",
+            None,
+            Some(register("zoe-secret")),
+        )
+        .await;
+    assert_eq!(
+        registered.status,
+        StatusCode::CREATED,
+        "{}",
+        registered.text
+    );
+    assert_eq!(registered.body["name"], "Zoe Park");
+    s.call(
+        Method::POST,
+        "/api/v1/auth/register",
+        None,
+        Some(register("other-secret")),
+    )
+    .await
+    .assert_error(StatusCode::CONFLICT, "E_CONFLICT");
+    let zoe = s.token(("zoe@example.com", "zoe-secret")).await;
+    let hers = s.get("/api/v1/tickets/my", &zoe).await;
+    assert_eq!(hers.body["total"], 1, "{}", hers.text);
+    // An account with a password is never taken over by registering.
+    s.call(
+        Method::POST,
+        "/api/v1/auth/register",
+        None,
+        Some(json!({"email": ALICE.0, "password": "taken-over", "name": "Mallory"})),
+    )
+    .await
+    .assert_error(StatusCode::CONFLICT, "E_CONFLICT");
+}

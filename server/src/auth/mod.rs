@@ -3,6 +3,7 @@
 //! - [`password`]: argon2id hashing and verification on the blocking pool,
 //!   with equal cost for unknown accounts.
 //! - [`jwt`]: short-lived access tokens (HS256).
+//! - [`on_behalf`]: the customer a bot acts for, made when new.
 //! - [`tokens`]: opaque random tokens (refresh, embed) and their digests.
 //! - [`secret`]: the signing secret — configured, or created once (0600).
 //! - [`accounts`]: validating and hashing new accounts.
@@ -14,6 +15,7 @@ pub mod accounts;
 pub mod api_tokens;
 pub mod delays;
 pub mod jwt;
+pub mod on_behalf;
 pub mod password;
 pub mod secret;
 pub mod session;

@@ -112,6 +112,7 @@ impl Store for AnyStore {
         async fn api_token_by_hash(&self, hash: TokenHash) -> Result<Option<ApiToken>>;
         async fn revoke_api_token(&self, id: Uuid) -> Result<bool>;
         async fn touch_api_token(&self, id: Uuid, at: OffsetDateTime) -> Result<()>;
+        async fn claim_account(&self, email: String, name: String, password_hash: String) -> Result<Option<User>>;
         async fn sweep(&self, now: OffsetDateTime, results_before: OffsetDateTime) -> Result<Swept>;
         async fn create_ticket(&self, actor: Actor, new: NewTicket, embed: EmbedToken) -> Result<Ticket>;
         async fn ticket(&self, actor: Actor, key: TicketKey) -> Result<TicketDetail>;

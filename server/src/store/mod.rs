@@ -158,6 +158,12 @@ pub struct RefreshGrant {
     pub expires_at: OffsetDateTime,
 }
 
+/// The password hash of an account made for a customer by a bot: no
+/// password matches it (it is not a hash), so the account cannot sign in
+/// until its owner registers ([`Store::claim_account`]) or an admin sets a
+/// password.
+pub const UNUSABLE_PASSWORD: &str = "!";
+
 /// An API token to record: its secret only as a digest.
 #[derive(Debug, Clone)]
 pub struct NewApiToken {
@@ -216,6 +222,8 @@ pub struct TicketFilter {
     pub status: Option<Status>,
     pub priority: Option<Priority>,
     pub assignee: Option<AssigneeFilter>,
+    /// Requested by this user (`?requester=EMAIL`, resolved).
+    pub requester: Option<Uuid>,
     pub q: Option<String>,
     pub page: u32,
     pub per_page: u32,
@@ -237,6 +245,17 @@ impl TicketFilter {
         };
         let dir = if self.sort.descending { "DESC" } else { "ASC" };
         format!("ORDER BY {column} {dir}, t.number {dir}")
+    }
+
+    /// Whom the listing pins `requester_id` to: the caller, for a
+    /// customer; else the filter's requester; `Err` when the two differ.
+    #[allow(clippy::result_unit_err)]
+    pub fn pinned_requester(&self, actor: &Actor) -> Result<Option<Uuid>, ()> {
+        match (actor.scope(), self.requester) {
+            (Scope::RequestedBy(id), Some(asked)) if asked != id => Err(()),
+            (Scope::RequestedBy(id), _) => Ok(Some(id)),
+            (_, asked) => Ok(asked),
+        }
     }
 
     /// Whom the listing pins `assignee_id` to: unpinned (`None`), nobody
@@ -454,6 +473,17 @@ pub trait Store: Clone + Send + Sync + 'static {
         id: Uuid,
         at: OffsetDateTime,
     ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Gives the customer account `email`, made for a customer by a bot
+    /// without a usable password, its owner's `name` and password: how
+    /// such a customer registers. `None` (nothing changed) for any other
+    /// account, one that has a password, or no account.
+    fn claim_account(
+        &self,
+        email: String,
+        name: String,
+        password_hash: String,
+    ) -> impl Future<Output = Result<Option<User>>> + Send;
 
     // ----- upkeep -----
     /// Deletes what no request can need any more (docs/SYNC.md › What the

@@ -13,7 +13,7 @@
 
 use uuid::Uuid;
 
-use super::{Role, Ticket, TicketPatch, User};
+use super::{Role, Status, Ticket, TicketPatch, User};
 use crate::RuleError;
 
 /// Who is asking: the user and the role the server knows them by now.
@@ -136,6 +136,16 @@ pub fn authorize_patch(
     patch: &TicketPatch,
 ) -> Result<(), RuleError> {
     let edits_anything = patch != &TicketPatch::default();
+    // A bot may close a ticket for its requester (resolved, as they would
+    // say in a reply), and change nothing else.
+    let closes_only = patch
+        == &TicketPatch {
+            status: Some(Status::Closed),
+            ..Default::default()
+        };
+    if actor.bot.is_some() && !actor.is_bot_itself() && closes_only {
+        return authorize(actor, ticket, TicketAction::Comment { internal: false });
+    }
     let action = if edits_anything {
         TicketAction::Edit
     } else {
@@ -380,6 +390,20 @@ mod tests {
             verdict(&bot.on_behalf_of(OTHER_CUSTOMER.id), &t, Read),
             "404"
         );
+        let close = TicketPatch {
+            status: Some(Status::Closed),
+            ..Default::default()
+        };
+        assert!(authorize_patch(&for_customer, &t, &close).is_ok());
+        assert!(
+            authorize_patch(&CUSTOMER, &t, &close).is_err(),
+            "customers themselves may not"
+        );
+        let more = TicketPatch {
+            priority: Some(Priority::Low),
+            ..close.clone()
+        };
+        assert!(authorize_patch(&for_customer, &t, &more).is_err());
     }
 
     #[test]

@@ -145,6 +145,20 @@ pub struct CreateTicketRequest {
     pub tags: Option<Vec<String>>,
     /// Chosen by an offline client; repeating the same create is idempotent.
     pub id: Option<Uuid>,
+    /// The customer the ticket is for (an API token with `tickets:write`
+    /// only, and then required); their account is made if there is none.
+    #[serde(default)]
+    pub requester: Option<OnBehalfOf>,
+}
+
+/// A customer a bot acts for, by email; `name` names a new account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct OnBehalfOf {
+    pub email: String,
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 /// `GET /api/v1/tickets` query. Values that name nothing are refused (400).
@@ -161,6 +175,9 @@ pub struct TicketQuery {
         param(value_type = Option<String>, pattern = r"^(me|none|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")
     )]
     pub assignee: Option<AssigneeFilter>,
+    /// Requested by the account with this email (staff and API tokens).
+    #[cfg_attr(feature = "openapi", param(max_length = 254))]
+    pub requester: Option<String>,
     /// Substring of subject or description, at most 200 characters.
     #[cfg_attr(feature = "openapi", param(max_length = 200))]
     pub q: Option<String>,
@@ -328,6 +345,10 @@ pub struct CommentRequest {
     pub body: String,
     #[serde(default)]
     pub internal: bool,
+    /// The ticket's requester, by email, replying through an API token with
+    /// `tickets:write` (required then; refused otherwise).
+    #[serde(default)]
+    pub author: Option<OnBehalfOf>,
 }
 
 /// One entry of a ticket's history.

@@ -329,6 +329,19 @@ impl Store for PostgresStore {
             .await
     }
 
+    async fn claim_account(
+        &self,
+        email: String,
+        name: String,
+        password_hash: String,
+    ) -> Result<Option<User>> {
+        let (email, name, hash) = (&email, &name, &password_hash);
+        self.inner
+            .db
+            .write(with_tx!(tx => tokens::claim_account(tx, email, name, hash)))
+            .await
+    }
+
     async fn sweep(&self, now: OffsetDateTime, results_before: OffsetDateTime) -> Result<Swept> {
         let mut swept = Swept::default();
         loop {

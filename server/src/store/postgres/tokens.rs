@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::db::Tx;
 use crate::store::{
-    NewApiToken, Result, StoreError, TokenHash,
+    NewApiToken, Result, StoreError, TokenHash, UNUSABLE_PASSWORD,
     values::{json_text, now},
 };
 
@@ -104,6 +104,25 @@ pub async fn touch(tx: &mut Tx, id: Uuid, at: OffsetDateTime) -> Result<()> {
     )
     .await?;
     Ok(())
+}
+
+/// See [`crate::store::Store::claim_account`].
+pub async fn claim_account(
+    tx: &mut Tx,
+    email: &str,
+    name: &str,
+    password_hash: &str,
+) -> Result<Option<desk_sync::model::User>> {
+    let sql = format!(
+        "UPDATE users SET name = $2, password_hash = $3
+         WHERE email = $1 AND password_hash = $4 AND role = 'customer' AND active
+         RETURNING {}",
+        super::users::USER_COLUMNS
+    );
+    tx.query_opt(&sql, &[&email, &name, &password_hash, &UNUSABLE_PASSWORD])
+        .await?
+        .map(|row| super::users::user_from_row(&row))
+        .transpose()
 }
 
 /// The digest as PostgreSQL takes it.

@@ -406,6 +406,16 @@ impl Store for SqliteStore {
         self.write(move |c, _| tokens::touch(c, id, at)).await
     }
 
+    async fn claim_account(
+        &self,
+        email: String,
+        name: String,
+        password_hash: String,
+    ) -> Result<Option<User>> {
+        self.write(move |c, _| tokens::claim_account(c, &email, &name, &password_hash))
+            .await
+    }
+
     async fn sweep(&self, now: OffsetDateTime, results_before: OffsetDateTime) -> Result<Swept> {
         let mut swept = Swept::default();
         loop {

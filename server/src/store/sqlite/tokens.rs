@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::codec::{Cached, from_micros, json_col, json_text, now, time_col, to_micros};
-use crate::store::{NewApiToken, Result, TokenHash};
+use crate::store::{NewApiToken, Result, TokenHash, UNUSABLE_PASSWORD};
 
 const COLUMNS: &str = "t.id, t.name, t.scopes, t.created_at, t.last_used_at, t.expires_at,
     u.id, u.name";
@@ -96,6 +96,27 @@ pub fn revoke(conn: &Connection, id: Uuid) -> Result<bool> {
         params![id, to_micros(now())],
     )?;
     Ok(revoked > 0)
+}
+
+/// See [`crate::store::Store::claim_account`].
+pub fn claim_account(
+    conn: &Connection,
+    email: &str,
+    name: &str,
+    password_hash: &str,
+) -> Result<Option<desk_sync::model::User>> {
+    let claimed = conn.exec(
+        "UPDATE users SET name = ?2, password_hash = ?3
+         WHERE email = ?1 AND password_hash = ?4 AND role = 'customer' AND active = 1",
+        params![email, name, password_hash, UNUSABLE_PASSWORD],
+    )?;
+    if claimed == 0 {
+        return Ok(None);
+    }
+    let id: Uuid = conn.row("SELECT id FROM users WHERE email = ?1", [email], |r| {
+        r.get(0)
+    })?;
+    super::users::get(conn, id)
 }
 
 pub fn touch(conn: &Connection, id: Uuid, at: OffsetDateTime) -> Result<()> {
