@@ -175,7 +175,7 @@ pub struct TicketQuery {
         param(value_type = Option<String>, pattern = r"^(me|none|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")
     )]
     pub assignee: Option<AssigneeFilter>,
-    /// Requested by the account with this email (staff and API tokens).
+    /// Requested by the account with this email, at most 254 characters.
     #[cfg_attr(feature = "openapi", param(max_length = 254))]
     pub requester: Option<String>,
     /// Substring of subject or description, at most 200 characters.

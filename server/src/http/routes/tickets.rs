@@ -265,6 +265,10 @@ async fn ticket_filter<S: Store>(
     mut q: TicketQuery,
 ) -> Result<TicketFilter, ApiError> {
     let requester = match q.requester.take() {
+        Some(email) if email.chars().count() > validate::EMAIL_MAX => {
+            let reason = format!("at most {} characters", validate::EMAIL_MAX);
+            return Err(RuleError::invalid("requester", reason).into());
+        }
         Some(email) => Some(
             app.store
                 .credentials(validate::email_key(&email))
