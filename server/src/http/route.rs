@@ -12,7 +12,6 @@ use std::{
 };
 
 use desk_sync::model::{Actor, TokenScope};
-use desk_sync::wire::tokens::ApiToken;
 use utoipa::openapi::{HttpMethod, path::Operation};
 use warp::{Filter, Rejection, filters::BoxedFilter, http::Method, reply::Response};
 
@@ -195,12 +194,6 @@ pub fn param() -> impl Filter<Extract = (String,), Error = Rejection> + Clone {
 /// ([`Actor::bot`]).
 pub fn actor() -> impl Filter<Extract = (Actor,), Error = Rejection> + Clone {
     warp::ext::get::<Actor>()
-}
-
-/// The API token a request came through, if any.
-pub fn api_token()
--> impl Filter<Extract = (Option<ApiToken>,), Error = std::convert::Infallible> + Clone {
-    warp::ext::optional::<ApiToken>()
 }
 
 fn method_of(method: HttpMethod) -> Method {

@@ -208,7 +208,6 @@ impl<S: Store> Router<S> {
         api_tokens::require(&token, route.token_scope)?;
         tracing::Span::current().record("user", tracing::field::display(token.id));
         request.extensions_mut().insert(Actor::bot(token.id));
-        request.extensions_mut().insert(token);
         Ok(rate)
     }
 
