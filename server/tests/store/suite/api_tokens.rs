@@ -1,8 +1,8 @@
 //! API tokens: recorded by digest, found by it until revoked, listed
 //! without secrets, touched.
 
-use desk_server::store::{NewApiToken, Store};
-use desk_sync::model::TokenScope;
+use desk_server::store::{NewApiToken, NewUser, Store, TicketKey, UNUSABLE_PASSWORD};
+use desk_sync::model::{Actor, Priority, Role, TokenScope};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -97,4 +97,91 @@ pub async fn an_api_token_is_found_by_its_digest_until_revoked<S: Store>(f: Fixt
         .map(|t| t.id)
         .collect();
     assert_eq!(listed, vec![by_server.id]);
+}
+
+pub async fn a_write_through_a_token_names_the_bot_and_its_customer<S: Store>(f: Fixture<S>) {
+    let token = f.store.create_api_token(new_token(3, None)).await.unwrap();
+    let zoe = f
+        .store
+        .create_user(NewUser {
+            id: Uuid::now_v7(),
+            email: "zoe@example.com".into(),
+            name: "Zoe".into(),
+            role: Role::Customer,
+            password_hash: UNUSABLE_PASSWORD.into(),
+        })
+        .await
+        .unwrap();
+    let for_zoe = Actor::bot(token.id).on_behalf_of(zoe.id);
+    let ticket = f
+        .create_with(
+            for_zoe,
+            super::new_ticket("Filed by a bot", Priority::Normal),
+        )
+        .await;
+    assert_eq!(ticket.requester.id, zoe.id);
+    f.store
+        .add_comment(f.alice, TicketKey::Id(ticket.id), "unrelated".into(), false)
+        .await
+        .unwrap_err();
+    f.store
+        .add_comment(for_zoe, TicketKey::Id(ticket.id), "Any news?".into(), false)
+        .await
+        .unwrap();
+    let history = f
+        .store
+        .history(f.admin, TicketKey::Id(ticket.id))
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 2);
+    for event in &history {
+        assert_eq!(
+            (event.actor.id, event.actor.name.as_str()),
+            (token.id, "bot-3")
+        );
+        assert_eq!(event.on_behalf_of.as_ref().map(|u| u.id), Some(zoe.id));
+        assert_eq!(event.actor_label(), "bot-3 (on behalf of Zoe)");
+    }
+    // Revoked, the token still names what it did.
+    f.store.revoke_api_token(token.id).await.unwrap();
+    let history = f
+        .store
+        .history(f.admin, TicketKey::Id(ticket.id))
+        .await
+        .unwrap();
+    assert_eq!(history[0].actor.name, "bot-3");
+
+    // The account a bot made is claimed once, by registering; no other is.
+    let claimed = f
+        .store
+        .claim_account("zoe@example.com".into(), "Zoe Park".into(), "h".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        claimed.map(|u| (u.id, u.name)),
+        Some((zoe.id, "Zoe Park".to_string()))
+    );
+    let again = f
+        .store
+        .claim_account("zoe@example.com".into(), "Mallory".into(), "h2".into())
+        .await
+        .unwrap();
+    assert!(again.is_none(), "it has a password now");
+    let credentials = f
+        .store
+        .credentials("zoe@example.com".into())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(credentials.password_hash, "h");
+    assert_eq!(
+        f.store.user(zoe.id).await.unwrap().unwrap().name,
+        "Zoe Park"
+    );
+    let alice = f
+        .store
+        .claim_account("alice@example.com".into(), "Mallory".into(), "h3".into())
+        .await
+        .unwrap();
+    assert!(alice.is_none(), "an account with a password");
 }

@@ -56,6 +56,7 @@ macro_rules! store_suite {
             caches::an_embed_view_follows_its_ticket_and_its_token,
             caches::a_list_page_shows_every_write_and_its_total,
             api_tokens::an_api_token_is_found_by_its_digest_until_revoked,
+            api_tokens::a_write_through_a_token_names_the_bot_and_its_customer,
         );
     };
     (@each $open:path; $($module:ident :: $test:ident),* $(,)?) => {
