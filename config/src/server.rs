@@ -30,6 +30,7 @@
 //! login_per_minute = 10
 //! embed_per_minute = 120
 //! api_per_minute = 600
+//! token_per_minute = 120  # per API token
 //!
 //! [log]
 //! format = "text"     # or "json"
@@ -218,6 +219,9 @@ pub struct LimitSettings {
     pub embed_per_minute: u32,
     /// Everything else, per signed-in user (per address when anonymous).
     pub api_per_minute: u32,
+    /// Per API token (bots and scripts): a token's requests count against
+    /// its own limit only.
+    pub token_per_minute: u32,
 }
 
 impl Default for LimitSettings {
@@ -226,6 +230,7 @@ impl Default for LimitSettings {
             login_per_minute: 10,
             embed_per_minute: 120,
             api_per_minute: 600,
+            token_per_minute: 120,
         }
     }
 }
@@ -237,6 +242,7 @@ impl LimitSettings {
             login_per_minute: 0,
             embed_per_minute: 0,
             api_per_minute: 0,
+            token_per_minute: 0,
         }
     }
 }

@@ -1,4 +1,4 @@
-//! `deskd`: serve, add users, seed demo data.
+//! `deskd`: serve, add users, make API tokens, seed demo data.
 
 use std::{
     io::{BufRead, IsTerminal},
@@ -10,12 +10,15 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use desk_config::{LogFormat, ServerOverrides, ServerSettings};
 use desk_server::{
-    auth::accounts,
+    auth::{accounts, api_tokens},
     http::server::Server,
     seed,
     store::{AnyStore, Store, any::DB_FILE},
 };
-use desk_sync::model::Role;
+use desk_sync::{
+    model::{Role, TokenScope},
+    wire::tokens::CreateTokenRequest,
+};
 use tracing_subscriber::EnvFilter;
 
 /// Desk's server: users, authentication, tickets, the embed endpoint.
@@ -60,6 +63,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage API tokens for bots and scripts (docs/API.md › API tokens).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Copy a SQLite data folder's desk into an empty PostgreSQL database
     /// (users, tickets, comments, history, sessions, the change log). The
     /// copy gets a new sync epoch: every console downloads its tickets
@@ -102,6 +110,25 @@ enum UserCommand {
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token; its secret is printed once, alone on standard
+    /// output (only its digest is kept).
+    Create {
+        #[command(flatten)]
+        common: Common,
+        /// What the token is for, e.g. support-bot (history shows it).
+        #[arg(long)]
+        name: String,
+        /// What it may do; repeat for several.
+        #[arg(long = "scope", required = true, value_parser = ["tickets:read", "tickets:write", "embed:rotate"])]
+        scopes: Vec<String>,
+        /// Refused after this many days [default: until revoked].
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=3650))]
+        expires_in_days: Option<u32>,
     },
 }
 
@@ -175,6 +202,39 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let user = store.create_user(new).await?;
             store.close().await;
             println!("added {} <{}> as {}", user.name, user.email, user.role);
+            Ok(())
+        }
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    common,
+                    name,
+                    scopes,
+                    expires_in_days,
+                },
+        } => {
+            let settings = settings(&common, None)?;
+            let scopes = scopes
+                .iter()
+                .map(|s| s.parse())
+                .collect::<Result<Vec<TokenScope>, _>>()?;
+            let expires_at = expires_in_days.map(|days| {
+                time::OffsetDateTime::now_utc() + time::Duration::days(i64::from(days))
+            });
+            let store = open_store(&settings).await?;
+            let req = CreateTokenRequest {
+                name,
+                scopes,
+                expires_at,
+            };
+            let created = api_tokens::create(&store, None, req).await;
+            store.close().await;
+            let created = created.map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+            eprintln!(
+                "created API token {} ({}); its secret, shown this once:",
+                created.token.name, created.token.id
+            );
+            println!("{}", created.secret);
             Ok(())
         }
         Command::Migrate { from, to } => {

@@ -14,7 +14,7 @@ use super::{jwt::Claims, password, tokens};
 use crate::{
     app::App,
     http::error::ApiError,
-    store::{RefreshGrant, Rotation, Store},
+    store::{RefreshGrant, Rotation, Store, UNUSABLE_PASSWORD},
 };
 
 const BAD_CREDENTIALS: &str = "invalid email or password";
@@ -31,7 +31,12 @@ pub async fn login<S: Store>(
     let delays = &app.limits.login_delays;
     tokio::time::sleep(delays.delay(&account)).await;
     let credentials = app.store.credentials(email).await?;
-    let hash = credentials.as_ref().map(|c| c.password_hash.clone());
+    // An account a bot made has no password: checked against the stand-in,
+    // so it is refused like an unknown one, in the same time.
+    let hash = credentials
+        .as_ref()
+        .map(|c| c.password_hash.clone())
+        .filter(|hash| hash != UNUSABLE_PASSWORD);
     let matches = password::verify(password, hash).await;
     match credentials {
         Some(c) if matches && c.user.active => {

@@ -1,5 +1,5 @@
-//! Rate limits (GCRA, from governor), keyed per client address and per
-//! user, and the per-account sign-in delays, as docs/API.md sets out. A
+//! Rate limits (GCRA, from governor), keyed per client address, per user
+//! and per API token, and the per-account sign-in delays, as docs/API.md sets out. A
 //! limit of 0 turns it off.
 
 use std::{net::IpAddr, num::NonZeroU32};
@@ -88,6 +88,8 @@ pub struct Limits {
     pub login_delays: LoginDelays,
     embed: Option<Limiter<IpAddr>>,
     api: Option<Limiter<Caller>>,
+    /// Per API token.
+    token: Option<Limiter<Uuid>>,
 }
 
 impl Limits {
@@ -97,6 +99,7 @@ impl Limits {
             login_delays: LoginDelays::new(settings.login_per_minute),
             embed: Limiter::new(settings.embed_per_minute),
             api: Limiter::new(settings.api_per_minute),
+            token: Limiter::new(settings.token_per_minute),
         }
     }
 
@@ -113,6 +116,11 @@ impl Limits {
         check(&self.api, &caller)
     }
 
+    /// A request through the API token `id`.
+    pub fn check_token(&self, id: Uuid) -> Result<Option<RateInfo>, ApiError> {
+        check(&self.token, &id)
+    }
+
     /// Forgets keys whose limit has fully recovered, so memory tracks recent
     /// callers rather than every caller ever seen.
     pub fn forget_idle(&self) {
@@ -124,6 +132,9 @@ impl Limits {
             l.keyed.retain_recent();
         }
         if let Some(l) = &self.api {
+            l.keyed.retain_recent();
+        }
+        if let Some(l) = &self.token {
             l.keyed.retain_recent();
         }
     }

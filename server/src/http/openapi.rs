@@ -6,8 +6,8 @@
 
 use desk_sync::{
     model::{
-        Comment, Op, OpKind, Priority, Role, Status, Ticket, TicketPatch, User, UserRef,
-        kinds::EventKind,
+        Comment, Op, OpKind, Priority, Role, Status, Ticket, TicketPatch, TokenScope, User,
+        UserRef, kinds::EventKind,
     },
     wire::{
         AssignRequest, CommentRequest, CreateTicketRequest, CreateUserRequest, EmbedLink,
@@ -17,6 +17,7 @@ use desk_sync::{
             BootstrapMeta, ConflictInfo, OpResult, Outcome, Poke, PullResponse, PushRequest,
             PushResponse, SyncUser,
         },
+        tokens::{ApiToken, CreateTokenRequest, CreatedToken},
     },
 };
 use serde_json::{Map, Value, json};
@@ -26,6 +27,7 @@ use super::route::Route;
 
 #[derive(OpenApi)]
 #[openapi(components(schemas(
+    ApiToken,
     AssignRequest,
     BootstrapMeta,
     Comment,
@@ -33,6 +35,8 @@ use super::route::Route;
     CreateTicketRequest,
     ConflictInfo,
     CreateUserRequest,
+    CreateTokenRequest,
+    CreatedToken,
     EmbedLink,
     EmbedView,
     ErrorBody,
@@ -61,6 +65,7 @@ use super::route::Route;
     TicketDetail,
     TicketPatch,
     TokenForm,
+    TokenScope,
     UpdateUserRequest,
     User,
     UserRef

@@ -11,7 +11,7 @@ use std::{
     sync::{LazyLock, Mutex},
 };
 
-use desk_sync::model::Actor;
+use desk_sync::model::{Actor, TokenScope};
 use utoipa::openapi::{HttpMethod, path::Operation};
 use warp::{Filter, Rejection, filters::BoxedFilter, http::Method, reply::Response};
 
@@ -47,6 +47,9 @@ impl Limit {
     }
 }
 
+/// The extension naming the scope an API token needs for a route.
+pub const TOKEN_SCOPE: &str = "x-token-scope";
+
 /// One segment of a path template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
@@ -66,6 +69,10 @@ pub struct Route {
     /// Needs `Authorization: Bearer`: the router verifies the token (once)
     /// and hands the handler its [`Actor`].
     pub signed_in: bool,
+    /// The scope an API token needs here, named in the route's
+    /// `extensions(("x-token-scope" = json!("tickets:read")))`; `None`: no
+    /// API token may call it.
+    pub token_scope: Option<TokenScope>,
     pub operation: Operation,
     pub(super) handler: BoxedFilter<(Response,)>,
 }
@@ -77,6 +84,7 @@ impl std::fmt::Debug for Route {
             .field("template", &self.template)
             .field("limit", &self.limit)
             .field("signed_in", &self.signed_in)
+            .field("token_scope", &self.token_scope)
             .finish_non_exhaustive()
     }
 }
@@ -100,6 +108,12 @@ impl Route {
             // the strictest general limit is the safe guess.
             .unwrap_or(Limit::Api);
         let signed_in = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+        let token_scope = operation
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get(TOKEN_SCOPE))
+            .and_then(|v| v.as_str())
+            .and_then(|name| name.parse().ok());
         let method = P::methods()
             .first()
             .map_or(Method::GET, |m| method_of(m.clone()));
@@ -118,6 +132,7 @@ impl Route {
                 .collect(),
             limit,
             signed_in,
+            token_scope,
             operation,
             handler: handler.recover(error::recover).unify().boxed(),
         }
@@ -174,7 +189,9 @@ pub fn param() -> impl Filter<Extract = (String,), Error = Rejection> + Clone {
 }
 
 /// The signed-in caller of a route declared with `bearer` security: the
-/// router has verified the token and applied the caller's limit.
+/// router has verified the token and applied the caller's limit. Through an
+/// API token (only on a route that names the scope it has), the bot itself
+/// ([`Actor::bot`]).
 pub fn actor() -> impl Filter<Extract = (Actor,), Error = Rejection> + Clone {
     warp::ext::get::<Actor>()
 }
@@ -213,7 +230,7 @@ mod tests {
 
     /// A ticket's history.
     #[utoipa::path(get, path = "/api/v1/tickets/{id}/history", responses((status = 200)),
-        security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+        security(("bearer" = [])), extensions(("x-rate-limit" = json!("api")), ("x-token-scope" = json!("tickets:read"))))]
     #[allow(dead_code)]
     fn history() {}
 
@@ -243,12 +260,14 @@ mod tests {
         assert_eq!(history.template, "/api/v1/tickets/{id}/history");
         assert_eq!(history.limit, Limit::Api);
         assert!(history.signed_in);
+        assert_eq!(history.token_scope, Some(TokenScope::TicketsRead));
         let embed = route::<__path_embed>();
         assert_eq!((embed.limit, embed.signed_in), (Limit::Embed, false));
         assert!(embed.path_is_secret() && !history.path_is_secret());
         // A route that names no class gets the general limit, not none.
         let ticket = route::<__path_ticket>();
         assert_eq!((ticket.method, ticket.limit), (Method::PATCH, Limit::Api));
+        assert_eq!(ticket.token_scope, None, "no scope named: no token");
     }
 
     #[test]

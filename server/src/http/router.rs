@@ -21,7 +21,11 @@ use super::{
     limits::{Caller, RateInfo},
     routes::filters::client_ip,
 };
-use crate::{app::App, auth::session, store::Store};
+use crate::{
+    app::App,
+    auth::{api_tokens, session},
+    store::Store,
+};
 
 pub use super::route::{Limit, Route};
 
@@ -151,6 +155,14 @@ impl<S: Store> Router<S> {
             Limit::Api if !route.signed_in => app.limits.check_api(Caller::Anonymous(addr())),
             Limit::Api => {
                 let header = authorization(request.headers())?;
+                if let Some(secret) = header
+                    .and_then(session::bearer)
+                    .filter(|b| api_tokens::is_api_token(b))
+                {
+                    return self
+                        .admit_api_token(route, request, secret.to_owned())
+                        .await;
+                }
                 // The signature first: a caller over their limit costs no
                 // store read, and bad tokens count against their address.
                 let claims = header
@@ -172,6 +184,31 @@ impl<S: Store> Router<S> {
                 Ok(rate)
             }
         }
+    }
+
+    /// A request through an API token: the token looked up in the store
+    /// every time (a revocation bites at once), its own limit, the route's
+    /// scope; the handler gets the bot as its [`Actor`].
+    async fn admit_api_token(
+        &self,
+        route: &Route,
+        request: &mut Request<Incoming>,
+        secret: String,
+    ) -> Result<Option<RateInfo>, ApiError> {
+        let app = &self.app;
+        let token = match api_tokens::authenticate(&app.store, &secret).await {
+            Ok(token) => token,
+            Err(err) => {
+                app.limits
+                    .check_api(Caller::Anonymous(self.client_addr(request)))?;
+                return Err(err);
+            }
+        };
+        let rate = app.limits.check_token(token.id)?;
+        api_tokens::require(&token, route.token_scope)?;
+        tracing::Span::current().record("user", tracing::field::display(token.id));
+        request.extensions_mut().insert(Actor::bot(token.id));
+        Ok(rate)
     }
 
     /// The client's address: the peer, or — when the peer is a trusted proxy

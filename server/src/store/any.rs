@@ -4,7 +4,10 @@
 use desk_config::ServerSettings;
 use desk_sync::{
     model::{Actor, Comment, NewTicket, Ticket, TicketPatch, User},
-    wire::{HistoryEvent, Page, TicketDetail, UserQuery, mark::Cursor, sync::PushRequest},
+    wire::{
+        HistoryEvent, Page, TicketDetail, UserQuery, mark::Cursor, sync::PushRequest,
+        tokens::ApiToken,
+    },
 };
 use time::OffsetDateTime;
 use tokio::sync::broadcast;
@@ -12,9 +15,9 @@ use uuid::Uuid;
 
 use super::{
     BootstrapSink, ChangeEntry, ChangeNotice, Credentials, EmbedJson, EmbedToken, ImportTicket,
-    NewUser, PostgresOptions, PostgresStore, PullReply, PushReply, RefreshGrant, Result, Rotation,
-    SqliteOptions, SqliteStore, Store, Swept, TicketFilter, TicketJson, TicketKey, TokenHash,
-    UserUpdate, sqlite::BatchObserver,
+    NewApiToken, NewUser, PostgresOptions, PostgresStore, PullReply, PushReply, RefreshGrant,
+    Result, Rotation, SqliteOptions, SqliteStore, Store, Swept, TicketFilter, TicketJson,
+    TicketKey, TokenHash, UserUpdate, sqlite::BatchObserver,
 };
 
 /// The database file inside the data folder.
@@ -104,6 +107,12 @@ impl Store for AnyStore {
         async fn tokens_valid_after(&self, user: Uuid) -> Result<Option<OffsetDateTime>>;
         async fn deny_access_token(&self, jti: Uuid, expires_at: OffsetDateTime) -> Result<()>;
         async fn access_token_denied(&self, jti: Uuid) -> Result<bool>;
+        async fn create_api_token(&self, new: NewApiToken) -> Result<ApiToken>;
+        async fn api_tokens(&self) -> Result<Vec<ApiToken>>;
+        async fn api_token_by_hash(&self, hash: TokenHash) -> Result<Option<ApiToken>>;
+        async fn revoke_api_token(&self, id: Uuid) -> Result<bool>;
+        async fn touch_api_token(&self, id: Uuid, at: OffsetDateTime) -> Result<()>;
+        async fn claim_account(&self, email: String, name: String, password_hash: String) -> Result<Option<User>>;
         async fn sweep(&self, now: OffsetDateTime, results_before: OffsetDateTime) -> Result<Swept>;
         async fn create_ticket(&self, actor: Actor, new: NewTicket, embed: EmbedToken) -> Result<Ticket>;
         async fn ticket(&self, actor: Actor, key: TicketKey) -> Result<TicketDetail>;

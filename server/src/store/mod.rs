@@ -14,14 +14,15 @@ use std::future::Future;
 use desk_sync::{
     RuleError,
     model::{
-        Actor, Comment, NewTicket, Priority, Role, Scope, Status, Ticket, TicketPatch, User,
-        kinds::EventKind,
+        Actor, Comment, NewTicket, Priority, Role, Scope, Status, Ticket, TicketPatch, TokenScope,
+        User, kinds::EventKind,
     },
     wire::{
         AssigneeFilter, EmbedView, HistoryEvent, Page, SortField, TicketDetail, TicketSort,
         UserQuery,
         mark::{Cursor, Mark},
         sync::{BootstrapMeta, PullResponse, PushRequest, PushResponse},
+        tokens::ApiToken,
     },
 };
 use serde_json::Value;
@@ -157,6 +158,24 @@ pub struct RefreshGrant {
     pub expires_at: OffsetDateTime,
 }
 
+/// The password hash of an account made for a customer by a bot: no
+/// password matches it (it is not a hash), so the account cannot sign in
+/// until its owner registers ([`Store::claim_account`]) or an admin sets a
+/// password.
+pub const UNUSABLE_PASSWORD: &str = "!";
+
+/// An API token to record: its secret only as a digest.
+#[derive(Debug, Clone)]
+pub struct NewApiToken {
+    pub id: Uuid,
+    pub name: String,
+    pub scopes: Vec<TokenScope>,
+    pub hash: TokenHash,
+    /// `None`: made on the server (`deskd token create`).
+    pub created_by: Option<Uuid>,
+    pub expires_at: Option<OffsetDateTime>,
+}
+
 /// How many rows a [`Store::sweep`] deleted, by kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Swept {
@@ -203,6 +222,8 @@ pub struct TicketFilter {
     pub status: Option<Status>,
     pub priority: Option<Priority>,
     pub assignee: Option<AssigneeFilter>,
+    /// Requested by this user (`?requester=EMAIL`, resolved).
+    pub requester: Option<Uuid>,
     pub q: Option<String>,
     pub page: u32,
     pub per_page: u32,
@@ -224,6 +245,17 @@ impl TicketFilter {
         };
         let dir = if self.sort.descending { "DESC" } else { "ASC" };
         format!("ORDER BY {column} {dir}, t.number {dir}")
+    }
+
+    /// Whom the listing pins `requester_id` to: the caller, for a
+    /// customer; else the filter's requester; `Err` when the two differ.
+    #[allow(clippy::result_unit_err)]
+    pub fn pinned_requester(&self, actor: &Actor) -> Result<Option<Uuid>, ()> {
+        match (actor.scope(), self.requester) {
+            (Scope::RequestedBy(id), Some(asked)) if asked != id => Err(()),
+            (Scope::RequestedBy(id), _) => Ok(Some(id)),
+            (_, asked) => Ok(asked),
+        }
     }
 
     /// Whom the listing pins `assignee_id` to: unpinned (`None`), nobody
@@ -420,6 +452,39 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// sharing the store as soon as that write is acknowledged.
     fn access_token_denied(&self, jti: Uuid) -> impl Future<Output = Result<bool>> + Send;
 
+    // ----- API tokens (docs/API.md › API tokens) -----
+    /// Records a token; `created_by`, when given, must be a user.
+    fn create_api_token(&self, new: NewApiToken) -> impl Future<Output = Result<ApiToken>> + Send;
+    /// Every token not revoked (expired ones included), oldest first.
+    fn api_tokens(&self) -> impl Future<Output = Result<Vec<ApiToken>>> + Send;
+    /// The token not revoked whose secret digests to `hash`. Asked on every
+    /// request through a token, and must see a revocation made through any
+    /// server sharing the store as soon as that write is acknowledged.
+    fn api_token_by_hash(
+        &self,
+        hash: TokenHash,
+    ) -> impl Future<Output = Result<Option<ApiToken>>> + Send;
+    /// Revokes the token; `false` when there is no such token not revoked.
+    /// A revoked token keeps its row, so history still names it.
+    fn revoke_api_token(&self, id: Uuid) -> impl Future<Output = Result<bool>> + Send;
+    /// Records that the token was used at `at`.
+    fn touch_api_token(
+        &self,
+        id: Uuid,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Gives the customer account `email`, made for a customer by a bot
+    /// without a usable password, its owner's `name` and password: how
+    /// such a customer registers. `None` (nothing changed) for any other
+    /// account, one that has a password, or no account.
+    fn claim_account(
+        &self,
+        email: String,
+        name: String,
+        password_hash: String,
+    ) -> impl Future<Output = Result<Option<User>>> + Send;
+
     // ----- upkeep -----
     /// Deletes what no request can need any more (docs/SYNC.md › What the
     /// server keeps), and says how much went:
@@ -566,6 +631,7 @@ mod tests {
         let bob = Actor {
             id: Uuid::now_v7(),
             role: desk_sync::model::Role::Agent,
+            bot: None,
         };
         let other = Uuid::now_v7();
         assert_eq!(pinned(&bob, None), Ok(Some(Some(bob.id))));

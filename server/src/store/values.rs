@@ -34,6 +34,29 @@ pub fn create_digest(actor: &Actor, new: &NewTicket) -> Vec<u8> {
     Sha256::digest(json_text(&(actor.id, new)).as_bytes()).to_vec()
 }
 
+/// Whom a history entry names: the user, and — when a bot wrote on their
+/// behalf — the API token it came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct By {
+    pub user: Uuid,
+    pub via: Option<Uuid>,
+}
+
+impl From<Uuid> for By {
+    fn from(user: Uuid) -> By {
+        By { user, via: None }
+    }
+}
+
+impl From<Actor> for By {
+    fn from(actor: Actor) -> By {
+        By {
+            user: actor.id,
+            via: actor.bot.filter(|token| *token != actor.id),
+        }
+    }
+}
+
 /// One history row, before it is written.
 #[derive(Debug)]
 pub struct Event<'a> {

@@ -59,6 +59,19 @@ macro_rules! wire_enum {
 }
 pub(crate) use wire_enum;
 
+wire_enum! {
+    /// What an API token may do (docs/API.md › API tokens).
+    TokenScope {
+        /// Read any ticket, its public comments and its history.
+        TicketsRead = "tickets:read",
+        /// File tickets and public replies for customers, and close their
+        /// tickets as resolved.
+        TicketsWrite = "tickets:write",
+        /// Rotate any ticket's embed link.
+        EmbedRotate = "embed:rotate",
+    }
+}
+
 /// A string that names no member of a set.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {kind} {value:?}, expected one of: {}", expected.join(", "))]

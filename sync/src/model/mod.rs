@@ -17,7 +17,7 @@ pub mod ticket;
 pub mod user;
 pub mod validate;
 
-pub use kinds::{Priority, Role, Status};
+pub use kinds::{Priority, Role, Status, TokenScope};
 pub use op::{Op, OpKind};
 pub use policy::{Actor, Scope, TicketAction};
 pub use rules::Verdict;

@@ -13,7 +13,7 @@
 
 use uuid::Uuid;
 
-use super::{Role, Ticket, TicketPatch, User};
+use super::{Role, Status, Ticket, TicketPatch, User};
 use crate::RuleError;
 
 /// Who is asking: the user and the role the server knows them by now.
@@ -21,6 +21,11 @@ use crate::RuleError;
 pub struct Actor {
     pub id: Uuid,
     pub role: Role,
+    /// The API token the request came through (docs/API.md › API tokens).
+    /// When it is `id` itself, the bot acts as itself: it reads every
+    /// ticket as a customer reads theirs (no internal notes). Otherwise
+    /// `id` is the customer the bot writes for.
+    pub bot: Option<Uuid>,
 }
 
 /// The tickets an actor can see.
@@ -32,7 +37,33 @@ pub enum Scope {
 }
 
 impl Actor {
+    /// An API token acting as itself.
+    pub fn bot(token: Uuid) -> Actor {
+        Actor {
+            id: token,
+            role: Role::Customer,
+            bot: Some(token),
+        }
+    }
+
+    /// The customer `requester`, acting through this actor's token.
+    pub fn on_behalf_of(&self, requester: Uuid) -> Actor {
+        Actor {
+            id: requester,
+            role: Role::Customer,
+            bot: self.bot,
+        }
+    }
+
+    /// A bot acting as itself, not for a customer.
+    pub fn is_bot_itself(&self) -> bool {
+        self.bot == Some(self.id)
+    }
+
     pub fn scope(&self) -> Scope {
+        if self.is_bot_itself() {
+            return Scope::All;
+        }
         match self.role {
             Role::Admin => Scope::All,
             Role::Agent => Scope::AssignedTo(self.id),
@@ -82,6 +113,7 @@ pub fn authorize(actor: &Actor, ticket: &Ticket, action: TicketAction) -> Result
     }
     let refusal = match (actor.role, action) {
         (_, Read) => None,
+        _ if actor.is_bot_itself() => Some("an API token writes on behalf of a customer"),
         (Role::Admin, _) => None,
         (_, RotateEmbed) if ticket.requester.id == actor.id => None,
         (_, RotateEmbed) => Some("only the requester or an admin may rotate the embed link"),
@@ -104,6 +136,16 @@ pub fn authorize_patch(
     patch: &TicketPatch,
 ) -> Result<(), RuleError> {
     let edits_anything = patch != &TicketPatch::default();
+    // A bot may close a ticket for its requester (resolved, as they would
+    // say in a reply), and change nothing else.
+    let closes_only = patch
+        == &TicketPatch {
+            status: Some(Status::Closed),
+            ..Default::default()
+        };
+    if actor.bot.is_some() && !actor.is_bot_itself() && closes_only {
+        return authorize(actor, ticket, TicketAction::Comment { internal: false });
+    }
     let action = if edits_anything {
         TicketAction::Edit
     } else {
@@ -184,6 +226,16 @@ pub fn authorize_user_create(actor: &Actor) -> Result<(), RuleError> {
     }
 }
 
+/// `/api/v1/tokens`: API tokens are made, listed and revoked by admins
+/// (an API token never manages tokens: the router refuses it first).
+pub fn authorize_token_admin(actor: &Actor) -> Result<(), RuleError> {
+    if actor.is_admin() && actor.bot.is_none() {
+        Ok(())
+    } else {
+        Err(RuleError::Forbidden("only admins may manage API tokens"))
+    }
+}
+
 /// What a user update touches, for authorization.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct UserEdit {
@@ -229,22 +281,27 @@ mod tests {
     const CUSTOMER: Actor = Actor {
         id: Uuid::from_u128(1),
         role: Role::Customer,
+        bot: None,
     };
     const AGENT: Actor = Actor {
         id: Uuid::from_u128(2),
         role: Role::Agent,
+        bot: None,
     };
     const OTHER_AGENT: Actor = Actor {
         id: Uuid::from_u128(3),
         role: Role::Agent,
+        bot: None,
     };
     const ADMIN: Actor = Actor {
         id: Uuid::from_u128(4),
         role: Role::Admin,
+        bot: None,
     };
     const OTHER_CUSTOMER: Actor = Actor {
         id: Uuid::from_u128(5),
         role: Role::Customer,
+        bot: None,
     };
 
     fn ticket(requester: Actor, assignee: Option<Actor>) -> Ticket {
@@ -302,6 +359,51 @@ mod tests {
                 assert_eq!(verdict(&actor, &t, *action), want, "{actor:?} {action:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_bot_reads_every_ticket_and_changes_none() {
+        use TicketAction::*;
+        let bot = Actor::bot(Uuid::from_u128(9));
+        let t = ticket(CUSTOMER, Some(AGENT));
+        assert_eq!(verdict(&bot, &t, Read), "ok");
+        for action in [
+            Comment { internal: false },
+            Comment { internal: true },
+            Edit,
+            Assign,
+            RotateEmbed,
+        ] {
+            assert_eq!(verdict(&bot, &t, action), "403", "{action:?}");
+        }
+        assert!(!can_read_internal(&bot));
+        let for_customer = bot.on_behalf_of(CUSTOMER.id);
+        assert_eq!(
+            verdict(&for_customer, &t, Comment { internal: false }),
+            "ok"
+        );
+        assert_eq!(
+            verdict(&for_customer, &t, Comment { internal: true }),
+            "403"
+        );
+        assert_eq!(
+            verdict(&bot.on_behalf_of(OTHER_CUSTOMER.id), &t, Read),
+            "404"
+        );
+        let close = TicketPatch {
+            status: Some(Status::Closed),
+            ..Default::default()
+        };
+        assert!(authorize_patch(&for_customer, &t, &close).is_ok());
+        assert!(
+            authorize_patch(&CUSTOMER, &t, &close).is_err(),
+            "customers themselves may not"
+        );
+        let more = TicketPatch {
+            priority: Some(Priority::Low),
+            ..close.clone()
+        };
+        assert!(authorize_patch(&for_customer, &t, &more).is_err());
     }
 
     #[test]

@@ -242,18 +242,22 @@ mod tests {
     const BOB_AGENT: Actor = Actor {
         id: BOB,
         role: Role::Agent,
+        bot: None,
     };
     const CAROL_ADMIN: Actor = Actor {
         id: CAROL,
         role: Role::Admin,
+        bot: None,
     };
     const ALICE_CUSTOMER: Actor = Actor {
         id: ALICE,
         role: Role::Customer,
+        bot: None,
     };
     const DAVE_AGENT: Actor = Actor {
         id: DAVE,
         role: Role::Agent,
+        bot: None,
     };
 
     /// The short name of a decision, for table rows.

@@ -22,6 +22,7 @@ impl User {
         Actor {
             id: self.id,
             role: self.role,
+            bot: None,
         }
     }
 }

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 pub mod mark;
 pub mod sync;
+pub mod tokens;
 
 use crate::model::{
     Comment, Priority, Role, Status, Ticket, User, UserRef,
@@ -144,6 +145,20 @@ pub struct CreateTicketRequest {
     pub tags: Option<Vec<String>>,
     /// Chosen by an offline client; repeating the same create is idempotent.
     pub id: Option<Uuid>,
+    /// The customer the ticket is for (an API token with `tickets:write`
+    /// only, and then required); their account is made if there is none.
+    #[serde(default)]
+    pub requester: Option<OnBehalfOf>,
+}
+
+/// A customer a bot acts for, by email; `name` names a new account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct OnBehalfOf {
+    pub email: String,
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 /// `GET /api/v1/tickets` query. Values that name nothing are refused (400).
@@ -160,6 +175,9 @@ pub struct TicketQuery {
         param(value_type = Option<String>, pattern = r"^(me|none|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")
     )]
     pub assignee: Option<AssigneeFilter>,
+    /// Requested by the account with this email, at most 254 characters.
+    #[cfg_attr(feature = "openapi", param(max_length = 254))]
+    pub requester: Option<String>,
     /// Substring of subject or description, at most 200 characters.
     #[cfg_attr(feature = "openapi", param(max_length = 200))]
     pub q: Option<String>,
@@ -327,6 +345,10 @@ pub struct CommentRequest {
     pub body: String,
     #[serde(default)]
     pub internal: bool,
+    /// The ticket's requester, by email, replying through an API token with
+    /// `tickets:write` (required then; refused otherwise).
+    #[serde(default)]
+    pub author: Option<OnBehalfOf>,
 }
 
 /// One entry of a ticket's history.
@@ -335,7 +357,12 @@ pub struct CommentRequest {
 pub struct HistoryEvent {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+    /// Who made the change: a user, or the API token (its id and name) a
+    /// bot made it through.
     pub actor: UserRef,
+    /// The customer a bot made the change for; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub on_behalf_of: Option<UserRef>,
     pub kind: EventKind,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub field: Option<String>,
@@ -347,6 +374,34 @@ pub struct HistoryEvent {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     #[cfg_attr(feature = "openapi", schema(schema_with = history_value))]
     pub to: Option<Value>,
+}
+
+impl HistoryEvent {
+    /// An entry of `kind` `created` by `user` — or, when `bot` (an API
+    /// token) made it, by the bot on `user`'s behalf — to be filled in.
+    pub fn by(user: UserRef, bot: Option<UserRef>) -> HistoryEvent {
+        let (actor, on_behalf_of) = match bot {
+            Some(bot) => (bot, Some(user)),
+            None => (user, None),
+        };
+        HistoryEvent {
+            at: OffsetDateTime::UNIX_EPOCH,
+            actor,
+            on_behalf_of,
+            kind: EventKind::Created,
+            field: None,
+            from: None,
+            to: None,
+        }
+    }
+
+    /// The actor as people read it: `support-bot (on behalf of Alice)`.
+    pub fn actor_label(&self) -> String {
+        match &self.on_behalf_of {
+            Some(user) => format!("{} (on behalf of {})", self.actor.name, user.name),
+            None => self.actor.name.clone(),
+        }
+    }
 }
 
 /// The schema of a history entry's `from` and `to`: a field's value as the

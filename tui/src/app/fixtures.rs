@@ -389,6 +389,7 @@ pub fn history_42() -> Vec<HistoryEvent> {
     let event = |ago: Duration, who, kind, field: Option<&str>, from, to| HistoryEvent {
         at: NOW - ago,
         actor: user_ref(who),
+        on_behalf_of: None,
         kind,
         field: field.map(str::to_string),
         from,

@@ -186,7 +186,7 @@ fn body_lines(app: &App, detail: &DetailState, width: usize) -> Vec<Line<'static
 
 /// "Bob Keller changed status: Open → In progress".
 fn describe(e: &HistoryEvent) -> String {
-    let who = &e.actor.name;
+    let who = &e.actor_label();
     let show = |v: &Option<Value>| match v {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Object(o)) => o

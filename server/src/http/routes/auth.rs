@@ -18,7 +18,7 @@ use crate::{
         error::ApiError,
         route::{Route, actor},
     },
-    store::Store,
+    store::{Store, StoreError},
 };
 
 pub fn routes<S: Store>(app: &App<S>) -> Vec<Route> {
@@ -53,7 +53,22 @@ async fn register<S: Store>(app: App<S>, req: RegisterRequest) -> Result<Respons
         .into());
     }
     let new = new_user(&req.email, &req.password, &req.name, Role::Customer).await?;
-    let user = app.store.create_user(new).await?;
+    let (email, name, hash) = (
+        new.email.clone(),
+        new.name.clone(),
+        new.password_hash.clone(),
+    );
+    let user = match app.store.create_user(new).await {
+        Ok(user) => user,
+        // A customer a bot filed for registers into the account it made.
+        Err(StoreError::Rule(RuleError::Conflict(why))) => app
+            .store
+            .claim_account(email, name, hash)
+            .await?
+            .ok_or(RuleError::Conflict(why))
+            .map_err(ApiError::from)?,
+        Err(err) => return Err(ApiError::from(err).into()),
+    };
     Ok(json(StatusCode::CREATED, &user))
 }
 

@@ -17,6 +17,7 @@ pub mod filters;
 mod ops;
 mod sync;
 mod tickets;
+mod tokens;
 mod users;
 
 /// Every route, tagged with its group (the OpenAPI document and the API
@@ -34,6 +35,7 @@ pub fn all<S: Store>(
         ("sync", sync::routes(app, closing)),
         ("auth", auth::routes(app)),
         ("users", users::routes(app)),
+        ("tokens", tokens::routes(app)),
         ("operations", ops::routes(app, document)),
     ]
     .into_iter()

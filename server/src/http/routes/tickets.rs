@@ -10,6 +10,7 @@ use desk_sync::{
         TicketQuery,
     },
 };
+use uuid::Uuid;
 use warp::{Filter, Rejection, http::StatusCode, reply::Response};
 
 use super::{
@@ -18,7 +19,7 @@ use super::{
 };
 use crate::{
     app::App,
-    auth::tokens,
+    auth::{on_behalf, tokens},
     http::{
         error::ApiError,
         route::{Route, actor, param},
@@ -58,12 +59,25 @@ fn ticket_key() -> impl Filter<Extract = (TicketKey,), Error = Rejection> + Clon
 /// Create a ticket (a repeated create with the same id is idempotent).
 #[utoipa::path(post, path = "/api/v1/tickets", request_body = CreateTicketRequest,
     responses((status = 201, body = Ticket)),
-    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api")), ("x-token-scope" = json!("tickets:write"))))]
 async fn create<S: Store>(
     app: App<S>,
     actor: Actor,
     req: CreateTicketRequest,
 ) -> Result<Response, Rejection> {
+    let actor = match (actor.is_bot_itself(), &req.requester) {
+        (true, Some(who)) => {
+            let customer = on_behalf::customer(&app.store, who, "requester").await?;
+            actor.on_behalf_of(customer.id)
+        }
+        (true, None) => {
+            return Err(invalid("requester", "an API token files for a customer").into());
+        }
+        (false, Some(_)) => {
+            return Err(invalid("requester", "only an API token files for a customer").into());
+        }
+        (false, None) => actor,
+    };
     let new = NewTicket::new(
         req.id,
         &req.subject,
@@ -82,9 +96,10 @@ async fn create<S: Store>(
 /// List tickets in the caller's view.
 #[utoipa::path(get, path = "/api/v1/tickets", params(TicketQuery),
     responses((status = 200, body = Page<Ticket>)),
-    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api")), ("x-token-scope" = json!("tickets:read"))))]
 async fn list<S: Store>(app: App<S>, actor: Actor, q: TicketQuery) -> Result<Response, Rejection> {
-    let page = app.store.list_tickets(actor, ticket_filter(q)?).await?;
+    let filter = ticket_filter(&app, q).await?;
+    let page = app.store.list_tickets(actor, filter).await?;
     Ok(json(StatusCode::OK, &page))
 }
 
@@ -100,14 +115,15 @@ async fn my<S: Store>(
     if actor.role.is_staff() {
         q.assignee = Some(AssigneeFilter::Me);
     }
-    let page = app.store.list_tickets(actor, ticket_filter(q)?).await?;
+    let filter = ticket_filter(&app, q).await?;
+    let page = app.store.list_tickets(actor, filter).await?;
     Ok(json(StatusCode::OK, &page))
 }
 
 /// A ticket (by id or number) with the comments the caller may see.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}", params(TicketPath),
     responses((status = 200, body = TicketDetail)),
-    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api")), ("x-token-scope" = json!("tickets:read"))))]
 async fn get<S: Store>(app: App<S>, actor: Actor, key: TicketKey) -> Result<Response, Rejection> {
     let detail = app.store.ticket(actor, key).await?;
     Ok(json(StatusCode::OK, &detail))
@@ -117,7 +133,7 @@ async fn get<S: Store>(app: App<S>, actor: Actor, key: TicketKey) -> Result<Resp
 /// at that version.
 #[utoipa::path(patch, path = "/api/v1/tickets/{id}", params(TicketPath, ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?("[0-9]{1,19}"|[0-9]{1,19})$"#, description = "the version the change was made against: `7`, `\"7\"` or `W/\"7\"`")),
     request_body = TicketPatch, responses((status = 200, body = Ticket)),
-    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api")), ("x-token-scope" = json!("tickets:write"))))]
 async fn update<S: Store>(
     app: App<S>,
     actor: Actor,
@@ -126,6 +142,7 @@ async fn update<S: Store>(
     patch: TicketPatch,
 ) -> Result<Response, Rejection> {
     let if_match = if_match.as_deref().map(parse_if_match).transpose()?;
+    let actor = for_requester(&app, actor, key).await?;
     let ticket = app.store.update_ticket(actor, key, patch, if_match).await?;
     Ok(json(StatusCode::OK, &ticket))
 }
@@ -147,7 +164,7 @@ async fn assign<S: Store>(
 /// Comment (internal notes: staff only).
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/comments", params(TicketPath),
     request_body = CommentRequest, responses((status = 201, body = Comment)),
-    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api")), ("x-token-scope" = json!("tickets:write"))))]
 async fn comment<S: Store>(
     app: App<S>,
     actor: Actor,
@@ -156,6 +173,23 @@ async fn comment<S: Store>(
 ) -> Result<Response, Rejection> {
     let body = validate::comment_body(&req.body)
         .map_err(|reason| ApiError::from(RuleError::invalid("body", reason)))?;
+    let actor = match (actor.is_bot_itself(), &req.author) {
+        (true, Some(who)) => {
+            let requester = for_requester(&app, actor, key).await?;
+            let author = on_behalf::existing(&app.store, &who.email, "author").await?;
+            if author.map(|a| a.id) != Some(requester.id) {
+                return Err(invalid("author", "must be the ticket's requester").into());
+            }
+            requester
+        }
+        (true, None) => {
+            return Err(invalid("author", "an API token replies for the requester").into());
+        }
+        (false, Some(_)) => {
+            return Err(invalid("author", "only an API token replies for a customer").into());
+        }
+        (false, None) => actor,
+    };
     let comment = app
         .store
         .add_comment(actor, key, body, req.internal)
@@ -166,7 +200,7 @@ async fn comment<S: Store>(
 /// Every change, oldest first.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/history", params(TicketPath),
     responses((status = 200, body = Vec<HistoryEvent>)),
-    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api")), ("x-token-scope" = json!("tickets:read"))))]
 async fn history<S: Store>(
     app: App<S>,
     actor: Actor,
@@ -179,12 +213,13 @@ async fn history<S: Store>(
 /// Rotate the embed link (requester or admin): the old link stops working.
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/embed-token", params(TicketPath),
     responses((status = 200, body = EmbedLink)),
-    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api")), ("x-token-scope" = json!("embed:rotate"))))]
 async fn rotate_embed<S: Store>(
     app: App<S>,
     actor: Actor,
     key: TicketKey,
 ) -> Result<Response, Rejection> {
+    let actor = for_requester(&app, actor, key).await?;
     let ticket = app
         .store
         .rotate_embed(actor, key, tokens::new_embed_token()?)
@@ -205,9 +240,52 @@ struct TicketPath {
     id: String,
 }
 
+/// An API token acting on a ticket acts for its requester; anyone else
+/// acts as themselves.
+async fn for_requester<S: Store>(
+    app: &App<S>,
+    actor: Actor,
+    key: TicketKey,
+) -> Result<Actor, ApiError> {
+    if !actor.is_bot_itself() {
+        return Ok(actor);
+    }
+    let detail = app.store.ticket(actor, key).await?;
+    Ok(actor.on_behalf_of(detail.ticket.requester.id))
+}
+
+fn invalid(field: &str, reason: &str) -> ApiError {
+    RuleError::invalid(field, reason).into()
+}
+
+/// [`filter`], with `?requester=EMAIL` resolved to the account's id (an
+/// unknown email matches no ticket).
+async fn ticket_filter<S: Store>(
+    app: &App<S>,
+    mut q: TicketQuery,
+) -> Result<TicketFilter, ApiError> {
+    let requester = match q.requester.take() {
+        Some(email) if email.chars().count() > validate::EMAIL_MAX => {
+            let reason = format!("at most {} characters", validate::EMAIL_MAX);
+            return Err(RuleError::invalid("requester", reason).into());
+        }
+        Some(email) => Some(
+            app.store
+                .credentials(validate::email_key(&email))
+                .await?
+                .map_or(Uuid::nil(), |c| c.user.id),
+        ),
+        None => None,
+    };
+    Ok(TicketFilter {
+        requester,
+        ..filter(q)?
+    })
+}
+
 /// Checks paging values: absurd ones are refused, not clamped, so a client
 /// learns its mistake.
-fn ticket_filter(q: TicketQuery) -> Result<TicketFilter, ApiError> {
+fn filter(q: TicketQuery) -> Result<TicketFilter, ApiError> {
     let page = q.page.unwrap_or(1);
     let per_page = q.per_page.unwrap_or(PER_PAGE_DEFAULT);
     if page == 0 {
@@ -228,6 +306,7 @@ fn ticket_filter(q: TicketQuery) -> Result<TicketFilter, ApiError> {
         status: q.status,
         priority: q.priority,
         assignee: q.assignee,
+        requester: None,
         q: q.q,
         page,
         per_page,
@@ -263,10 +342,10 @@ mod tests {
             per_page,
             ..Default::default()
         };
-        assert!(ticket_filter(q(Some(0), None)).is_err());
-        assert!(ticket_filter(q(None, Some(0))).is_err());
-        assert!(ticket_filter(q(None, Some(201))).is_err());
-        let ok = ticket_filter(q(None, None)).unwrap();
+        assert!(filter(q(Some(0), None)).is_err());
+        assert!(filter(q(None, Some(0))).is_err());
+        assert!(filter(q(None, Some(201))).is_err());
+        let ok = filter(q(None, None)).unwrap();
         assert_eq!((ok.page, ok.per_page), (1, 50));
     }
 }

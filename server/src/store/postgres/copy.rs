@@ -209,6 +209,21 @@ const TABLES: &[Table] = &[
         "id",
     ),
     (
+        "api_tokens",
+        &[
+            ("id", Kind::Uuid),
+            ("name", Kind::Text),
+            ("scopes", Kind::Text),
+            ("token_hash", Kind::Bytes),
+            ("created_by", Kind::Uuid),
+            ("created_at", Kind::Time),
+            ("last_used_at", Kind::Time),
+            ("expires_at", Kind::Time),
+            ("revoked_at", Kind::Time),
+        ],
+        "id",
+    ),
+    (
         "history",
         &[
             ("id", Kind::Int),
@@ -220,6 +235,7 @@ const TABLES: &[Table] = &[
             ("from_value", Kind::Text),
             ("to_value", Kind::Text),
             ("internal", Kind::Bool),
+            ("via_token", Kind::Uuid),
         ],
         "id",
     ),

@@ -4,10 +4,7 @@
 //! (`ticket_counts`, schema 2); with text, a count of the matches, which
 //! `strpos` finds in `search`.
 
-use desk_sync::{
-    model::{Actor, Scope},
-    wire::Page,
-};
+use desk_sync::{model::Actor, wire::Page};
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
@@ -50,6 +47,9 @@ pub async fn list(
     let Ok(assignee) = filter.pinned_assignee(&actor) else {
         return Ok(page);
     };
+    let Ok(requester) = filter.pinned_requester(&actor) else {
+        return Ok(page);
+    };
     let mut conditions: Vec<String> = Vec::new();
     let mut counted: Vec<String> = Vec::new();
     let mut values: Vec<Value> = Vec::new();
@@ -62,7 +62,7 @@ pub async fn list(
             counted.push(format!("assignee_id = '{}'", Uuid::nil()));
         }
     }
-    if let Scope::RequestedBy(id) = actor.scope() {
+    if let Some(id) = requester {
         pins.push(("requester_id", Value::Id(id)));
     }
     if let Some(status) = filter.status {

@@ -12,7 +12,10 @@ use std::{sync::Arc, time::Duration};
 
 use desk_sync::{
     model::{Actor, Comment, NewTicket, Ticket, TicketPatch, User},
-    wire::{HistoryEvent, Page, TicketDetail, UserQuery, mark::Cursor, sync::PushRequest},
+    wire::{
+        HistoryEvent, Page, TicketDetail, UserQuery, mark::Cursor, sync::PushRequest,
+        tokens::ApiToken,
+    },
 };
 use time::OffsetDateTime;
 use tokio::sync::{Notify, broadcast};
@@ -21,8 +24,8 @@ use uuid::Uuid;
 
 use super::{
     BootstrapSink, ChangeEntry, ChangeNotice, Credentials, EmbedJson, EmbedToken, ImportTicket,
-    NewUser, PullReply, PushReply, RefreshGrant, Result, Rotation, Store, StoreError, Swept,
-    TicketFilter, TicketJson, TicketKey, TokenHash, UserUpdate, links::Links,
+    NewApiToken, NewUser, PullReply, PushReply, RefreshGrant, Result, Rotation, Store, StoreError,
+    Swept, TicketFilter, TicketJson, TicketKey, TokenHash, UserUpdate, links::Links,
 };
 
 mod copy;
@@ -32,6 +35,7 @@ mod notices;
 mod schema;
 mod sync;
 mod tickets;
+mod tokens;
 mod users;
 
 pub use copy::{Copied, copy_from_sqlite};
@@ -287,6 +291,55 @@ impl Store for PostgresStore {
             .query_opt("SELECT 1 FROM denied_tokens WHERE jti = $1", &[&jti])
             .await?;
         Ok(row.is_some())
+    }
+
+    async fn create_api_token(&self, new: NewApiToken) -> Result<ApiToken> {
+        let new = &new;
+        self.inner
+            .db
+            .write(with_tx!(tx => tokens::insert(tx, new)))
+            .await
+    }
+
+    async fn api_tokens(&self) -> Result<Vec<ApiToken>> {
+        self.inner.db.read(with_tx!(tx => tokens::list(tx))).await
+    }
+
+    async fn api_token_by_hash(&self, hash: TokenHash) -> Result<Option<ApiToken>> {
+        // Asked on every request through a token: one statement.
+        self.inner
+            .db
+            .query_opt(tokens::TOKEN_SQL, &[&tokens::hash_param(&hash)])
+            .await?
+            .map(|row| tokens::token_from_row(&row))
+            .transpose()
+    }
+
+    async fn revoke_api_token(&self, id: Uuid) -> Result<bool> {
+        self.inner
+            .db
+            .write(with_tx!(tx => tokens::revoke(tx, id)))
+            .await
+    }
+
+    async fn touch_api_token(&self, id: Uuid, at: OffsetDateTime) -> Result<()> {
+        self.inner
+            .db
+            .write(with_tx!(tx => tokens::touch(tx, id, at)))
+            .await
+    }
+
+    async fn claim_account(
+        &self,
+        email: String,
+        name: String,
+        password_hash: String,
+    ) -> Result<Option<User>> {
+        let (email, name, hash) = (&email, &name, &password_hash);
+        self.inner
+            .db
+            .write(with_tx!(tx => tokens::claim_account(tx, email, name, hash)))
+            .await
     }
 
     async fn sweep(&self, now: OffsetDateTime, results_before: OffsetDateTime) -> Result<Swept> {

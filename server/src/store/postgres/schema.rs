@@ -196,6 +196,24 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE changes ADD COLUMN mark BIGINT NOT NULL DEFAULT 0;
     "#,
+    // 4: API tokens for bots and scripts (docs/API.md › API tokens). The
+    // secret only as its SHA-256 digest; a revoked token keeps its row, so
+    // history written through it still names it.
+    r#"
+    CREATE TABLE api_tokens (
+        id           UUID PRIMARY KEY,
+        name         TEXT NOT NULL,
+        scopes       TEXT NOT NULL,
+        token_hash   BYTEA NOT NULL UNIQUE,
+        created_by   UUID REFERENCES users(id),  -- NULL: made by `deskd token create`
+        created_at   TIMESTAMPTZ NOT NULL,
+        last_used_at TIMESTAMPTZ,
+        expires_at   TIMESTAMPTZ,
+        revoked_at   TIMESTAMPTZ
+    );
+    -- The token a change was made through, on behalf of `actor_id`.
+    ALTER TABLE history ADD COLUMN via_token UUID REFERENCES api_tokens(id);
+    "#,
 ];
 
 /// How far this `deskd` knows the schema.

@@ -412,7 +412,7 @@ async fn decide(
     })?;
     match verdict {
         Verdict::Change(change) => {
-            tickets::apply_changes(tx, actor.id, &mut ticket, &[change]).await?;
+            tickets::apply_changes(tx, actor.into(), &mut ticket, &[change]).await?;
         }
         Verdict::Comment { id, body, internal } => {
             let owner = tx

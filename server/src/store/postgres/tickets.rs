@@ -29,7 +29,7 @@ use super::{
 use crate::store::{
     ChangeEntry, EmbedToken, ImportTicket, Result, StoreError, TicketKey, TokenHash,
     links::Links,
-    values::{Event, change_kind, create_digest, json_text, now, search_text},
+    values::{By, Event, change_kind, create_digest, json_text, now, search_text},
 };
 
 pub const TICKET_SELECT: &str =
@@ -182,8 +182,10 @@ pub async fn history(
     let ticket = load_for(tx, &actor, key, TicketAction::Read, links).await?;
     let rows = tx
         .query(
-            "SELECT h.at, h.actor_id, u.name, h.kind, h.field, h.from_value, h.to_value
+            "SELECT h.at, h.actor_id, u.name, h.kind, h.field, h.from_value, h.to_value,
+                k.id, k.name
              FROM history h JOIN users u ON u.id = h.actor_id
+             LEFT JOIN api_tokens k ON k.id = h.via_token
              WHERE h.ticket_id = $1 AND ($2 OR NOT h.internal)
              ORDER BY h.id",
             &[&ticket.id, &policy::can_read_internal(&actor)],
@@ -192,16 +194,20 @@ pub async fn history(
     let json = |text: Option<&str>| text.map(json_of::<Value>).transpose();
     rows.iter()
         .map(|r| {
+            let user = UserRef {
+                id: r.get(1),
+                name: r.get(2),
+            };
+            let bot = r
+                .get::<_, Option<Uuid>>(7)
+                .map(|id| UserRef { id, name: r.get(8) });
             Ok(HistoryEvent {
                 at: r.get(0),
-                actor: UserRef {
-                    id: r.get(1),
-                    name: r.get(2),
-                },
                 kind: parsed(r.get(3))?,
                 field: r.get(4),
                 from: json(r.get(5))?,
                 to: json(r.get(6))?,
+                ..HistoryEvent::by(user, bot)
             })
         })
         .collect()
@@ -251,21 +257,24 @@ pub async fn record(
     tx: &Tx,
     ticket: Uuid,
     at: OffsetDateTime,
-    actor: Uuid,
+    by: impl Into<By>,
     event: Event<'_>,
 ) -> Result<()> {
+    let by = by.into();
     tx.execute(
-        "INSERT INTO history (ticket_id, at, actor_id, kind, field, from_value, to_value, internal)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO history (ticket_id, at, actor_id, kind, field, from_value, to_value, internal,
+            via_token)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         &[
             &ticket,
             &at,
-            &actor,
+            &by.user,
             &event.kind.as_str(),
             &event.field,
             &event.from.as_ref().map(json_text),
             &event.to.as_ref().map(json_text),
             &event.internal,
+            &by.via,
         ],
     )
     .await?;
@@ -301,7 +310,7 @@ async fn save(tx: &Tx, ticket: &mut Ticket, at: OffsetDateTime) -> Result<()> {
 /// version, one change-log entry.
 pub async fn apply_changes(
     tx: &mut Tx,
-    actor: Uuid,
+    actor: By,
     ticket: &mut Ticket,
     changes: &[Change],
 ) -> Result<()> {
@@ -382,7 +391,7 @@ pub async fn create(
         // again, and the check finds it.
         return Err(StoreError::Backend(Box::new(Raced)));
     }
-    record(tx, new.id, at, actor.id, Event::of(EventKind::Created)).await?;
+    record(tx, new.id, at, actor, Event::of(EventKind::Created)).await?;
     tx.log_change(new.id, EventKind::Created, at, None);
     Ok(Ticket {
         number: Some(number),
@@ -430,7 +439,7 @@ pub async fn update(
     }
     let changes = ticket.plan_patch(patch)?;
     if !changes.is_empty() {
-        apply_changes(tx, actor.id, &mut ticket, &changes).await?;
+        apply_changes(tx, actor.into(), &mut ticket, &changes).await?;
     }
     Ok(ticket)
 }
@@ -450,7 +459,7 @@ pub async fn assign(
         })?),
     };
     if let Some(change) = ticket.plan_assign(to) {
-        apply_changes(tx, actor.id, &mut ticket, &[change]).await?;
+        apply_changes(tx, actor.into(), &mut ticket, &[change]).await?;
     }
     Ok(ticket)
 }
@@ -537,7 +546,7 @@ pub async fn append_comment(
         tx,
         ticket.id,
         at,
-        actor.id,
+        actor,
         Event::comment(comment.id, internal),
     )
     .await?;
@@ -561,14 +570,7 @@ pub async fn rotate_embed(
     .await?;
     ticket.embed_url = Some(links.embed_url(&embed.token));
     let at = now();
-    record(
-        tx,
-        ticket.id,
-        at,
-        actor.id,
-        Event::of(EventKind::EmbedRotated),
-    )
-    .await?;
+    record(tx, ticket.id, at, actor, Event::of(EventKind::EmbedRotated)).await?;
     save(tx, &mut ticket, at).await?;
     tx.log_change(ticket.id, EventKind::EmbedRotated, at, None);
     Ok(ticket)

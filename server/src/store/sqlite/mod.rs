@@ -10,7 +10,7 @@ use codec::Cached;
 use desk_sync::wire::sync::PushRequest;
 use desk_sync::{
     model::{Actor, Comment, NewTicket, Ticket, TicketPatch, User},
-    wire::{HistoryEvent, Page, TicketDetail, UserQuery, mark::Cursor},
+    wire::{HistoryEvent, Page, TicketDetail, UserQuery, mark::Cursor, tokens::ApiToken},
 };
 use rusqlite::Connection;
 use time::OffsetDateTime;
@@ -19,8 +19,8 @@ use uuid::Uuid;
 
 use super::{
     BootstrapSink, ChangeEntry, ChangeNotice, Credentials, EmbedJson, EmbedToken, ImportTicket,
-    NewUser, PullReply, PushReply, RefreshGrant, Result, Rotation, Store, StoreError, Swept,
-    TicketFilter, TicketJson, TicketKey, TokenHash, UserUpdate,
+    NewApiToken, NewUser, PullReply, PushReply, RefreshGrant, Result, Rotation, Store, StoreError,
+    Swept, TicketFilter, TicketJson, TicketKey, TokenHash, UserUpdate,
 };
 
 mod codec;
@@ -31,6 +31,7 @@ mod schema;
 mod sessions;
 mod sync;
 mod tickets;
+mod tokens;
 mod totals;
 mod users;
 mod writer;
@@ -383,6 +384,36 @@ impl Store for SqliteStore {
 
     async fn access_token_denied(&self, jti: Uuid) -> Result<bool> {
         Ok(self.inner.denied.contains(&jti))
+    }
+
+    async fn create_api_token(&self, new: NewApiToken) -> Result<ApiToken> {
+        self.write(move |c, _| tokens::insert(c, &new)).await
+    }
+
+    async fn api_tokens(&self) -> Result<Vec<ApiToken>> {
+        self.read(move |c, _| tokens::list(c)).await
+    }
+
+    async fn api_token_by_hash(&self, hash: TokenHash) -> Result<Option<ApiToken>> {
+        self.read(move |c, _| tokens::by_hash(c, &hash)).await
+    }
+
+    async fn revoke_api_token(&self, id: Uuid) -> Result<bool> {
+        self.write(move |c, _| tokens::revoke(c, id)).await
+    }
+
+    async fn touch_api_token(&self, id: Uuid, at: OffsetDateTime) -> Result<()> {
+        self.write(move |c, _| tokens::touch(c, id, at)).await
+    }
+
+    async fn claim_account(
+        &self,
+        email: String,
+        name: String,
+        password_hash: String,
+    ) -> Result<Option<User>> {
+        self.write(move |c, _| tokens::claim_account(c, &email, &name, &password_hash))
+            .await
     }
 
     async fn sweep(&self, now: OffsetDateTime, results_before: OffsetDateTime) -> Result<Swept> {

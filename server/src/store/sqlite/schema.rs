@@ -260,6 +260,24 @@ const MIGRATIONS: &[&str] = &[
     -- from before marks have none (0).
     ALTER TABLE changes ADD COLUMN mark INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 7: API tokens for bots and scripts (docs/API.md › API tokens).
+    r#"
+    -- The secret only as its SHA-256 digest. A revoked token keeps its row,
+    -- so history written through it still names it.
+    CREATE TABLE api_tokens (
+        id           BLOB PRIMARY KEY,
+        name         TEXT NOT NULL,
+        scopes       TEXT NOT NULL,  -- a JSON list of scope names
+        token_hash   BLOB NOT NULL UNIQUE,
+        created_by   BLOB REFERENCES users(id),  -- NULL: made by `deskd token create`
+        created_at   INTEGER NOT NULL,
+        last_used_at INTEGER,
+        expires_at   INTEGER,
+        revoked_at   INTEGER
+    );
+    -- The token a change was made through, on behalf of `actor_id`.
+    ALTER TABLE history ADD COLUMN via_token BLOB REFERENCES api_tokens(id);
+    "#,
 ];
 
 /// Brings `conn`'s database up to the latest schema.

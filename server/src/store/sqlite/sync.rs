@@ -333,7 +333,9 @@ fn decide(
         assignee.clone().filter(|u| u.id == id)
     })?;
     match verdict {
-        Verdict::Change(change) => tickets::apply_changes(conn, actor.id, &mut ticket, &[change])?,
+        Verdict::Change(change) => {
+            tickets::apply_changes(conn, actor.into(), &mut ticket, &[change])?
+        }
         Verdict::Comment { id, body, internal } => {
             let owner: Option<(uuid::Uuid, uuid::Uuid)> = conn
                 .prepare_cached("SELECT ticket_id, author_id FROM comments WHERE id = ?1")?

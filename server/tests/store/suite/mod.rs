@@ -8,6 +8,7 @@ use desk_server::{
 use desk_sync::model::{Actor, NewTicket, Priority, Role, Ticket};
 use uuid::Uuid;
 
+pub mod api_tokens;
 pub mod caches;
 pub mod change_log;
 pub mod push;
@@ -54,6 +55,8 @@ macro_rules! store_suite {
             caches::a_renamed_user_is_read_renamed_everywhere,
             caches::an_embed_view_follows_its_ticket_and_its_token,
             caches::a_list_page_shows_every_write_and_its_total,
+            api_tokens::an_api_token_is_found_by_its_digest_until_revoked,
+            api_tokens::a_write_through_a_token_names_the_bot_and_its_customer,
         );
     };
     (@each $open:path; $($module:ident :: $test:ident),* $(,)?) => {
@@ -115,6 +118,7 @@ impl<S: Store> Fixture<S> {
                 .unwrap()
                 .id,
             role,
+            bot: None,
         };
         let admin = user("carol@example.com", "Carol", Role::Admin).await;
         let bob = user("bob@example.com", "Bob", Role::Agent).await;

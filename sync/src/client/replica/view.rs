@@ -134,6 +134,7 @@ impl Replayer {
         self.me.as_ref().map(|me| Actor {
             id: me.id,
             role: me.role,
+            bot: None,
         })
     }
 

@@ -8,27 +8,30 @@ use uuid::Uuid;
 
 use crate::store::Result;
 use crate::store::sqlite::codec::{Cached, json_text, to_micros};
-pub use crate::store::values::Event;
+pub use crate::store::values::{By, Event};
 
 pub fn record(
     conn: &Connection,
     ticket: Uuid,
     at: OffsetDateTime,
-    actor: Uuid,
+    by: impl Into<By>,
     event: Event<'_>,
 ) -> Result<()> {
+    let by = by.into();
     conn.exec(
-        "INSERT INTO history (ticket_id, at, actor_id, kind, field, from_value, to_value, internal)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO history (ticket_id, at, actor_id, kind, field, from_value, to_value, internal,
+            via_token)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             ticket,
             to_micros(at),
-            actor,
+            by.user,
             event.kind.as_str(),
             event.field,
             event.from.as_ref().map(json_text),
             event.to.as_ref().map(json_text),
             event.internal,
+            by.via,
         ],
     )?;
     Ok(())

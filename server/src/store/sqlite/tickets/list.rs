@@ -2,7 +2,7 @@
 //! and sorted, with the total.
 
 use desk_sync::{
-    model::{Actor, policy::Scope},
+    model::Actor,
     wire::{Page, SortField},
 };
 use rusqlite::{Connection, params, params_from_iter, types::Value};
@@ -78,7 +78,11 @@ struct Pin {
 }
 
 /// What the listing pins.
-fn pins(actor: &Actor, assignee: Option<Option<Uuid>>, filter: &TicketFilter) -> Vec<Pin> {
+fn pins(
+    assignee: Option<Option<Uuid>>,
+    requester: Option<Uuid>,
+    filter: &TicketFilter,
+) -> Vec<Pin> {
     let mut pins = Vec::new();
     let id = |id: Uuid| Some(Value::Blob(id.as_bytes().to_vec()));
     match assignee {
@@ -96,7 +100,7 @@ fn pins(actor: &Actor, assignee: Option<Option<Uuid>>, filter: &TicketFilter) ->
             value: id(assignee),
         }),
     }
-    if let Scope::RequestedBy(requester) = actor.scope() {
+    if let Some(requester) = requester {
         pins.push(Pin {
             column: Lead::Requester,
             ticket: "t.requester_id = ?",
@@ -283,11 +287,14 @@ pub fn list(
     let Ok(assignee) = filter.pinned_assignee(&actor) else {
         return Ok(empty);
     };
+    let Ok(requester) = filter.pinned_requester(&actor) else {
+        return Ok(empty);
+    };
     // The change log's head names this snapshot's tickets (see `totals.rs`).
     let head: u64 = conn.row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| {
         r.get(0)
     })?;
-    let pins = pins(&actor, assignee, filter);
+    let pins = pins(assignee, requester, filter);
     let all: Vec<&Pin> = pins.iter().collect();
     let pinned = counted(conn, &all, head, totals)?;
     let mut conditions: Vec<&str> = pins.iter().map(|pin| pin.ticket).collect();

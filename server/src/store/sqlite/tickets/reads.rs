@@ -61,8 +61,10 @@ pub fn history(
 ) -> Result<Vec<HistoryEvent>> {
     let ticket = load_for(conn, &actor, key, TicketAction::Read, links)?;
     let mut stmt = conn.prepare_cached(
-        "SELECT h.at, h.actor_id, u.name, h.kind, h.field, h.from_value, h.to_value
+        "SELECT h.at, h.actor_id, u.name, h.kind, h.field, h.from_value, h.to_value,
+            k.id, k.name
          FROM history h JOIN users u ON u.id = h.actor_id
+         LEFT JOIN api_tokens k ON k.id = h.via_token
          WHERE h.ticket_id = ?1 AND (?2 OR h.internal = 0)
          ORDER BY h.id",
     )?;
@@ -74,16 +76,24 @@ pub fn history(
     };
     let events = stmt
         .query_map(params![ticket.id, policy::can_read_internal(&actor)], |r| {
+            let user = UserRef {
+                id: r.get(1)?,
+                name: r.get(2)?,
+            };
+            let bot = match r.get::<_, Option<Uuid>>(7)? {
+                Some(id) => Some(UserRef {
+                    id,
+                    name: r.get(8)?,
+                }),
+                None => None,
+            };
             Ok(HistoryEvent {
                 at: time_col(r, 0)?,
-                actor: UserRef {
-                    id: r.get(1)?,
-                    name: r.get(2)?,
-                },
                 kind: parsed_col(r, 3)?,
                 field: r.get(4)?,
                 from: json(r, 5)?,
                 to: json(r, 6)?,
+                ..HistoryEvent::by(user, bot)
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{
-    events::{Event, log_change, record},
+    events::{By, Event, log_change, record},
     rows::{load, load_for},
 };
 use crate::store::sqlite::{
@@ -56,7 +56,7 @@ fn save(conn: &Connection, ticket: &mut Ticket, at: OffsetDateTime) -> Result<()
 /// version, one change-log entry.
 pub fn apply_changes(
     conn: &Connection,
-    actor: Uuid,
+    actor: By,
     ticket: &mut Ticket,
     changes: &[Change],
 ) -> Result<()> {
@@ -123,7 +123,7 @@ pub fn create(
     if inserted == 0 {
         return created_before(conn, &actor, new.id, &digest, links);
     }
-    record(conn, new.id, at, actor.id, Event::of(EventKind::Created))?;
+    record(conn, new.id, at, actor, Event::of(EventKind::Created))?;
     log_change(conn, new.id, EventKind::Created, at, None)?;
     Ok(Ticket {
         number: Some(number),
@@ -173,7 +173,7 @@ pub fn update(
     }
     let changes = ticket.plan_patch(patch)?;
     if !changes.is_empty() {
-        apply_changes(conn, actor.id, &mut ticket, &changes)?;
+        apply_changes(conn, actor.into(), &mut ticket, &changes)?;
     }
     Ok(ticket)
 }
@@ -193,7 +193,7 @@ pub fn assign(
         })?),
     };
     if let Some(change) = ticket.plan_assign(to) {
-        apply_changes(conn, actor.id, &mut ticket, &[change])?;
+        apply_changes(conn, actor.into(), &mut ticket, &[change])?;
     }
     Ok(ticket)
 }
@@ -274,7 +274,7 @@ pub fn append_comment(
         conn,
         ticket.id,
         at,
-        actor.id,
+        actor,
         Event::comment(comment.id, internal),
     )?;
     save(conn, ticket, at)?;
@@ -300,7 +300,7 @@ pub fn rotate_embed(
         conn,
         ticket.id,
         at,
-        actor.id,
+        actor,
         Event::of(EventKind::EmbedRotated),
     )?;
     save(conn, &mut ticket, at)?;
