@@ -17,6 +17,10 @@ use desk_sync::{
             BootstrapMeta, ConflictInfo, OpResult, Outcome, Poke, PullResponse, PushRequest,
             PushResponse, SyncUser,
         },
+        webhooks::{
+            CreateWebhookRequest, Delivery, DeliveryState, UpdateWebhookRequest, Webhook,
+            WebhookEvent,
+        },
     },
 };
 use serde_json::{Map, Value, json};
@@ -33,6 +37,9 @@ use super::route::Route;
     CreateTicketRequest,
     ConflictInfo,
     CreateUserRequest,
+    CreateWebhookRequest,
+    Delivery,
+    DeliveryState,
     EmbedLink,
     EmbedView,
     ErrorBody,
@@ -62,8 +69,11 @@ use super::route::Route;
     TicketPatch,
     TokenForm,
     UpdateUserRequest,
+    UpdateWebhookRequest,
     User,
-    UserRef
+    UserRef,
+    Webhook,
+    WebhookEvent
 )))]
 struct Schemas;
 

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 pub mod mark;
 pub mod sync;
+pub mod webhooks;
 
 use crate::model::{
     Comment, Priority, Role, Status, Ticket, User, UserRef,

@@ -18,6 +18,7 @@ mod ops;
 mod sync;
 mod tickets;
 mod users;
+mod webhooks;
 
 /// Every route, tagged with its group (the OpenAPI document and the API
 /// reference list operations by it, groups in this order). `closing` turns
@@ -34,6 +35,7 @@ pub fn all<S: Store>(
         ("sync", sync::routes(app, closing)),
         ("auth", auth::routes(app)),
         ("users", users::routes(app)),
+        ("webhooks", webhooks::routes(app)),
         ("operations", ops::routes(app, document)),
     ]
     .into_iter()
