@@ -14,6 +14,7 @@ pub mod push;
 pub mod sessions;
 pub mod tickets;
 pub mod users;
+pub mod webhooks;
 
 /// Every test of the suite, as `module::test`. A new test is added here
 /// and every store runs it.
@@ -54,6 +55,9 @@ macro_rules! store_suite {
             caches::a_renamed_user_is_read_renamed_everywhere,
             caches::an_embed_view_follows_its_ticket_and_its_token,
             caches::a_list_page_shows_every_write_and_its_total,
+            webhooks::an_endpoint_starts_at_the_log_head_and_reads_back,
+            webhooks::only_a_finished_log_delivery_moves_the_cursor,
+            webhooks::the_earliest_due_delivery_comes_first,
         );
     };
     (@each $open:path; $($module:ident :: $test:ident),* $(,)?) => {
@@ -84,6 +88,11 @@ impl<S: Store> Opened<S> {
             store,
             _keep: Box::new(keep),
         }
+    }
+
+    /// The store, for a test of one implementation's own promise.
+    pub fn store(&self) -> &S {
+        &self.store
     }
 }
 
