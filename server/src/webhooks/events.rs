@@ -143,3 +143,50 @@ pub fn with_id(payload: &str, id: Uuid) -> String {
         Err(_) => payload.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use desk_sync::model::UserRef;
+    use time::OffsetDateTime;
+
+    use super::*;
+
+    fn changed(field: &str, to: &str) -> HistoryEvent {
+        HistoryEvent {
+            at: OffsetDateTime::UNIX_EPOCH,
+            actor: UserRef {
+                id: Uuid::nil(),
+                name: "Bob".into(),
+            },
+            kind: EventKind::Changed,
+            field: Some(field.into()),
+            from: None,
+            to: Some(json!(to)),
+        }
+    }
+
+    #[test]
+    fn a_change_that_closes_the_ticket_is_ticket_closed() {
+        let closes = [changed("priority", "high"), changed("status", "closed")];
+        let reopens = [changed("status", "open")];
+        let of = |events: &[HistoryEvent]| {
+            event_of(EventKind::Changed, &events.iter().collect::<Vec<_>>())
+        };
+        assert_eq!(of(&closes), Some(WebhookEvent::TicketClosed));
+        assert_eq!(of(&reopens), Some(WebhookEvent::TicketUpdated));
+        assert_eq!(event_of(EventKind::EmbedRotated, &[]), None);
+        assert_eq!(
+            event_of(EventKind::Assigned, &[]),
+            Some(WebhookEvent::TicketAssigned)
+        );
+    }
+
+    #[test]
+    fn a_redelivery_carries_its_own_id() {
+        let id = Uuid::now_v7();
+        let body = with_id(r#"{"id":"old","event":"ticket.created"}"#, id);
+        let value: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(value["id"], json!(id));
+        assert_eq!(value["event"], "ticket.created");
+    }
+}
