@@ -20,7 +20,30 @@ fn events(got: &[crate::receiver::Received]) -> Vec<String> {
 
 #[tokio::test]
 async fn each_event_arrives_once_signed_and_in_change_order() {
-    let server = server().await;
+    each_event_once_in_order(server().await).await;
+}
+
+/// The same on PostgreSQL, where the log is numbered at commit and read by
+/// every process.
+#[tokio::test]
+async fn each_event_arrives_once_in_change_order_on_postgres() {
+    let Some(database) =
+        desk_testkit::postgres::TestDatabase::create("webhooks_each_event_once").await
+    else {
+        return;
+    };
+    let url = database.url().to_string();
+    let server = TestServer::start_with(|s| {
+        s.store.url = Some(url.into());
+        s.webhooks.allow_private_targets = true;
+        s.webhooks.timeout_seconds = 2;
+        s.webhooks.retry_base_ms = 50;
+    })
+    .await;
+    each_event_once_in_order(server).await;
+}
+
+async fn each_event_once_in_order(server: TestServer) {
     let carol = admin(&server).await;
     let everything = Receiver::start([]).await;
     let notes = Receiver::start([]).await;
