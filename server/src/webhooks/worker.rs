@@ -22,7 +22,9 @@ use crate::store::{Attempt, DeliveryRow, NewDelivery, Result, Store, WebhookRow,
 
 /// Change-log entries read per step.
 const LOG_BATCH: u32 = 100;
-/// How long a lease on an endpoint lasts; renewed at every step.
+/// How long a lease on an endpoint lasts at least; renewed at every step,
+/// and always longer than an attempt, so no other process takes it over
+/// while an attempt is in flight.
 pub const LEASE: Duration = Duration::from_secs(30);
 /// With nothing to do, look again this often anyway (a change committed by
 /// another process whose notice was missed).
@@ -97,8 +99,10 @@ async fn step<S: Store>(ctx: &Ctx<S>, id: Uuid) -> Result<Step> {
         return Ok(Step::Stop);
     }
     let at = now();
-    if !store.lease_webhook(id, ctx.owner, at, at + LEASE).await? {
-        return Ok(Step::Wait(at + LEASE / 2));
+    let attempt_time = Duration::from_secs(ctx.settings.timeout_seconds.saturating_mul(2));
+    let lease = LEASE.max(attempt_time + BACKOFF);
+    if !store.lease_webhook(id, ctx.owner, at, at + lease).await? {
+        return Ok(Step::Wait(at + lease / 2));
     }
     let pending = store.pending_deliveries(id).await?;
     let due = |d: &&DeliveryRow| d.delivery.next_attempt_at.is_none_or(|t| t <= at);

@@ -38,8 +38,10 @@ wire_enum! {
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhookRequest {
     /// `http://` or `https://`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^https?://", max_length = 2048))]
     pub url: String,
     /// At least one.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub events: Vec<WebhookEvent>,
     /// Deliver internal notes too (`ticket.commented`, and in every
     /// payload's comments).
@@ -51,7 +53,9 @@ pub struct CreateWebhookRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateWebhookRequest {
+    #[cfg_attr(feature = "openapi", schema(pattern = "^https?://", max_length = 2048))]
     pub url: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub events: Option<Vec<WebhookEvent>>,
     pub include_internal: Option<bool>,
     /// `true` also reactivates an endpoint marked failing.
