@@ -19,5 +19,5 @@ pub use client::{ClientLogSettings, ClientOverrides, ClientSettings, ThemeSettin
 pub use error::ConfigError;
 pub use server::{
     AuthSettings, LimitSettings, LogFormat, LogSettings, ServerOverrides, ServerSection,
-    ServerSettings,
+    ServerSettings, WebhookSettings,
 };

@@ -35,6 +35,13 @@
 //! [log]
 //! format = "text"     # or "json"
 //! level = "info"      # a tracing filter, e.g. "info,desk_server=debug"
+//!
+//! [webhooks]
+//! timeout_seconds = 10            # one attempt, connecting included
+//! allow_private_targets = false   # loopback, private, metadata… refused
+//! max_in_flight = 32              # attempts at once, over every endpoint
+//! retry_base_ms = 10000           # first retry's delay ceiling; doubles
+//! retry_for_hours = 24            # then the endpoint is marked failing
 //! ```
 
 use std::{
@@ -66,6 +73,7 @@ pub struct ServerSettings {
     pub auth: AuthSettings,
     pub limits: LimitSettings,
     pub log: LogSettings,
+    pub webhooks: WebhookSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -243,6 +251,38 @@ impl LimitSettings {
             embed_per_minute: 0,
             api_per_minute: 0,
             token_per_minute: 0,
+        }
+    }
+}
+
+/// How webhooks are delivered (docs/API.md › Webhooks).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// One attempt's limit, connecting included.
+    pub timeout_seconds: u64,
+    /// Deliver to loopback, private, link-local, unique-local, CGNAT and
+    /// metadata addresses too. Off: a webhook cannot reach inside the
+    /// network `deskd` runs in.
+    pub allow_private_targets: bool,
+    /// Attempts in flight at once, over every endpoint.
+    pub max_in_flight: usize,
+    /// The first retry's delay ceiling; each next one doubles it (full
+    /// jitter), up to an hour.
+    pub retry_base_ms: u64,
+    /// How long a failing delivery is retried before its endpoint is marked
+    /// failing.
+    pub retry_for_hours: u64,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings {
+            timeout_seconds: 10,
+            allow_private_targets: false,
+            max_in_flight: 32,
+            retry_base_ms: 10_000,
+            retry_for_hours: 24,
         }
     }
 }
@@ -432,6 +472,30 @@ impl ServerSettings {
                 u64::from(self.server.keep_op_results_days),
                 1..=3650,
                 "from 1 to 3650 days",
+            ),
+            (
+                "webhooks.timeout_seconds",
+                self.webhooks.timeout_seconds,
+                1..=300,
+                "from 1 to 300 seconds",
+            ),
+            (
+                "webhooks.max_in_flight",
+                u64::try_from(self.webhooks.max_in_flight).unwrap_or(u64::MAX),
+                1..=10_000,
+                "from 1 to 10000 attempts",
+            ),
+            (
+                "webhooks.retry_base_ms",
+                self.webhooks.retry_base_ms,
+                1..=3_600_000,
+                "from 1 to 3600000 milliseconds",
+            ),
+            (
+                "webhooks.retry_for_hours",
+                self.webhooks.retry_for_hours,
+                1..=720,
+                "from 1 to 720 hours",
             ),
         ];
         for (key, value, range, expected) in counts {

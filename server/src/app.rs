@@ -7,6 +7,7 @@ use desk_config::ServerSettings;
 use crate::{
     auth::jwt::Keys,
     http::{limits::Limits, metrics::Metrics},
+    webhooks::Wake,
 };
 
 /// What every handler shares, behind one reference count: a request's
@@ -26,6 +27,8 @@ pub struct Shared<S> {
     pub limits: Arc<Limits>,
     pub metrics: Arc<Metrics>,
     pub started: Instant,
+    /// Tells the webhook deliveries that endpoints changed.
+    pub webhooks: Wake,
 }
 
 impl<S> App<S> {

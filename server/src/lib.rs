@@ -7,6 +7,7 @@
 //! - [`http`]: every route of docs/API.md, declared once, with its limits,
 //!   metrics, OpenAPI description, and the server that binds and serves
 //!   them; [`seed`]: demo data.
+//! - [`webhooks`]: deliveries to admins' endpoints, fed from the change log.
 
 pub mod app;
 pub mod auth;
@@ -15,3 +16,4 @@ mod memo;
 mod pool;
 pub mod seed;
 pub mod store;
+pub mod webhooks;

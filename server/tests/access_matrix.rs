@@ -243,6 +243,16 @@ fn route_table() -> Vec<Row<4>> {
         expect([401,  404,      404,   404], GET,    "/api/v1/users/{missing}",                 NO_BODY),
         expect([401,  404,      404,   404], PATCH,  "/api/v1/users/{missing}",                 j!({"name": "Nobody"})),
         expect([401,  404,      404,   404], DELETE, "/api/v1/users/{missing}",                 NO_BODY),
+        // Webhooks: the admins'; others are refused the collection and see
+        // no endpoint in it.
+        expect([401,  403,      403,   200], GET,    "/api/v1/webhooks",                        NO_BODY),
+        expect([401,  403,      403,   201], POST,   "/api/v1/webhooks",                        j!({"url": "https://example.com/hook", "events": ["ticket.created"]})),
+        expect([401,  404,      404,   404], GET,    "/api/v1/webhooks/{missing}",              NO_BODY),
+        expect([401,  404,      404,   404], PATCH,  "/api/v1/webhooks/{missing}",              j!({"active": false})),
+        expect([401,  404,      404,   404], DELETE, "/api/v1/webhooks/{missing}",              NO_BODY),
+        expect([401,  404,      404,   404], GET,    "/api/v1/webhooks/{missing}/deliveries",   NO_BODY),
+        expect([401,  404,      404,   404], POST,   "/api/v1/webhooks/{missing}/deliveries/{missing}/redeliver", NO_BODY),
+        expect([401,  400,      400,   400], GET,    "/api/v1/webhooks/not-a-uuid",             NO_BODY),
         // Operations: public.
         expect([200,  200,      200,   200], GET,    "/health",                                 NO_BODY),
         expect([200,  200,      200,   200], GET,    "/metrics",                                NO_BODY),

@@ -18,6 +18,10 @@ use desk_sync::{
             PushResponse, SyncUser,
         },
         tokens::{ApiToken, CreateTokenRequest, CreatedToken},
+        webhooks::{
+            CreateWebhookRequest, Delivery, DeliveryState, UpdateWebhookRequest, Webhook,
+            WebhookEvent,
+        },
     },
 };
 use serde_json::{Map, Value, json};
@@ -37,6 +41,9 @@ use super::route::Route;
     CreateUserRequest,
     CreateTokenRequest,
     CreatedToken,
+    CreateWebhookRequest,
+    Delivery,
+    DeliveryState,
     EmbedLink,
     EmbedView,
     ErrorBody,
@@ -67,8 +74,11 @@ use super::route::Route;
     TokenForm,
     TokenScope,
     UpdateUserRequest,
+    UpdateWebhookRequest,
     User,
-    UserRef
+    UserRef,
+    Webhook,
+    WebhookEvent
 )))]
 struct Schemas;
 

@@ -188,6 +188,13 @@ pub fn param() -> impl Filter<Extract = (String,), Error = Rejection> + Clone {
         .map(|Params(values): Params| values.into_iter().next().unwrap_or_default())
 }
 
+/// The second path parameter of the matched route
+/// (`/webhooks/{id}/deliveries/{delivery_id}/…`).
+pub fn second_param() -> impl Filter<Extract = (String,), Error = Rejection> + Clone {
+    warp::ext::get::<Params>()
+        .map(|Params(values): Params| values.into_iter().nth(1).unwrap_or_default())
+}
+
 /// The signed-in caller of a route declared with `bearer` security: the
 /// router has verified the token and applied the caller's limit. Through an
 /// API token (only on a route that names the scope it has), the bot itself

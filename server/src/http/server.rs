@@ -83,6 +83,7 @@ impl Server {
             settings,
             metrics,
             started: Instant::now(),
+            webhooks: crate::webhooks::Wake::default(),
         });
         // In the background: the first failed login waits for it if needed.
         tokio::spawn(password::warm_up());
@@ -150,6 +151,12 @@ pub async fn serve<S: Store>(
     });
     let (closing_tx, closing) = tokio::sync::watch::channel(false);
     let upkeep = tokio::spawn(upkeep(app.clone(), closing.clone()));
+    let webhooks = tokio::spawn(crate::webhooks::run(
+        app.store.clone(),
+        app.settings.webhooks.clone(),
+        app.webhooks.clone(),
+        closing.clone(),
+    ));
     let shutdown = async move {
         shutdown.await;
         // Live streams end now, or the graceful shutdown would wait on them.
@@ -160,8 +167,10 @@ pub async fn serve<S: Store>(
     let _ = document.set(openapi::document(router.routes()));
     connections::serve(listener, Arc::new(router), shutdown).await;
     sweeper.abort();
-    // It stops at `closing`, between sweeps: the store is closed after.
+    // They stop at `closing` (a webhook attempt in flight is cut short and
+    // stays pending): the store is closed after.
     let _ = upkeep.await;
+    let _ = webhooks.await;
 }
 
 /// Sweeps the store every `sweep_every_minutes` (the first time at once)

@@ -6,7 +6,7 @@ use desk_sync::{
     model::{Actor, Comment, NewTicket, Ticket, TicketPatch, User},
     wire::{
         HistoryEvent, Page, TicketDetail, UserQuery, mark::Cursor, sync::PushRequest,
-        tokens::ApiToken,
+        tokens::ApiToken, webhooks::Delivery,
     },
 };
 use time::OffsetDateTime;
@@ -17,7 +17,9 @@ use super::{
     BootstrapSink, ChangeEntry, ChangeNotice, Credentials, EmbedJson, EmbedToken, ImportTicket,
     NewApiToken, NewUser, PostgresOptions, PostgresStore, PullReply, PushReply, RefreshGrant,
     Result, Rotation, SqliteOptions, SqliteStore, Store, Swept, TicketFilter, TicketJson,
-    TicketKey, TokenHash, UserUpdate, sqlite::BatchObserver,
+    TicketKey, TokenHash, UserUpdate,
+    sqlite::BatchObserver,
+    webhooks::{Attempt, DeliveryRow, NewDelivery, NewWebhook, WebhookRow, WebhookUpdate},
 };
 
 /// The database file inside the data folder.
@@ -131,6 +133,18 @@ impl Store for AnyStore {
         async fn changes_since(&self, after: u64, limit: u32) -> Result<Vec<ChangeEntry>>;
         async fn import(&self, tickets: Vec<ImportTicket>) -> Result<()>;
         async fn check(&self) -> Result<()>;
+        async fn create_webhook(&self, new: NewWebhook) -> Result<WebhookRow>;
+        async fn webhooks(&self) -> Result<Vec<WebhookRow>>;
+        async fn webhook(&self, id: Uuid) -> Result<Option<WebhookRow>>;
+        async fn update_webhook(&self, id: Uuid, update: WebhookUpdate) -> Result<Option<WebhookRow>>;
+        async fn delete_webhook(&self, id: Uuid) -> Result<bool>;
+        async fn skip_webhook_changes(&self, id: Uuid, from: u64, to: u64) -> Result<()>;
+        async fn add_delivery(&self, new: NewDelivery) -> Result<Delivery>;
+        async fn pending_deliveries(&self, webhook_id: Uuid) -> Result<Vec<DeliveryRow>>;
+        async fn delivery(&self, webhook_id: Uuid, delivery_id: Uuid) -> Result<Option<DeliveryRow>>;
+        async fn record_attempt(&self, attempt: Attempt) -> Result<()>;
+        async fn deliveries(&self, webhook_id: Uuid, limit: u32) -> Result<Vec<Delivery>>;
+        async fn lease_webhook(&self, id: Uuid, owner: Uuid, now: OffsetDateTime, until: OffsetDateTime) -> Result<bool>;
     }
 
     fn epoch(&self) -> &str {

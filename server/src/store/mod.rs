@@ -23,6 +23,7 @@ use desk_sync::{
         mark::{Cursor, Mark},
         sync::{BootstrapMeta, PullResponse, PushRequest, PushResponse},
         tokens::ApiToken,
+        webhooks::Delivery,
     },
 };
 use serde_json::Value;
@@ -36,10 +37,12 @@ pub mod postgres;
 pub mod push_outcomes;
 pub mod sqlite;
 pub mod values;
+pub mod webhooks;
 
 pub use any::AnyStore;
 pub use postgres::{Options as PostgresOptions, PostgresStore};
 pub use sqlite::{Options as SqliteOptions, SqliteStore};
+pub use webhooks::{Attempt, DeliveryRow, NewDelivery, NewWebhook, WebhookRow, WebhookUpdate};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -601,6 +604,62 @@ pub trait Store: Clone + Send + Sync + 'static {
     /// `None` when it does not (a live client resuming from a restored
     /// database).
     fn resume(&self, at: Cursor) -> impl Future<Output = Result<Option<Cursor>>> + Send;
+
+    // ----- webhooks (docs/API.md › Webhooks) -----
+    /// Registers an endpoint, its cursor at the change log's head.
+    fn create_webhook(&self, new: NewWebhook) -> impl Future<Output = Result<WebhookRow>> + Send;
+    /// Every endpoint, oldest first.
+    fn webhooks(&self) -> impl Future<Output = Result<Vec<WebhookRow>>> + Send;
+    fn webhook(&self, id: Uuid) -> impl Future<Output = Result<Option<WebhookRow>>> + Send;
+    /// `None` when there is no such endpoint.
+    fn update_webhook(
+        &self,
+        id: Uuid,
+        update: WebhookUpdate,
+    ) -> impl Future<Output = Result<Option<WebhookRow>>> + Send;
+    /// Deletes the endpoint and its deliveries; `false` when there was none.
+    fn delete_webhook(&self, id: Uuid) -> impl Future<Output = Result<bool>> + Send;
+    /// Moves the endpoint's cursor from `from` to `to` (changes it does not
+    /// want), unless it has moved meanwhile.
+    fn skip_webhook_changes(
+        &self,
+        id: Uuid,
+        from: u64,
+        to: u64,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Records a pending delivery, due at once.
+    fn add_delivery(&self, new: NewDelivery) -> impl Future<Output = Result<Delivery>> + Send;
+    /// The endpoint's pending deliveries, by when they are due.
+    fn pending_deliveries(
+        &self,
+        webhook_id: Uuid,
+    ) -> impl Future<Output = Result<Vec<DeliveryRow>>> + Send;
+    fn delivery(
+        &self,
+        webhook_id: Uuid,
+        delivery_id: Uuid,
+    ) -> impl Future<Output = Result<Option<DeliveryRow>>> + Send;
+    /// Records an attempt. A delivery of the change log that is done
+    /// (delivered or failed) moves its endpoint's cursor to its entry, in
+    /// the same write; one given up on may mark the endpoint failing.
+    fn record_attempt(&self, attempt: Attempt) -> impl Future<Output = Result<()>> + Send;
+    /// The endpoint's most recent deliveries, newest first.
+    fn deliveries(
+        &self,
+        webhook_id: Uuid,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Delivery>>> + Send;
+    /// Takes or renews the lease on delivering to the endpoint, for `owner`
+    /// until `until`: granted when no other owner holds an unexpired one, so
+    /// several `deskd` on one database deliver each endpoint from one
+    /// process at a time.
+    fn lease_webhook(
+        &self,
+        id: Uuid,
+        owner: Uuid,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> impl Future<Output = Result<bool>> + Send;
 
     // ----- change log, bulk, health -----
     fn changes_since(

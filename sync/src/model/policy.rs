@@ -271,6 +271,25 @@ pub fn authorize_user_edit(actor: &Actor, target: &User, edit: UserEdit) -> Resu
     }
 }
 
+/// Webhooks are the admins' alone: others are refused the collection
+/// (403) and see no endpoint in it (404, as for anything outside a view).
+pub fn authorize_webhooks(actor: &Actor) -> Result<(), RuleError> {
+    if actor.is_admin() {
+        Ok(())
+    } else {
+        Err(RuleError::Forbidden("only admins may manage webhooks"))
+    }
+}
+
+/// One endpoint (see [`authorize_webhooks`]).
+pub fn authorize_webhook(actor: &Actor) -> Result<(), RuleError> {
+    if actor.is_admin() {
+        Ok(())
+    } else {
+        Err(RuleError::NotFound("webhook"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use time::OffsetDateTime;

@@ -12,6 +12,7 @@ use uuid::Uuid;
 pub mod mark;
 pub mod sync;
 pub mod tokens;
+pub mod webhooks;
 
 use crate::model::{
     Comment, Priority, Role, Status, Ticket, User, UserRef,

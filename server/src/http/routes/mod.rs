@@ -19,6 +19,7 @@ mod sync;
 mod tickets;
 mod tokens;
 mod users;
+mod webhooks;
 
 /// Every route, tagged with its group (the OpenAPI document and the API
 /// reference list operations by it, groups in this order). `closing` turns
@@ -36,6 +37,7 @@ pub fn all<S: Store>(
         ("auth", auth::routes(app)),
         ("users", users::routes(app)),
         ("tokens", tokens::routes(app)),
+        ("webhooks", webhooks::routes(app)),
         ("operations", ops::routes(app, document)),
     ]
     .into_iter()

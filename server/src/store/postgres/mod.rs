@@ -14,7 +14,7 @@ use desk_sync::{
     model::{Actor, Comment, NewTicket, Ticket, TicketPatch, User},
     wire::{
         HistoryEvent, Page, TicketDetail, UserQuery, mark::Cursor, sync::PushRequest,
-        tokens::ApiToken,
+        tokens::ApiToken, webhooks::Delivery,
     },
 };
 use time::OffsetDateTime;
@@ -25,7 +25,10 @@ use uuid::Uuid;
 use super::{
     BootstrapSink, ChangeEntry, ChangeNotice, Credentials, EmbedJson, EmbedToken, ImportTicket,
     NewApiToken, NewUser, PullReply, PushReply, RefreshGrant, Result, Rotation, Store, StoreError,
-    Swept, TicketFilter, TicketJson, TicketKey, TokenHash, UserUpdate, links::Links,
+    Swept, TicketFilter, TicketJson, TicketKey, TokenHash, UserUpdate,
+    links::Links,
+    values::now,
+    webhooks::{Attempt, DeliveryRow, NewDelivery, NewWebhook, WebhookRow, WebhookUpdate},
 };
 
 mod copy;
@@ -37,6 +40,7 @@ mod sync;
 mod tickets;
 mod tokens;
 mod users;
+mod webhooks;
 
 pub use copy::{Copied, copy_from_sqlite};
 use db::{Db, db_error};
@@ -558,5 +562,95 @@ impl Store for PostgresStore {
                 "the database is a read-only standby".into(),
             )),
         }
+    }
+    async fn create_webhook(&self, new: NewWebhook) -> Result<WebhookRow> {
+        let (new, at) = (&new, now());
+        self.inner
+            .db
+            .write(with_tx!(tx => webhooks::create(tx, new, at)))
+            .await
+    }
+
+    async fn webhooks(&self) -> Result<Vec<WebhookRow>> {
+        self.inner.db.read(with_tx!(tx => webhooks::list(tx))).await
+    }
+
+    async fn webhook(&self, id: Uuid) -> Result<Option<WebhookRow>> {
+        self.inner
+            .db
+            .read(with_tx!(tx => webhooks::get(tx, id)))
+            .await
+    }
+
+    async fn update_webhook(&self, id: Uuid, update: WebhookUpdate) -> Result<Option<WebhookRow>> {
+        let (update, at) = (&update, now());
+        self.inner
+            .db
+            .write(with_tx!(tx => webhooks::update(tx, id, update, at)))
+            .await
+    }
+
+    async fn delete_webhook(&self, id: Uuid) -> Result<bool> {
+        self.inner
+            .db
+            .write(with_tx!(tx => webhooks::delete(tx, id)))
+            .await
+    }
+
+    async fn skip_webhook_changes(&self, id: Uuid, from: u64, to: u64) -> Result<()> {
+        self.inner
+            .db
+            .write(with_tx!(tx => webhooks::skip(tx, id, from, to)))
+            .await
+    }
+
+    async fn add_delivery(&self, new: NewDelivery) -> Result<Delivery> {
+        let new = &new;
+        self.inner
+            .db
+            .write(with_tx!(tx => webhooks::add_delivery(tx, new)))
+            .await
+    }
+
+    async fn pending_deliveries(&self, webhook_id: Uuid) -> Result<Vec<DeliveryRow>> {
+        self.inner
+            .db
+            .read(with_tx!(tx => webhooks::pending(tx, webhook_id)))
+            .await
+    }
+
+    async fn delivery(&self, webhook_id: Uuid, delivery_id: Uuid) -> Result<Option<DeliveryRow>> {
+        self.inner
+            .db
+            .read(with_tx!(tx => webhooks::delivery(tx, webhook_id, delivery_id)))
+            .await
+    }
+
+    async fn record_attempt(&self, attempt: Attempt) -> Result<()> {
+        let attempt = &attempt;
+        self.inner
+            .db
+            .write(with_tx!(tx => webhooks::record_attempt(tx, attempt)))
+            .await
+    }
+
+    async fn deliveries(&self, webhook_id: Uuid, limit: u32) -> Result<Vec<Delivery>> {
+        self.inner
+            .db
+            .read(with_tx!(tx => webhooks::recent(tx, webhook_id, limit)))
+            .await
+    }
+
+    async fn lease_webhook(
+        &self,
+        id: Uuid,
+        owner: Uuid,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<bool> {
+        self.inner
+            .db
+            .write(with_tx!(tx => webhooks::lease(tx, id, owner, now, until)))
+            .await
     }
 }

@@ -214,6 +214,44 @@ const MIGRATIONS: &[&str] = &[
     -- The token a change was made through, on behalf of `actor_id`.
     ALTER TABLE history ADD COLUMN via_token UUID REFERENCES api_tokens(id);
     "#,
+    // 5: webhooks — endpoints with their cursor in the change log and a
+    // lease (which process delivers to each), and their deliveries
+    // (docs/API.md › Webhooks).
+    r#"
+    CREATE TABLE webhooks (
+        id               UUID PRIMARY KEY,
+        url              TEXT NOT NULL,
+        events           TEXT NOT NULL,
+        include_internal BOOLEAN NOT NULL,
+        active           BOOLEAN NOT NULL,
+        failing          BOOLEAN NOT NULL DEFAULT false,
+        secret           TEXT NOT NULL,
+        cursor           BIGINT NOT NULL,
+        lease_owner      UUID,
+        lease_until      TIMESTAMPTZ,
+        created_at       TIMESTAMPTZ NOT NULL,
+        updated_at       TIMESTAMPTZ NOT NULL
+    );
+
+    CREATE TABLE webhook_deliveries (
+        id              UUID PRIMARY KEY,
+        webhook_id      UUID NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+        seq             BIGINT NOT NULL,
+        event           TEXT NOT NULL,
+        payload         TEXT NOT NULL,
+        redelivery      BOOLEAN NOT NULL,
+        state           TEXT NOT NULL,
+        status_code     INTEGER,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TIMESTAMPTZ,
+        last_error      TEXT,
+        created_at      TIMESTAMPTZ NOT NULL,
+        updated_at      TIMESTAMPTZ NOT NULL
+    );
+    CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries(webhook_id, created_at);
+    CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(webhook_id, next_attempt_at)
+        WHERE state = 'pending';
+    "#,
 ];
 
 /// How far this `deskd` knows the schema.

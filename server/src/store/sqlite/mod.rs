@@ -10,7 +10,10 @@ use codec::Cached;
 use desk_sync::wire::sync::PushRequest;
 use desk_sync::{
     model::{Actor, Comment, NewTicket, Ticket, TicketPatch, User},
-    wire::{HistoryEvent, Page, TicketDetail, UserQuery, mark::Cursor, tokens::ApiToken},
+    wire::{
+        HistoryEvent, Page, TicketDetail, UserQuery, mark::Cursor, tokens::ApiToken,
+        webhooks::Delivery,
+    },
 };
 use rusqlite::Connection;
 use time::OffsetDateTime;
@@ -21,6 +24,7 @@ use super::{
     BootstrapSink, ChangeEntry, ChangeNotice, Credentials, EmbedJson, EmbedToken, ImportTicket,
     NewApiToken, NewUser, PullReply, PushReply, RefreshGrant, Result, Rotation, Store, StoreError,
     Swept, TicketFilter, TicketJson, TicketKey, TokenHash, UserUpdate,
+    webhooks::{Attempt, DeliveryRow, NewDelivery, NewWebhook, WebhookRow, WebhookUpdate},
 };
 
 mod codec;
@@ -34,6 +38,7 @@ mod tickets;
 mod tokens;
 mod totals;
 mod users;
+mod webhooks;
 mod writer;
 
 pub use codec::Links;
@@ -600,5 +605,68 @@ impl Store for SqliteStore {
         // healthy. An empty transaction writes nothing to disk.
         self.write(|c, _| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
             .await
+    }
+    async fn create_webhook(&self, new: NewWebhook) -> Result<WebhookRow> {
+        self.write(move |c, _| webhooks::create(c, &new, codec::now()))
+            .await
+    }
+
+    async fn webhooks(&self) -> Result<Vec<WebhookRow>> {
+        self.read(|c, _| webhooks::list(c)).await
+    }
+
+    async fn webhook(&self, id: Uuid) -> Result<Option<WebhookRow>> {
+        self.read(move |c, _| webhooks::get(c, id)).await
+    }
+
+    async fn update_webhook(&self, id: Uuid, update: WebhookUpdate) -> Result<Option<WebhookRow>> {
+        self.write(move |c, _| webhooks::update(c, id, &update, codec::now()))
+            .await
+    }
+
+    async fn delete_webhook(&self, id: Uuid) -> Result<bool> {
+        self.write(move |c, _| webhooks::delete(c, id)).await
+    }
+
+    async fn skip_webhook_changes(&self, id: Uuid, from: u64, to: u64) -> Result<()> {
+        self.write(move |c, _| webhooks::skip(c, id, from, to))
+            .await
+    }
+
+    async fn add_delivery(&self, new: NewDelivery) -> Result<Delivery> {
+        self.write(move |c, _| webhooks::add_delivery(c, &new))
+            .await
+    }
+
+    async fn pending_deliveries(&self, webhook_id: Uuid) -> Result<Vec<DeliveryRow>> {
+        self.read(move |c, _| webhooks::pending(c, webhook_id))
+            .await
+    }
+
+    async fn delivery(&self, webhook_id: Uuid, delivery_id: Uuid) -> Result<Option<DeliveryRow>> {
+        self.read(move |c, _| webhooks::delivery(c, webhook_id, delivery_id))
+            .await
+    }
+
+    async fn record_attempt(&self, attempt: Attempt) -> Result<()> {
+        self.write(move |c, _| webhooks::record_attempt(c, &attempt))
+            .await
+    }
+
+    async fn deliveries(&self, webhook_id: Uuid, limit: u32) -> Result<Vec<Delivery>> {
+        self.read(move |c, _| webhooks::recent(c, webhook_id, limit))
+            .await
+    }
+
+    /// Always granted: one process owns a SQLite database (the store keeps
+    /// what it reads in memory on that premise), so no other can deliver.
+    async fn lease_webhook(
+        &self,
+        _id: Uuid,
+        _owner: Uuid,
+        _now: OffsetDateTime,
+        _until: OffsetDateTime,
+    ) -> Result<bool> {
+        Ok(true)
     }
 }

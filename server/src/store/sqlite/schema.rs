@@ -278,6 +278,44 @@ const MIGRATIONS: &[&str] = &[
     -- The token a change was made through, on behalf of `actor_id`.
     ALTER TABLE history ADD COLUMN via_token BLOB REFERENCES api_tokens(id);
     "#,
+    // 8: webhooks — endpoints with their cursor in the change log, and
+    // their deliveries (docs/API.md › Webhooks).
+    r#"
+    CREATE TABLE webhooks (
+        id               BLOB PRIMARY KEY,
+        url              TEXT NOT NULL,
+        -- A JSON list of event names.
+        events           TEXT NOT NULL,
+        include_internal INTEGER NOT NULL,
+        active           INTEGER NOT NULL,
+        failing          INTEGER NOT NULL DEFAULT 0,
+        -- In clear: every delivery is signed with it.
+        secret           TEXT NOT NULL,
+        -- The last change-log entry this endpoint is done with.
+        cursor           INTEGER NOT NULL,
+        created_at       INTEGER NOT NULL,
+        updated_at       INTEGER NOT NULL
+    );
+
+    CREATE TABLE webhook_deliveries (
+        id              BLOB PRIMARY KEY,
+        webhook_id      BLOB NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+        seq             INTEGER NOT NULL,
+        event           TEXT NOT NULL,
+        payload         TEXT NOT NULL,
+        redelivery      INTEGER NOT NULL,
+        state           TEXT NOT NULL,
+        status_code     INTEGER,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER,
+        last_error      TEXT,
+        created_at      INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL
+    );
+    CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries(webhook_id, created_at);
+    CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(webhook_id, next_attempt_at)
+        WHERE state = 'pending';
+    "#,
 ];
 
 /// Brings `conn`'s database up to the latest schema.

@@ -15,6 +15,7 @@ pub mod push;
 pub mod sessions;
 pub mod tickets;
 pub mod users;
+pub mod webhooks;
 
 /// Every test of the suite, as `module::test`. A new test is added here
 /// and every store runs it.
@@ -57,6 +58,9 @@ macro_rules! store_suite {
             caches::a_list_page_shows_every_write_and_its_total,
             api_tokens::an_api_token_is_found_by_its_digest_until_revoked,
             api_tokens::a_write_through_a_token_names_the_bot_and_its_customer,
+            webhooks::an_endpoint_starts_at_the_log_head_and_reads_back,
+            webhooks::only_a_finished_log_delivery_moves_the_cursor,
+            webhooks::the_earliest_due_delivery_comes_first,
         );
     };
     (@each $open:path; $($module:ident :: $test:ident),* $(,)?) => {
@@ -87,6 +91,11 @@ impl<S: Store> Opened<S> {
             store,
             _keep: Box::new(keep),
         }
+    }
+
+    /// The store, for a test of one implementation's own promise.
+    pub fn store(&self) -> &S {
+        &self.store
     }
 }
 
