@@ -14,7 +14,7 @@
 //! max_connections_per_address = 256     # per client address (proxies exempt)
 //! shutdown_grace_s = 10                 # then what is still open is closed
 //! max_comments_per_ticket = 1000        # past it a comment is refused (422)
-//! sweep_every_minutes = 60              # expired tokens and old op results go
+//! sweep_every_minutes = 60              # expired tokens, old op results and deliveries go
 //! keep_op_results_days = 90             # what a push answered, for its repeats
 //!
 //! [store]            # absent: SQLite in the data folder
@@ -42,6 +42,7 @@
 //! max_in_flight = 32              # attempts at once, over every endpoint
 //! retry_base_ms = 10000           # first retry's delay ceiling; doubles
 //! retry_for_hours = 24            # then the endpoint is marked failing
+//! keep_deliveries_days = 30       # finished deliveries kept, then swept
 //! ```
 
 use std::{
@@ -108,8 +109,8 @@ pub struct ServerSection {
     pub shutdown_grace_s: u64,
     /// Comments one ticket may hold: a ticket is read whole (REST and sync).
     pub max_comments_per_ticket: u32,
-    /// How often expired refresh tokens, expired access-token denials and
-    /// old op results are deleted.
+    /// How often expired refresh tokens, expired access-token denials, old
+    /// op results and old webhook deliveries are deleted.
     pub sweep_every_minutes: u64,
     /// How long what a sync push answered is kept, so a repeated push gets
     /// the same answer.
@@ -273,6 +274,9 @@ pub struct WebhookSettings {
     /// How long a failing delivery is retried before its endpoint is marked
     /// failing.
     pub retry_for_hours: u64,
+    /// How long a delivered or given-up delivery is kept (for its endpoint's
+    /// list and a redelivery) before the sweep deletes it.
+    pub keep_deliveries_days: u32,
 }
 
 impl Default for WebhookSettings {
@@ -283,6 +287,7 @@ impl Default for WebhookSettings {
             max_in_flight: 32,
             retry_base_ms: 10_000,
             retry_for_hours: 24,
+            keep_deliveries_days: 30,
         }
     }
 }
@@ -497,6 +502,12 @@ impl ServerSettings {
                 1..=720,
                 "from 1 to 720 hours",
             ),
+            (
+                "webhooks.keep_deliveries_days",
+                u64::from(self.webhooks.keep_deliveries_days),
+                1..=3650,
+                "from 1 to 3650 days",
+            ),
         ];
         for (key, value, range, expected) in counts {
             if !range.contains(&value) {
@@ -596,6 +607,7 @@ mod tests {
             (10, 120, 600)
         );
         assert_eq!(s.log.format, LogFormat::Text);
+        assert_eq!(s.webhooks.keep_deliveries_days, 30);
         assert!(s.server.data.is_some(), "data folder resolved");
         Ok(())
     }
@@ -701,6 +713,10 @@ mod tests {
             (
                 "DESK_SERVER__KEEP_OP_RESULTS_DAYS",
                 "server.keep_op_results_days",
+            ),
+            (
+                "DESK_WEBHOOKS__KEEP_DELIVERIES_DAYS",
+                "webhooks.keep_deliveries_days",
             ),
         ] {
             let zero = load_with("", &[(env, "0")], ServerOverrides::default());

@@ -69,7 +69,8 @@ enum Command {
         command: TokenCommand,
     },
     /// Copy a SQLite data folder's desk into an empty PostgreSQL database
-    /// (users, tickets, comments, history, sessions, the change log). The
+    /// (users, tickets, comments, history, sessions, the change log, API
+    /// tokens, webhook endpoints with their cursors and deliveries). The
     /// copy gets a new sync epoch: every console downloads its tickets
     /// again and re-sends what it had not seen acknowledged. Stop the deskd
     /// serving the folder first: what it writes during the copy is not in it.
@@ -266,10 +267,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let copied =
                 desk_server::store::postgres::copy_from_sqlite(&from.join(DB_FILE), &to).await?;
             println!(
-                "copied {} users, {} tickets and {} change-log entries from {}; new sync epoch {}",
+                "copied {} users, {} tickets, {} change-log entries, {} API tokens, {} webhook \
+                 endpoints and {} webhook deliveries from {}; new sync epoch {}",
                 copied.users,
                 copied.tickets,
                 copied.changes,
+                copied.api_tokens,
+                copied.webhooks,
+                copied.deliveries,
                 from.display(),
                 copied.epoch
             );

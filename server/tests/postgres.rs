@@ -2,7 +2,8 @@
 //! their followers never skip a change, a write through one pokes the live
 //! clients of another, a sign-out or deactivation through one holds in all,
 //! and losing the database is a 503 the server recovers from by itself.
-//! Bad database settings stop `deskd` at start with one line.
+//! Bad database settings stop `deskd` at start with one line, and `deskd
+//! migrate` moves a SQLite desk over whole.
 //!
 //! Each test gets a database of its own on `DESK_TEST_POSTGRES_URL`, and
 //! skips on one line without it (fails under `CI=true`).
@@ -23,6 +24,7 @@ use desk_testkit::{
     daemon::{Daemon, Deskd},
     events::Events,
     postgres::TestDatabase,
+    webhooks::{Answer, Receiver},
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -537,6 +539,10 @@ async fn bad_database_settings_stop_deskd_at_start_with_one_line() {
     assert!(lines[0].contains("newer than this deskd"), "{lines:?}");
 }
 
+/// Also what an operator configured: API tokens, and webhook endpoints
+/// with their secrets, cursors and deliveries — one delivered, one in
+/// flight when the SQLite `deskd` stops, which the PostgreSQL one sends
+/// again under the same id, and nothing sent twice besides.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn migrate_copies_a_sqlite_desk_whole_under_a_new_epoch() {
     let Some(database) =
@@ -547,7 +553,10 @@ async fn migrate_copies_a_sqlite_desk_whole_under_a_new_epoch() {
     let data = tempfile::tempdir().unwrap();
     let sqlite = Deskd::new(env!("CARGO_BIN_EXE_deskd"))
         .unlimited()
-        .env("DESK_SERVER__PUBLIC_URL", "https://desk.example.com");
+        .env("DESK_SERVER__PUBLIC_URL", "https://desk.example.com")
+        .env("DESK_WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true")
+        .env("DESK_WEBHOOKS__TIMEOUT_SECONDS", "60")
+        .env("DESK_WEBHOOKS__RETRY_BASE_MS", "50");
     sqlite.seed(data.path(), 30).await;
     let http = http();
     let read = async |url: &str, token: &str, path: &str| -> Value {
@@ -560,10 +569,75 @@ async fn migrate_copies_a_sqlite_desk_whole_under_a_new_epoch() {
         assert_eq!(r.status(), StatusCode::OK, "{path}");
         r.json().await.unwrap()
     };
+    let post = async |url: &str, token: &str, path: &str, body: Value| -> Value {
+        let r = http
+            .post(format!("{url}{path}"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED, "{path}");
+        r.json().await.unwrap()
+    };
+    // Reads `path` until `done` holds of it (at most 15 s).
+    let read_until = async |url: &str, token: &str, path: &str, done: &dyn Fn(&Value) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let got = read(url, token, path).await;
+            if done(&got) {
+                return got;
+            }
+            assert!(Instant::now() < deadline, "{path}: {got:#}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
 
-    let before = sqlite.start(data.path(), "info").await;
+    let mut before = sqlite.start(data.path(), "info").await;
     let admin = token(&http, &before.url, CAROL).await;
     let session = desk_testkit::login(&http, &before.url, BOB).await;
+    let bot = post(
+        &before.url,
+        &admin,
+        "/api/v1/tokens",
+        json!({"name": "support-bot", "scopes": ["tickets:read"]}),
+    )
+    .await;
+    let tokens = read(&before.url, &admin, "/api/v1/tokens").await;
+    // The first event is delivered; the second is in flight (the receiver
+    // holds it) when this deskd stops.
+    let receiver = Receiver::start([Answer::Status(200), Answer::Hang]).await;
+    let hook = post(
+        &before.url,
+        &admin,
+        "/api/v1/webhooks",
+        json!({"url": receiver.url, "events": ["ticket.created"]}),
+    )
+    .await;
+    let hook_path = format!(
+        "/api/v1/webhooks/{}/deliveries",
+        hook["id"].as_str().unwrap()
+    );
+    post(
+        &before.url,
+        &admin,
+        "/api/v1/tickets",
+        json!({"subject": "delivered from SQLite"}),
+    )
+    .await;
+    let delivered = read_until(&before.url, &admin, &hook_path, &|list| {
+        list[0]["state"] == "delivered"
+    })
+    .await;
+    post(
+        &before.url,
+        &admin,
+        "/api/v1/tickets",
+        json!({"subject": "in flight at the move"}),
+    )
+    .await;
+    let in_flight = receiver.wait_for(2).await;
+    let hooks = read(&before.url, &admin, "/api/v1/webhooks").await;
     let listed = read(
         &before.url,
         &admin,
@@ -584,7 +658,7 @@ async fn migrate_copies_a_sqlite_desk_whole_under_a_new_epoch() {
         &format!("/api/v1/sync/pull?since=0&epoch={old_epoch}&limit=5000"),
     )
     .await;
-    drop(before);
+    before.child.kill().await.unwrap();
 
     let out = Deskd::new(env!("CARGO_BIN_EXE_deskd"))
         .command("warn")
@@ -598,7 +672,12 @@ async fn migrate_copies_a_sqlite_desk_whole_under_a_new_epoch() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("30 tickets"));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("32 tickets"), "{said}");
+    assert!(
+        said.contains("1 API tokens, 1 webhook endpoints and 2 webhook deliveries"),
+        "{said}"
+    );
 
     let after = sqlite
         .clone()
@@ -664,5 +743,31 @@ async fn migrate_copies_a_sqlite_desk_whole_under_a_new_epoch() {
         .await
         .unwrap();
     let created: Value = r.json().await.unwrap();
-    assert_eq!(created["number"], json!(31));
+    assert_eq!(created["number"], json!(33));
+
+    // The bot's token works as it did.
+    assert_eq!(read(&after.url, &admin, "/api/v1/tokens").await, tokens);
+    let bot = bot["secret"].as_str().unwrap();
+    read(&after.url, bot, "/api/v1/tickets?per_page=1").await;
+    // The endpoint, with its secret: the delivery in flight is sent again
+    // under its id, then the new ticket's; the first is not sent again.
+    assert_eq!(read(&after.url, &admin, "/api/v1/webhooks").await, hooks);
+    let got = receiver.wait_for(4).await;
+    assert_eq!(
+        got[2].header("desk-delivery"),
+        in_flight[1].header("desk-delivery")
+    );
+    assert!(got[2].signed_by(hook["secret"].as_str().unwrap()));
+    assert_eq!(got[3].json()["ticket"]["id"], created["id"]);
+    let list = read_until(&after.url, &admin, &hook_path, &|list| {
+        list.as_array().unwrap().len() == 3
+            && list
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|d| d["state"] == "delivered")
+    })
+    .await;
+    assert_eq!(list[2], delivered[0], "copied as it was");
+    assert_eq!(receiver.received().len(), 4);
 }

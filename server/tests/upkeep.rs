@@ -1,16 +1,17 @@
 //! The server's upkeep task really sweeps: rows that no request needs any
-//! more, written by one run of the real `deskd`, are gone once the next run
-//! has started (its first sweep comes at once), while a live session still
-//! works. Time passing is played by moving the rows' instants into the past
+//! more, and webhook deliveries past their keeping, written by one run of
+//! the real `deskd`, are gone once the next run has started (its first
+//! sweep comes at once), while a live session still works. Time passing is played by moving the rows' instants into the past
 //! between the two runs, in the stopped server's SQLite file.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::{path::Path, time::Duration};
 
 use desk_testkit::{
-    ALICE, BOB,
+    ALICE, BOB, CAROL,
     daemon::{Daemon, Deskd},
     login,
+    webhooks::Receiver,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -38,6 +39,20 @@ async fn the_sweep_at_start_deletes_what_no_request_needs() {
         .unwrap();
     assert_eq!(signed_out.status(), StatusCode::NO_CONTENT);
     login(&http, &url, BOB).await;
+    // An endpoint that hears of the push's create.
+    let carol = login(&http, &url, CAROL).await;
+    let carol = text(&carol, "access_token");
+    let receiver = Receiver::start([]).await;
+    let hook: Value = http
+        .post(format!("{url}/api/v1/webhooks"))
+        .bearer_auth(carol)
+        .json(&json!({"url": receiver.url, "events": ["ticket.created"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let access = text(&kept, "access_token");
     let epoch = epoch(&http, &url, access).await;
     let push = json!({
@@ -61,6 +76,25 @@ async fn the_sweep_at_start_deletes_what_no_request_needs() {
         again["first_outcome"], "applied",
         "kept for replay: {again}"
     );
+    receiver.wait_for(1).await;
+    let deliveries = format!("{url}/api/v1/webhooks/{}/deliveries", text(&hook, "id"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let list: Value = http
+            .get(&deliveries)
+            .bearer_auth(carol)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if list[0]["state"] == "delivered" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{list}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     stop(&mut first).await;
 
     let db = dir.path().join("desk.db");
@@ -72,19 +106,23 @@ async fn the_sweep_at_start_deletes_what_no_request_needs() {
             expired: 0,
             denied: 1,
             old_results: 0,
-            live: 2,
+            live: 3,
+            old_deliveries: 0,
+            deliveries: 1,
         },
         "the first run wrote what the test expects to be swept"
     );
-    // 91 days later: bob's refresh token, the denied access token and the op
-    // result are past what they are kept for (`keep_op_results_days`, 90).
+    // 91 days later: bob's refresh token, the denied access token, the op
+    // result (`keep_op_results_days`, 90) and the delivery
+    // (`webhooks.keep_deliveries_days`, 30) are past what they are kept for.
     let conn = rusqlite::Connection::open(&db).unwrap();
     conn.execute_batch(&format!(
         "UPDATE refresh_tokens SET expires_at = {past} WHERE family_id IN
              (SELECT f.id FROM refresh_families f JOIN users u ON u.id = f.user_id
               WHERE u.email = '{bob}');
          UPDATE denied_tokens SET expires_at = {past};
-         UPDATE sync_results SET at = {past};",
+         UPDATE sync_results SET at = {past};
+         UPDATE webhook_deliveries SET created_at = {past}, updated_at = {past};",
         past = micros_ago(Duration::from_secs(91 * 86_400)),
         bob = BOB.0,
     ))
@@ -95,7 +133,8 @@ async fn the_sweep_at_start_deletes_what_no_request_needs() {
         Rows {
             expired: 1,
             old_results: 1,
-            live: 1,
+            live: 2,
+            old_deliveries: 1,
             ..before
         }
     );
@@ -109,6 +148,8 @@ async fn the_sweep_at_start_deletes_what_no_request_needs() {
             && swept.contains("op_results: 1"),
         "{swept}"
     );
+    let swept = logged(&mut second, "swept old webhook deliveries").await;
+    assert!(swept.contains("deliveries=1"), "{swept}");
     let url = second.url.clone();
     // A live session is still honoured…
     let refreshed = http
@@ -133,8 +174,11 @@ async fn the_sweep_at_start_deletes_what_no_request_needs() {
             expired: 0,
             denied: 0,
             old_results: 0,
-            // Alice's kept family: the spent token and the one it became.
-            live: 2,
+            // Alice's kept family (the spent token and the one it became)
+            // and Carol's.
+            live: 3,
+            old_deliveries: 0,
+            deliveries: 0,
         }
     );
 }
@@ -152,6 +196,10 @@ struct Rows {
     old_results: u64,
     /// Refresh tokens of live families, not expired.
     live: u64,
+    /// Webhook deliveries made more than 30 days ago.
+    old_deliveries: u64,
+    /// Webhook deliveries.
+    deliveries: u64,
 }
 
 impl Rows {
@@ -173,6 +221,11 @@ impl Rows {
             live: count(&format!(
                 "SELECT COUNT(*) {family} WHERE f.revoked = 0 AND t.expires_at >= {now}"
             )),
+            old_deliveries: count(&format!(
+                "SELECT COUNT(*) FROM webhook_deliveries WHERE created_at < {}",
+                micros_ago(Duration::from_secs(30 * 86_400))
+            )),
+            deliveries: count("SELECT COUNT(*) FROM webhook_deliveries"),
         }
     }
 }
@@ -244,5 +297,5 @@ async fn stop(d: &mut Daemon) {
 }
 
 fn deskd() -> Deskd {
-    Deskd::new(env!("CARGO_BIN_EXE_deskd"))
+    Deskd::new(env!("CARGO_BIN_EXE_deskd")).env("DESK_WEBHOOKS__ALLOW_PRIVATE_TARGETS", "true")
 }

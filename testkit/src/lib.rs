@@ -9,6 +9,8 @@
 //! - [`events`]: a live event stream read event by event.
 //! - [`keys`]: key events as a person types them.
 //! - [`postgres`]: a database of its own per test, or a one-line skip.
+//! - [`webhooks`]: a webhook receiver on 127.0.0.1:0 that records what it
+//!   is sent and answers from a script.
 //! - [`stats`]: percentiles and milliseconds for the benches' figures.
 //! - [`bench`]: the benches' settings from the environment, and a process's
 //!   memory.
@@ -22,6 +24,7 @@ pub mod keys;
 pub mod postgres;
 pub mod server;
 pub mod stats;
+pub mod webhooks;
 
 pub use server::{Reply, TestServer};
 

@@ -1,6 +1,7 @@
 //! Prometheus metrics: requests by route and status, latency, write group
-//! sizes. Route labels are templates (`/api/v1/tickets/{id}`), never raw
-//! paths, so random URLs cannot grow the label set.
+//! sizes, live clients, webhook attempts by outcome and failing endpoints.
+//! Route labels are templates (`/api/v1/tickets/{id}`), never raw paths,
+//! so random URLs cannot grow the label set.
 
 use std::time::Duration;
 
@@ -27,6 +28,63 @@ struct RouteLabels {
     route: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+/// What one webhook attempt came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// Answered 2xx.
+    Delivered,
+    /// Failed; the delivery is tried again later.
+    Retry,
+    /// Failed, and the delivery is given up on (the retry window ran out,
+    /// or the target was refused): its endpoint is marked failing.
+    GivenUp,
+}
+
+impl AttemptOutcome {
+    const ALL: [AttemptOutcome; 3] = [
+        AttemptOutcome::Delivered,
+        AttemptOutcome::Retry,
+        AttemptOutcome::GivenUp,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            AttemptOutcome::Delivered => "delivered",
+            AttemptOutcome::Retry => "retry",
+            AttemptOutcome::GivenUp => "given_up",
+        }
+    }
+}
+
+/// The webhook deliveries' share of the metrics, handed to their tasks.
+#[derive(Debug, Clone)]
+pub struct WebhookMetrics {
+    attempts: Family<OutcomeLabels, Counter>,
+    failing: Gauge,
+}
+
+impl WebhookMetrics {
+    /// Counts one attempt.
+    pub fn attempt(&self, outcome: AttemptOutcome) {
+        self.attempts
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.label(),
+            })
+            .inc();
+    }
+
+    /// How many endpoints are marked failing, as the store last said.
+    pub fn set_failing(&self, endpoints: usize) {
+        self.failing
+            .set(i64::try_from(endpoints).unwrap_or(i64::MAX));
+    }
+}
+
 fn latency_histogram() -> Histogram {
     // 0.25 ms … ~4 s
     Histogram::new(exponential_buckets(0.000_25, 2.0, 15))
@@ -39,6 +97,7 @@ pub struct Metrics {
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     write_batch: Histogram,
     live_clients: Gauge,
+    webhooks: WebhookMetrics,
 }
 
 /// One connected live (SSE) client, counted while it lives.
@@ -86,13 +145,40 @@ impl Metrics {
             "Connected live (SSE) clients",
             live_clients.clone(),
         );
+        let webhooks = WebhookMetrics {
+            attempts: Family::default(),
+            failing: Gauge::default(),
+        };
+        // Every outcome shows from the start, at 0, so a rate over it is
+        // defined before the first attempt.
+        for outcome in AttemptOutcome::ALL {
+            drop(webhooks.attempts.get_or_create(&OutcomeLabels {
+                outcome: outcome.label(),
+            }));
+        }
+        registry.register(
+            "desk_webhook_attempts",
+            "Webhook delivery attempts by outcome (delivered, retry, given_up)",
+            webhooks.attempts.clone(),
+        );
+        registry.register(
+            "desk_webhook_endpoints_failing",
+            "Webhook endpoints marked failing (deliveries stopped until an admin reactivates them)",
+            webhooks.failing.clone(),
+        );
         Metrics {
             registry,
             requests,
             latency,
             write_batch,
             live_clients,
+            webhooks,
         }
+    }
+
+    /// The handles the webhook deliveries count with.
+    pub fn webhooks(&self) -> WebhookMetrics {
+        self.webhooks.clone()
     }
 
     /// Counts an answered request; `route` is its route's template.
@@ -160,5 +246,30 @@ mod tests {
             text.contains("desk_store_write_batch_size_count 1"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn webhook_outcomes_show_at_zero_and_count_each_attempt() {
+        let m = Metrics::new();
+        let text = m.render();
+        for outcome in ["delivered", "retry", "given_up"] {
+            let line = format!(r#"desk_webhook_attempts_total{{outcome="{outcome}"}} 0"#);
+            assert!(text.contains(&line), "{text}");
+        }
+        let hooks = m.webhooks();
+        hooks.attempt(AttemptOutcome::Retry);
+        hooks.attempt(AttemptOutcome::Retry);
+        hooks.attempt(AttemptOutcome::Delivered);
+        hooks.set_failing(2);
+        let text = m.render();
+        assert!(
+            text.contains(r#"desk_webhook_attempts_total{outcome="retry"} 2"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"desk_webhook_attempts_total{outcome="delivered"} 1"#),
+            "{text}"
+        );
+        assert!(text.contains("desk_webhook_endpoints_failing 2"), "{text}");
     }
 }

@@ -155,6 +155,7 @@ pub async fn serve<S: Store>(
         app.store.clone(),
         app.settings.webhooks.clone(),
         app.webhooks.clone(),
+        app.metrics.webhooks(),
         closing.clone(),
     ));
     let shutdown = async move {
@@ -175,11 +176,14 @@ pub async fn serve<S: Store>(
 
 /// Sweeps the store every `sweep_every_minutes` (the first time at once)
 /// until `closing` turns true: what no request can need any more goes
-/// (docs/SYNC.md › What the server keeps).
+/// (docs/SYNC.md › What the server keeps), and webhook deliveries past
+/// `webhooks.keep_deliveries_days` (docs/API.md › Webhooks).
 async fn upkeep<S: Store>(app: App<S>, mut closing: tokio::sync::watch::Receiver<bool>) {
     let settings = &app.settings.server;
     let every = std::time::Duration::from_secs(settings.sweep_every_minutes.saturating_mul(60));
     let kept = time::Duration::days(i64::from(settings.keep_op_results_days));
+    let deliveries_kept =
+        time::Duration::days(i64::from(app.settings.webhooks.keep_deliveries_days));
     let mut ticks = tokio::time::interval(every);
     loop {
         tokio::select! {
@@ -191,6 +195,13 @@ async fn upkeep<S: Store>(app: App<S>, mut closing: tokio::sync::watch::Receiver
             Ok(swept) => tracing::debug!(?swept, "swept the store"),
             Err(StoreError::Closed) => return,
             Err(err) => tracing::warn!(error = ?err, "cannot sweep the store; trying again later"),
+        }
+        match app.store.sweep_deliveries(now - deliveries_kept).await {
+            Ok(deliveries) => tracing::debug!(deliveries, "swept old webhook deliveries"),
+            Err(StoreError::Closed) => return,
+            Err(err) => {
+                tracing::warn!(error = ?err, "cannot sweep webhook deliveries; trying again later");
+            }
         }
     }
 }

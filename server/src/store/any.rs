@@ -144,6 +144,7 @@ impl Store for AnyStore {
         async fn delivery(&self, webhook_id: Uuid, delivery_id: Uuid) -> Result<Option<DeliveryRow>>;
         async fn record_attempt(&self, attempt: Attempt) -> Result<()>;
         async fn deliveries(&self, webhook_id: Uuid, limit: u32) -> Result<Vec<Delivery>>;
+        async fn sweep_deliveries(&self, before: OffsetDateTime) -> Result<u64>;
         async fn lease_webhook(&self, id: Uuid, owner: Uuid, now: OffsetDateTime, until: OffsetDateTime) -> Result<bool>;
     }
 

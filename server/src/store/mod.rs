@@ -649,6 +649,13 @@ pub trait Store: Clone + Send + Sync + 'static {
         webhook_id: Uuid,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<Delivery>>> + Send;
+    /// Deletes the deliveries made before `before` that are done with
+    /// (delivered or failed), a batch per write so other writes are not held
+    /// up, and says how many went (`webhooks.keep_deliveries_days`).
+    /// Pending deliveries stay whatever their age, and so does every
+    /// delivery of an endpoint marked failing: its listing shows why it
+    /// failed until an admin reactivates it.
+    fn sweep_deliveries(&self, before: OffsetDateTime) -> impl Future<Output = Result<u64>> + Send;
     /// Takes or renews the lease on delivering to the endpoint, for `owner`
     /// until `until`: granted when no other owner holds an unexpired one, so
     /// several `deskd` on one database deliver each endpoint from one

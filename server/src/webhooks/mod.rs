@@ -22,7 +22,7 @@ use tokio::{
 };
 use uuid::Uuid;
 
-use crate::store::Store;
+use crate::{http::metrics::WebhookMetrics, store::Store};
 
 pub mod events;
 pub mod retry;
@@ -35,7 +35,7 @@ pub mod worker;
 const RESCAN: Duration = Duration::from_secs(30);
 
 /// Tells the delivery tasks that endpoints or their deliveries changed (an
-/// endpoint created, updated, a redelivery asked for).
+/// endpoint created, updated, a redelivery asked for, one marked failing).
 #[derive(Debug, Clone, Default)]
 pub struct Wake(Arc<Notify>);
 
@@ -62,11 +62,14 @@ pub fn client(settings: &WebhookSettings) -> reqwest::Result<reqwest::Client> {
 }
 
 /// Keeps a delivery task per active endpoint until `closing`; returns once
-/// every task has stopped.
+/// every task has stopped. Each listing of the endpoints also sets the
+/// failing-endpoints gauge, so every process sharing a database reports
+/// the same count.
 pub async fn run<S: Store>(
     store: S,
     settings: WebhookSettings,
     wake: Wake,
+    metrics: WebhookMetrics,
     mut closing: watch::Receiver<bool>,
 ) {
     let client = match client(&settings) {
@@ -82,11 +85,15 @@ pub async fn run<S: Store>(
         permits: Semaphore::new(settings.max_in_flight),
         settings,
         owner: Uuid::now_v7(),
+        metrics,
+        wake: wake.clone(),
     });
     let mut tasks: HashMap<Uuid, (JoinHandle<()>, Arc<Notify>)> = HashMap::new();
     loop {
         match ctx.store.webhooks().await {
             Ok(hooks) => {
+                let failing = hooks.iter().filter(|h| h.webhook.failing).count();
+                ctx.metrics.set_failing(failing);
                 tasks.retain(|_, (task, _)| !task.is_finished());
                 for hook in hooks.iter().filter(|h| h.webhook.active) {
                     let id = hook.webhook.id;

@@ -13,12 +13,16 @@ use time::OffsetDateTime;
 use tokio::sync::{Notify, Semaphore, broadcast::error::RecvError, watch};
 use uuid::Uuid;
 
+use super::Wake;
 use super::{
     events, retry,
     sign::signature,
     target::{self, Refused},
 };
-use crate::store::{Attempt, DeliveryRow, NewDelivery, Result, Store, WebhookRow, values::now};
+use crate::{
+    http::metrics::{AttemptOutcome, WebhookMetrics},
+    store::{Attempt, DeliveryRow, NewDelivery, Result, Store, WebhookRow, values::now},
+};
 
 /// Change-log entries read per step.
 const LOG_BATCH: u32 = 100;
@@ -41,6 +45,10 @@ pub struct Ctx<S> {
     pub permits: Semaphore,
     /// This process, as the owner of the leases it takes.
     pub owner: Uuid,
+    pub metrics: WebhookMetrics,
+    /// Tells the task that keeps the tasks (and counts failing endpoints)
+    /// that one was marked failing.
+    pub wake: Wake,
 }
 
 enum Step {
@@ -207,7 +215,19 @@ async fn attempt<S: Store>(ctx: &Ctx<S>, hook: &WebhookRow, row: &DeliveryRow) -
             }
         }
     }
-    ctx.store.record_attempt(record).await
+    let outcome = match record.state {
+        DeliveryState::Delivered => AttemptOutcome::Delivered,
+        DeliveryState::Pending => AttemptOutcome::Retry,
+        DeliveryState::Failed => AttemptOutcome::GivenUp,
+    };
+    let failing = record.endpoint_failing;
+    ctx.store.record_attempt(record).await?;
+    // Counted once recorded: an attempt whose record failed is made again.
+    ctx.metrics.attempt(outcome);
+    if failing {
+        ctx.wake.changed();
+    }
+    Ok(())
 }
 
 async fn send<S: Store>(ctx: &Ctx<S>, hook: &WebhookRow, row: &DeliveryRow) -> Sent {

@@ -2,17 +2,16 @@
 
 use std::time::Duration;
 
-use desk_testkit::{ALICE, BOB, DAVE, TestServer};
+use desk_testkit::{
+    ALICE, BOB, DAVE, TestServer,
+    webhooks::{Answer, Received, Receiver},
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::{
-    admin, all_events, deliveries, deliveries_until,
-    receiver::{Answer, Receiver},
-    register, server,
-};
+use crate::{admin, all_events, deliveries, deliveries_until, register, server};
 
-fn events(got: &[crate::receiver::Received]) -> Vec<String> {
+fn events(got: &[Received]) -> Vec<String> {
     got.iter()
         .map(|r| r.header("desk-event").to_string())
         .collect()

@@ -1,10 +1,10 @@
 //! Webhooks over real sockets: the real server (in process, or the `deskd`
 //! binary where it is killed) delivering to real receivers on 127.0.0.1:0
-//! (`receiver.rs`).
+//! (`desk_testkit::webhooks`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod delivery;
-mod receiver;
+mod operations;
 mod restart;
 
 use std::time::{Duration, Instant};

@@ -3,13 +3,14 @@
 
 use std::time::Duration;
 
-use desk_testkit::{ALICE, CAROL, access_token, daemon::Deskd};
+use desk_testkit::{
+    ALICE, CAROL, access_token,
+    daemon::Deskd,
+    webhooks::{Answer, Receiver},
+};
 use serde_json::{Value, json};
 
-use crate::{
-    all_events,
-    receiver::{Answer, Receiver},
-};
+use crate::all_events;
 
 fn deskd() -> Deskd {
     Deskd::new(env!("CARGO_BIN_EXE_deskd"))

@@ -72,9 +72,18 @@ pub struct Webhook {
     pub include_internal: bool,
     /// Deliveries are made only while active.
     pub active: bool,
-    /// A delivery kept failing for the whole retry window: deliveries have
-    /// stopped (and `active` is false) until an admin sets `active: true`.
+    /// A delivery kept failing for the whole retry window (or its target
+    /// was refused): deliveries have stopped (and `active` is false) until
+    /// an admin sets `active: true`.
     pub failing: bool,
+    /// When it was marked failing; `null` unless `failing`.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub failing_since: Option<OffsetDateTime>,
+    /// Why the delivery it was given up on failed (that delivery's
+    /// `last_error`); `null` unless `failing`.
+    #[serde(default)]
+    pub failing_error: Option<String>,
     /// The signing secret (`whsec_…`): only in the answer to the create.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,

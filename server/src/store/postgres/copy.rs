@@ -1,9 +1,11 @@
 //! `deskd migrate`: copies a SQLite data folder's database, row for row,
 //! into an empty PostgreSQL database. The copy keeps every number (tickets,
-//! change log, history order, clients' op numbers) and every secret's
-//! digest, and gets a new sync epoch (the one its schema was created with),
-//! so every console downloads its tickets again and re-sends what it had
-//! not yet seen acknowledged.
+//! change log, history order, clients' op numbers), every secret's digest,
+//! API tokens, and webhook endpoints with their secrets, their cursors in
+//! the change log (whose numbers it keeps) and their deliveries — pending
+//! ones are sent from PostgreSQL, under the same ids. It gets a new sync
+//! epoch (the one its schema was created with), so every console downloads
+//! its tickets again and re-sends what it had not yet seen acknowledged.
 
 use std::path::Path;
 
@@ -24,6 +26,9 @@ pub struct Copied {
     pub users: u64,
     pub tickets: u64,
     pub changes: u64,
+    pub api_tokens: u64,
+    pub webhooks: u64,
+    pub deliveries: u64,
     pub epoch: String,
 }
 
@@ -272,6 +277,43 @@ const TABLES: &[Table] = &[
         ],
         "client_id, client_seq",
     ),
+    // No lease: PostgreSQL's own columns, taken by the first process to
+    // deliver.
+    (
+        "webhooks",
+        &[
+            ("id", Kind::Uuid),
+            ("url", Kind::Text),
+            ("events", Kind::Text),
+            ("include_internal", Kind::Bool),
+            ("active", Kind::Bool),
+            ("failing", Kind::Bool),
+            ("secret", Kind::Text),
+            ("cursor", Kind::Int),
+            ("created_at", Kind::Time),
+            ("updated_at", Kind::Time),
+        ],
+        "created_at, id",
+    ),
+    (
+        "webhook_deliveries",
+        &[
+            ("id", Kind::Uuid),
+            ("webhook_id", Kind::Uuid),
+            ("seq", Kind::Int),
+            ("event", Kind::Text),
+            ("payload", Kind::Text),
+            ("redelivery", Kind::Bool),
+            ("state", Kind::Text),
+            ("status_code", Kind::Int),
+            ("attempts", Kind::Int),
+            ("next_attempt_at", Kind::Time),
+            ("last_error", Kind::Text),
+            ("created_at", Kind::Time),
+            ("updated_at", Kind::Time),
+        ],
+        "id",
+    ),
 ];
 
 /// Copies the SQLite database at `sqlite` (brought to the current schema
@@ -349,6 +391,9 @@ pub async fn copy_from_sqlite(sqlite: &Path, url: &str) -> Result<Copied> {
             "users" => copied.users = total,
             "tickets" => copied.tickets = total,
             "changes" => copied.changes = total,
+            "api_tokens" => copied.api_tokens = total,
+            "webhooks" => copied.webhooks = total,
+            "webhook_deliveries" => copied.deliveries = total,
             _ => {}
         }
     }

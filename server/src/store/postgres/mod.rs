@@ -641,6 +641,21 @@ impl Store for PostgresStore {
             .await
     }
 
+    async fn sweep_deliveries(&self, before: OffsetDateTime) -> Result<u64> {
+        let mut swept = 0;
+        loop {
+            let went = self
+                .inner
+                .db
+                .write(with_tx!(tx => webhooks::sweep(tx, before, users::SWEEP_BATCH)))
+                .await?;
+            swept += went;
+            if went < users::SWEEP_BATCH as u64 {
+                return Ok(swept);
+            }
+        }
+    }
+
     async fn lease_webhook(
         &self,
         id: Uuid,

@@ -14,8 +14,18 @@ use crate::store::{
     values::json_text,
 };
 
-const WEBHOOK_COLUMNS: &str = "id, url, events, include_internal, active, failing, secret, cursor,
-    created_at, updated_at";
+/// The columns of a [`WebhookRow`], from `webhooks` (also as `RETURNING`).
+/// Since when an endpoint is failing, and why, are those of the delivery
+/// it was given up on: the failed one recorded last (no other is attempted
+/// while it is failing, and the sweep keeps its deliveries).
+const WEBHOOK_COLUMNS: &str = "webhooks.id, url, events, include_internal, active, failing,
+    secret, cursor, created_at, updated_at,
+    CASE WHEN failing THEN (SELECT d.updated_at FROM webhook_deliveries d
+        WHERE d.webhook_id = webhooks.id AND d.state = 'failed'
+        ORDER BY d.updated_at DESC, d.id DESC LIMIT 1) END,
+    CASE WHEN failing THEN (SELECT d.last_error FROM webhook_deliveries d
+        WHERE d.webhook_id = webhooks.id AND d.state = 'failed'
+        ORDER BY d.updated_at DESC, d.id DESC LIMIT 1) END";
 
 fn webhook_row(r: &Row) -> Result<WebhookRow> {
     let events: Vec<WebhookEvent> =
@@ -28,6 +38,8 @@ fn webhook_row(r: &Row) -> Result<WebhookRow> {
             include_internal: r.get(3),
             active: r.get(4),
             failing: r.get(5),
+            failing_since: r.get(10),
+            failing_error: r.get(11),
             secret: None,
             created_at: r.get(8),
             updated_at: r.get(9),
@@ -251,6 +263,18 @@ pub async fn recent(tx: &Tx, webhook_id: Uuid, limit: u32) -> Result<Vec<Deliver
     rows.iter()
         .map(|r| delivery_row(r).map(|d| d.delivery))
         .collect()
+}
+
+/// Deletes up to `batch` deliveries made before `before` and done with, but
+/// none of an endpoint marked failing (`Store::sweep_deliveries`).
+pub async fn sweep(tx: &Tx, before: OffsetDateTime, batch: i64) -> Result<u64> {
+    tx.execute(
+        "DELETE FROM webhook_deliveries WHERE id IN
+            (SELECT d.id FROM webhooks w JOIN webhook_deliveries d ON d.webhook_id = w.id
+             WHERE NOT w.failing AND d.created_at < $1 AND d.state <> 'pending' LIMIT $2)",
+        &[&before, &batch],
+    )
+    .await
 }
 
 pub async fn lease(

@@ -658,6 +658,20 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn sweep_deliveries(&self, before: OffsetDateTime) -> Result<u64> {
+        let batch = sessions::SWEEP_BATCH;
+        let mut swept = 0;
+        loop {
+            let went = self
+                .write(move |c, _| webhooks::sweep(c, before, batch))
+                .await?;
+            swept += went;
+            if went < u64::from(batch) {
+                return Ok(swept);
+            }
+        }
+    }
+
     /// Always granted: one process owns a SQLite database (the store keeps
     /// what it reads in memory on that premise), so no other can deliver.
     async fn lease_webhook(

@@ -10,11 +10,22 @@ use crate::store::{
     Attempt, DeliveryRow, NewDelivery, NewWebhook, Result, WebhookRow, WebhookUpdate,
 };
 
-const WEBHOOK_COLUMNS: &str = "id, url, events, include_internal, active, failing, secret, cursor,
-    created_at, updated_at";
+/// The columns of a [`WebhookRow`], from `webhooks`. Since when an endpoint
+/// is failing, and why, are those of the delivery it was given up on: the
+/// failed one recorded last (no other is attempted while it is failing,
+/// and the sweep keeps its deliveries).
+const WEBHOOK_COLUMNS: &str = "webhooks.id, url, events, include_internal, active, failing, secret,
+    cursor, created_at, updated_at,
+    CASE WHEN failing THEN (SELECT d.updated_at FROM webhook_deliveries d
+        WHERE d.webhook_id = webhooks.id AND d.state = 'failed'
+        ORDER BY d.updated_at DESC, d.id DESC LIMIT 1) END,
+    CASE WHEN failing THEN (SELECT d.last_error FROM webhook_deliveries d
+        WHERE d.webhook_id = webhooks.id AND d.state = 'failed'
+        ORDER BY d.updated_at DESC, d.id DESC LIMIT 1) END";
 
 fn webhook_row(r: &Row<'_>) -> rusqlite::Result<WebhookRow> {
     let events: Vec<WebhookEvent> = json_col(r, 2)?;
+    let failing_since: Option<i64> = r.get(10)?;
     Ok(WebhookRow {
         webhook: Webhook {
             id: r.get(0)?,
@@ -23,6 +34,8 @@ fn webhook_row(r: &Row<'_>) -> rusqlite::Result<WebhookRow> {
             include_internal: r.get(3)?,
             active: r.get(4)?,
             failing: r.get(5)?,
+            failing_since: failing_since.map(from_micros).transpose()?,
+            failing_error: r.get(11)?,
             secret: None,
             created_at: time_col(r, 8)?,
             updated_at: time_col(r, 9)?,
@@ -224,4 +237,17 @@ pub fn recent(conn: &Connection, webhook_id: Uuid, limit: u32) -> Result<Vec<Del
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
+}
+
+/// Deletes up to `batch` deliveries made before `before` and done with, but
+/// none of an endpoint marked failing (`Store::sweep_deliveries`). Walks
+/// the endpoints and each one's deliveries by `webhook_deliveries_by_webhook`.
+pub fn sweep(conn: &Connection, before: OffsetDateTime, batch: u32) -> Result<u64> {
+    let went = conn.exec(
+        "DELETE FROM webhook_deliveries WHERE id IN
+            (SELECT d.id FROM webhooks w JOIN webhook_deliveries d ON d.webhook_id = w.id
+             WHERE NOT w.failing AND d.created_at < ?1 AND d.state <> 'pending' LIMIT ?2)",
+        params![to_micros(before), batch],
+    )?;
+    Ok(went as u64)
 }

@@ -61,6 +61,7 @@ macro_rules! store_suite {
             webhooks::an_endpoint_starts_at_the_log_head_and_reads_back,
             webhooks::only_a_finished_log_delivery_moves_the_cursor,
             webhooks::the_earliest_due_delivery_comes_first,
+            webhooks::old_deliveries_done_with_are_swept_but_not_a_failing_endpoints,
         );
     };
     (@each $open:path; $($module:ident :: $test:ident),* $(,)?) => {

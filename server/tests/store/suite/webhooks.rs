@@ -1,6 +1,8 @@
 //! Webhook endpoints and their deliveries: the cursor starts at the log's
 //! head and moves only when a change-log delivery is done; failing marks
-//! the endpoint inactive until it is reactivated.
+//! the endpoint inactive, and says since when and why, until it is
+//! reactivated; old deliveries done with are swept, but not a failing
+//! endpoint's.
 
 use desk_server::store::{Attempt, NewDelivery, NewWebhook, Store, WebhookUpdate};
 use desk_sync::wire::webhooks::{DeliveryState, WebhookEvent};
@@ -20,6 +22,15 @@ fn new_hook(url: &str) -> NewWebhook {
 }
 
 fn delivery(webhook_id: Uuid, seq: u64, redelivery: bool) -> NewDelivery {
+    delivery_at(
+        webhook_id,
+        seq,
+        redelivery,
+        desk_server::store::values::now(),
+    )
+}
+
+fn delivery_at(webhook_id: Uuid, seq: u64, redelivery: bool, at: OffsetDateTime) -> NewDelivery {
     NewDelivery {
         id: Uuid::now_v7(),
         webhook_id,
@@ -27,7 +38,7 @@ fn delivery(webhook_id: Uuid, seq: u64, redelivery: bool) -> NewDelivery {
         event: WebhookEvent::TicketCreated,
         payload: format!("{{\"seq\":{seq}}}"),
         redelivery,
-        at: desk_server::store::values::now(),
+        at,
     }
 }
 
@@ -66,6 +77,13 @@ pub async fn an_endpoint_starts_at_the_log_head_and_reads_back<S: Store>(f: Fixt
     assert_eq!(row.cursor, head, "only what happens after it is delivered");
     assert_eq!(row.secret, "whsec_test");
     assert!(row.webhook.active && !row.webhook.failing);
+    assert_eq!(
+        (
+            row.webhook.failing_since,
+            row.webhook.failing_error.as_deref()
+        ),
+        (None, None)
+    );
     assert_eq!(
         row.webhook.secret, None,
         "the view never carries the secret"
@@ -216,13 +234,32 @@ pub async fn only_a_finished_log_delivery_moves_the_cursor<S: Store>(f: Fixture<
         .add_delivery(delivery(id, start + 6, false))
         .await
         .unwrap();
-    f.store
-        .record_attempt(attempt(last.id, DeliveryState::Failed, true))
-        .await
-        .unwrap();
+    let given_up = attempt(last.id, DeliveryState::Failed, true);
+    let failed_at = given_up.at;
+    f.store.record_attempt(given_up).await.unwrap();
     let row = f.store.webhook(id).await.unwrap().unwrap();
     assert_eq!(row.cursor, start + 6);
     assert!(row.webhook.failing && !row.webhook.active);
+    // Since when, and why: the delivery given up on's last attempt.
+    assert_eq!(row.webhook.failing_since, Some(failed_at));
+    assert_eq!(row.webhook.failing_error.as_deref(), Some("answered 500"));
+    let listed = f.store.webhooks().await.unwrap();
+    assert_eq!(listed[0].webhook, row.webhook, "the listing says the same");
+    // Changing something else leaves it failing, from the same moment.
+    let renamed = f
+        .store
+        .update_webhook(
+            id,
+            WebhookUpdate {
+                url: Some("https://d.example/".into()),
+                ..WebhookUpdate::default()
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(renamed.webhook.failing);
+    assert_eq!(renamed.webhook.failing_since, Some(failed_at));
     let revived = f
         .store
         .update_webhook(
@@ -236,6 +273,13 @@ pub async fn only_a_finished_log_delivery_moves_the_cursor<S: Store>(f: Fixture<
         .unwrap()
         .unwrap();
     assert!(revived.webhook.active && !revived.webhook.failing);
+    assert_eq!(
+        (
+            revived.webhook.failing_since,
+            revived.webhook.failing_error.as_deref()
+        ),
+        (None, None)
+    );
 
     // The list is newest first, and bounded.
     let listed: Vec<Uuid> = f
@@ -279,4 +323,96 @@ pub async fn the_earliest_due_delivery_comes_first<S: Store>(f: Fixture<S>) {
         .map(|d| d.delivery.id)
         .collect();
     assert_eq!(order, [soon.id, late.id]);
+}
+
+pub async fn old_deliveries_done_with_are_swept_but_not_a_failing_endpoints<S: Store>(
+    f: Fixture<S>,
+) {
+    let now = desk_server::store::values::now();
+    let old = now - time::Duration::days(40);
+    let before = now - time::Duration::days(30);
+    let healthy = f
+        .store
+        .create_webhook(new_hook("https://a.example/hook"))
+        .await
+        .unwrap()
+        .webhook
+        .id;
+    let failing = f
+        .store
+        .create_webhook(new_hook("https://b.example/hook"))
+        .await
+        .unwrap()
+        .webhook
+        .id;
+    let add =
+        async |hook: Uuid, seq: u64, at: OffsetDateTime, done: Option<(DeliveryState, bool)>| {
+            let d = f
+                .store
+                .add_delivery(delivery_at(hook, seq, false, at))
+                .await
+                .unwrap();
+            if let Some((state, endpoint_failing)) = done {
+                f.store
+                    .record_attempt(attempt(d.id, state, endpoint_failing))
+                    .await
+                    .unwrap();
+            }
+            d.id
+        };
+    let delivered = Some((DeliveryState::Delivered, false));
+    add(healthy, 1, old, delivered).await;
+    // Given up on, and its endpoint since reactivated.
+    add(healthy, 2, old, Some((DeliveryState::Failed, false))).await;
+    let retrying = add(healthy, 3, old, Some((DeliveryState::Pending, false))).await;
+    let untried = add(healthy, 4, old, None).await;
+    let recent = add(healthy, 5, now, delivered).await;
+    let before_failing = add(failing, 1, old, delivered).await;
+    let why = add(failing, 2, old, Some((DeliveryState::Failed, true))).await;
+
+    assert_eq!(f.store.sweep_deliveries(before).await.unwrap(), 2);
+    let kept = async |hook: Uuid| -> Vec<Uuid> {
+        let mut ids: Vec<Uuid> = f
+            .store
+            .deliveries(hook, 50)
+            .await
+            .unwrap()
+            .iter()
+            .map(|d| d.id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    let mut expected = vec![retrying, untried, recent];
+    expected.sort();
+    assert_eq!(
+        kept(healthy).await,
+        expected,
+        "pending and recent ones stay"
+    );
+    let mut expected = vec![before_failing, why];
+    expected.sort();
+    assert_eq!(
+        kept(failing).await,
+        expected,
+        "a failing endpoint keeps why it failed"
+    );
+    let row = f.store.webhook(failing).await.unwrap().unwrap();
+    assert_eq!(row.webhook.failing_error.as_deref(), Some("answered 500"));
+    assert_eq!(f.store.sweep_deliveries(before).await.unwrap(), 0);
+
+    // Reactivated, its old deliveries go at the next sweep.
+    f.store
+        .update_webhook(
+            failing,
+            WebhookUpdate {
+                active: Some(true),
+                ..WebhookUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(f.store.sweep_deliveries(before).await.unwrap(), 2);
+    assert!(kept(failing).await.is_empty());
+    assert_eq!(kept(healthy).await.len(), 3);
 }
