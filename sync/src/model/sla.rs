@@ -211,15 +211,11 @@ impl SlaPolicy {
             let field = |what: &str| format!("targets.{priority}.{what}");
             let first = problems.check(
                 &field("first_response_minutes"),
-                target_minutes(
-                    targets.first_response_minutes,
-                    cap,
-                    weekly_minutes.is_some(),
-                ),
+                target_minutes(targets.first_response_minutes, cap),
             );
             let resolution = problems.check(
                 &field("resolution_minutes"),
-                target_minutes(targets.resolution_minutes, cap, weekly_minutes.is_some()),
+                target_minutes(targets.resolution_minutes, cap),
             );
             if let (Some(first), Some(resolution)) = (first, resolution)
                 && first > resolution
@@ -248,12 +244,13 @@ impl SlaPolicy {
     }
 }
 
-fn target_minutes(minutes: u32, cap: u32, business: bool) -> Result<u32, String> {
+/// `cap` is [`TARGET_MAX_MINUTES`] or, lower, a business schedule's weeks.
+fn target_minutes(minutes: u32, cap: u32) -> Result<u32, String> {
     if minutes == 0 {
         return Err("must be at least 1 minute".into());
     }
     if minutes > cap {
-        return Err(if business && cap < TARGET_MAX_MINUTES {
+        return Err(if cap < TARGET_MAX_MINUTES {
             format!(
                 "must be at most {cap} minutes ({BUSINESS_TARGET_MAX_WEEKS} weeks of the schedule)"
             )
@@ -309,14 +306,21 @@ fn business_clock(
     }
     for (day, windows) in Weekday::ALL.iter().zip(days.iter_mut()) {
         windows.sort();
-        for pair in windows.windows(2) {
-            if let [(earlier, a), (later, b)] = pair
-                && later.start < earlier.end
-            {
-                problems.check::<()>(
-                    &format!("clock.schedule[{b}]"),
-                    Err(format!("overlaps clock.schedule[{a}] on {day}")),
-                );
+        // The window reaching furthest so far, which any later one that
+        // starts before its end overlaps.
+        let mut reach: Option<(u16, usize)> = None;
+        for &(window, i) in windows.iter() {
+            match reach {
+                Some((end, other)) if window.start < end => {
+                    problems.check::<()>(
+                        &format!("clock.schedule[{i}]"),
+                        Err(format!("overlaps clock.schedule[{other}] on {day}")),
+                    );
+                }
+                _ => {}
+            }
+            if reach.is_none_or(|(end, _)| window.end > end) {
+                reach = Some((window.end, i));
             }
         }
     }

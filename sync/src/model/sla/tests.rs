@@ -630,6 +630,11 @@ fn every_problem_is_named_by_its_path() {
                     start: "16:00".into(),
                     end: "18:00".into(),
                 },
+                WorkingHours {
+                    day: Weekday::Friday,
+                    start: "10:00".into(),
+                    end: "11:00".into(),
+                },
             ],
             holidays: vec!["2026-02-30".into()],
         },
@@ -645,6 +650,7 @@ fn every_problem_is_named_by_its_path() {
             "clock.schedule[0].start",
             "clock.schedule[1].end",
             "clock.schedule[3]",
+            "clock.schedule[4]",
             "clock.timezone",
             "name",
             "targets.high.first_response_minutes",
@@ -657,12 +663,16 @@ fn every_problem_is_named_by_its_path() {
         "overlaps clock.schedule[2] on friday"
     );
     assert_eq!(
+        problems["clock.schedule[4]"],
+        "overlaps clock.schedule[2] on friday"
+    );
+    assert_eq!(
         problems["targets.high.first_response_minutes"],
         "must not be more than resolution_minutes (960)"
     );
     assert_eq!(
         problems["targets.low.resolution_minutes"],
-        "must be at most 31200 minutes (52 weeks of the schedule)"
+        "must be at most 34320 minutes (52 weeks of the schedule)"
     );
 }
 
