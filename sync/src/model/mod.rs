@@ -8,11 +8,15 @@
 //! - [`op`]: offline edits as clients queue and push them.
 //! - [`rules`]: the field rules that decide an op against the current ticket.
 //! - [`validate`]: the shape of acceptable values (lengths, formats).
+//! - [`sla`]: SLA policies and a ticket's due times, counted on the working
+//!   clock of [`calendar`] (calendar or business hours in an IANA zone).
 
+pub mod calendar;
 pub mod kinds;
 pub mod op;
 pub mod policy;
 pub mod rules;
+pub mod sla;
 pub mod ticket;
 pub mod user;
 pub mod validate;
@@ -21,5 +25,6 @@ pub use kinds::{Priority, Role, Status, TokenScope};
 pub use op::{Op, OpKind};
 pub use policy::{Actor, Scope, TicketAction};
 pub use rules::Verdict;
+pub use sla::{CompiledPolicy, SlaPolicy, TicketSla};
 pub use ticket::{Change, Comment, NewTicket, Ticket, TicketPatch, UserRef};
 pub use user::User;
