@@ -8,6 +8,8 @@
 //! - [`op`]: offline edits as clients queue and push them.
 //! - [`rules`]: the field rules that decide an op against the current ticket.
 //! - [`validate`]: the shape of acceptable values (lengths, formats).
+//! - [`workflow`]: workflow rules — parsing, matching, and planning what
+//!   they do to a ticket.
 
 pub mod kinds;
 pub mod op;
@@ -16,6 +18,7 @@ pub mod rules;
 pub mod ticket;
 pub mod user;
 pub mod validate;
+pub mod workflow;
 
 pub use kinds::{Priority, Role, Status, TokenScope};
 pub use op::{Op, OpKind};
