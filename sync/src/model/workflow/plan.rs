@@ -226,6 +226,8 @@ pub struct Lookups {
     pub loads: bool,
 }
 
+/// What planning `rules` for `ticket` will look up (disabled rules
+/// included, so a preview finds what it needs too).
 pub fn lookups(rules: &[Rule], ticket: &TicketView) -> Lookups {
     let mut needs = Lookups::default();
     let mut in_turn = false;

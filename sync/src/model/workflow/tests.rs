@@ -1062,3 +1062,49 @@ fn a_view_is_filled_from_a_ticket() {
         Field::Tags
     );
 }
+
+// ---------------------------------------------------------------- the document's examples
+
+#[test]
+fn the_documented_error_body_is_what_parsing_gives() {
+    let err = Rule::parse(&json!({
+        "name": "r", "trigger": "ticket.created", "priority": "high",
+        "conditions": [{"field": "status", "op": "gt", "value": "open"}],
+        "actions": [{"type": "add_tags", "value": ["x"]}],
+    }));
+    let Err(err) = err else {
+        panic!("expected a refusal");
+    };
+    assert_eq!(err.to_string(), "invalid conditions[0].op, priority");
+    assert_eq!(
+        err,
+        RuleError::Validation(BTreeMap::from([
+            (
+                "conditions[0].op".to_string(),
+                "status takes equals, not_equals, in or not_in, not gt".to_string()
+            ),
+            (
+                "priority".to_string(),
+                "unknown field; expected name, trigger, conditions, actions, enabled, position"
+                    .to_string()
+            ),
+        ]))
+    );
+}
+
+#[test]
+fn emails_compare_as_accounts_and_a_disabled_rule_still_previews() {
+    let r = rule(
+        json!({"name": "Dave's", "trigger": "ticket.updated", "enabled": false,
+        "conditions": [{"field": "assignee", "op": "equals", "value": "Ｄave@Example.com"}],
+        "actions": [{"type": "add_tags", "value": ["dave"]}]}),
+    );
+    let mut t = ticket();
+    t.assignee = Some(dave());
+    let event = TriggerEvent::Updated {
+        changed: vec![Field::Assignee],
+    };
+    assert!(matches(&r, &event, &t));
+    assert!(plan(std::slice::from_ref(&r), &event, &t, &directory()).is_empty());
+    assert!(preview(&r, &t, &directory(), OffsetDateTime::UNIX_EPOCH).is_some());
+}
