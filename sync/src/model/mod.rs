@@ -10,6 +10,8 @@
 //! - [`validate`]: the shape of acceptable values (lengths, formats).
 //! - [`sla`]: SLA policies and a ticket's due times, counted on the working
 //!   clock of [`calendar`] (calendar or business hours in an IANA zone).
+//! - [`workflow`]: workflow rules — parsing, matching, and planning what
+//!   they do to a ticket.
 
 pub mod calendar;
 pub mod kinds;
@@ -20,6 +22,7 @@ pub mod sla;
 pub mod ticket;
 pub mod user;
 pub mod validate;
+pub mod workflow;
 
 pub use kinds::{Priority, Role, Status, TokenScope};
 pub use op::{Op, OpKind};

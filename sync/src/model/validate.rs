@@ -36,7 +36,7 @@ fn is_invisible(c: char) -> bool {
 
 /// Trimmed, within `max` characters, free of hostile characters; a
 /// `multiline` text keeps its line breaks (`\r\n` becomes `\n`) and tabs.
-fn bounded(
+pub(crate) fn bounded(
     value: &str,
     what: &str,
     max: usize,
