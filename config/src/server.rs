@@ -88,6 +88,8 @@ pub struct ServerSection {
     /// `http://<bound address>`.
     pub public_url: Option<String>,
     pub allow_registration: bool,
+    /// The largest request body (a sync push has its own), and the largest
+    /// answer an `Idempotency-Key` keeps for its retries.
     pub body_limit_bytes: u64,
     /// The body of a sync push, which carries up to 500 ops (comments
     /// included) that piled up offline; clients batch to stay under it.

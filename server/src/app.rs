@@ -6,7 +6,7 @@ use desk_config::ServerSettings;
 
 use crate::{
     auth::jwt::Keys,
-    http::{limits::Limits, metrics::Metrics},
+    http::{idempotency::Digests, limits::Limits, metrics::Metrics},
     webhooks::Wake,
 };
 
@@ -21,6 +21,9 @@ pub struct App<S>(Arc<Shared<S>>);
 pub struct Shared<S> {
     pub store: S,
     pub keys: Keys,
+    /// Digests of requests that present an `Idempotency-Key`, under a key
+    /// derived from the same secret as `keys`.
+    pub request_digests: Digests,
     pub settings: ServerSettings,
     /// Shared on its own with the task that sweeps idle keys, which must not
     /// keep the store open.

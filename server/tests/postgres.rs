@@ -1,9 +1,9 @@
 //! Several real `deskd` processes on one PostgreSQL database: they agree,
 //! their followers never skip a change, a write through one pokes the live
 //! clients of another, a sign-out or deactivation through one holds in all,
-//! and losing the database is a 503 the server recovers from by itself.
-//! Bad database settings stop `deskd` at start with one line, and `deskd
-//! migrate` moves a SQLite desk over whole.
+//! so does an `Idempotency-Key`, and losing the database is a 503 the
+//! server recovers from by itself. Bad database settings stop `deskd` at
+//! start with one line, and `deskd migrate` moves a SQLite desk over whole.
 //!
 //! Each test gets a database of its own on `DESK_TEST_POSTGRES_URL`, and
 //! skips on one line without it (fails under `CI=true`).
@@ -377,6 +377,59 @@ impl Relay {
 }
 
 /// Where the test server's PostgreSQL listens, from its URL.
+/// An `Idempotency-Key` is the database's, not a process's: a retry through
+/// another process is answered the first answer, and the same request sent
+/// through every process at once files one ticket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_idempotency_key_holds_across_processes() {
+    let Some(database) = TestDatabase::create("an_idempotency_key_holds_across_processes").await
+    else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let daemons = processes(&deskd(&database), data.path(), PROCESSES).await;
+    let http = http();
+    let bob = token(&http, &daemons[0].url, BOB).await;
+    let send = |url: &str, key: &str| {
+        http.post(format!("{url}/api/v1/tickets"))
+            .bearer_auth(&bob)
+            .header("idempotency-key", key)
+            .json(&json!({"subject": "Sent through every door"}))
+            .send()
+    };
+    let first = send(&daemons[0].url, "one").await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first = first.text().await.unwrap();
+    let again = send(&daemons[1].url, "one").await.unwrap();
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.text().await.unwrap(), first);
+
+    let mut sends = JoinSet::new();
+    for _ in 0..4 {
+        for daemon in &daemons {
+            let request = send(&daemon.url, "everywhere");
+            sends.spawn(async move { request.await.unwrap().status() });
+        }
+    }
+    let statuses = sends.join_all().await;
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
+    let listed: Value = http
+        .get(format!("{}/api/v1/tickets/my", daemons[2].url))
+        .bearer_auth(&bob)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["total"], 2, "{listed}");
+}
+
 fn postgres_addr(url: &str) -> SocketAddr {
     let config: tokio_postgres::Config = url.parse().unwrap();
     let host = match &config.get_hosts()[0] {
@@ -595,6 +648,22 @@ async fn migrate_copies_a_sqlite_desk_whole_under_a_new_epoch() {
 
     let mut before = sqlite.start(data.path(), "info").await;
     let admin = token(&http, &before.url, CAROL).await;
+    // An Idempotency-Key's answer (a refusal: it writes nothing), which
+    // the copy keeps.
+    let keyed = async |url: &str, token: &str| {
+        let r = http
+            .post(format!("{url}/api/v1/tickets"))
+            .bearer_auth(token)
+            .header("idempotency-key", "before-the-move")
+            .json(&json!({"subject": ""}))
+            .send()
+            .await
+            .unwrap();
+        let replayed = r.headers().contains_key("idempotent-replayed");
+        (r.status(), replayed, r.text().await.unwrap())
+    };
+    let refused = keyed(&before.url, &admin).await;
+    assert_eq!(refused.0, StatusCode::UNPROCESSABLE_ENTITY);
     let session = desk_testkit::login(&http, &before.url, BOB).await;
     let bot = post(
         &before.url,
@@ -686,6 +755,11 @@ async fn migrate_copies_a_sqlite_desk_whole_under_a_new_epoch() {
         .await;
     // The same password signs in, and a session from before goes on.
     let admin = token(&http, &after.url, CAROL).await;
+    assert_eq!(
+        keyed(&after.url, &admin).await,
+        (refused.0, true, refused.2),
+        "the key's answer moved too"
+    );
     let refreshed = http
         .post(format!("{}/api/v1/auth/refresh", after.url))
         .json(&json!({"refresh_token": session["refresh_token"]}))

@@ -44,6 +44,21 @@ pub enum ApiError {
     /// A push skipped client_seq numbers.
     #[error("ops must continue from client_seq {}, consecutively", .last_client_seq + 1)]
     Gap { last_client_seq: u64 },
+    /// An `Idempotency-Key` presented with another request than the one
+    /// that first used it.
+    #[error(
+        "this Idempotency-Key was used for another request (method, path or body); a new request needs a new key"
+    )]
+    IdempotencyMismatch,
+    /// The request that first used an `Idempotency-Key` is still running.
+    #[error("the request first sent with this Idempotency-Key is still running; retry shortly")]
+    IdempotencyInFlight,
+    /// The request that first used an `Idempotency-Key` was answered
+    /// `status`, and that answer is not kept.
+    #[error(
+        "the request first sent with this Idempotency-Key was answered {status}; that answer is not kept (it held a secret shown once, or was too large), so it cannot be shown again"
+    )]
+    IdempotencyAnswered { status: u16 },
     /// Details go to the log, never to the client.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -103,6 +118,19 @@ impl ApiError {
                 ErrorCode::Conflict,
                 json!({"last_client_seq": last_client_seq}),
             ),
+            ApiError::IdempotencyMismatch => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::IdempotencyMismatch,
+                none,
+            ),
+            ApiError::IdempotencyInFlight => {
+                (StatusCode::CONFLICT, ErrorCode::IdempotencyInFlight, none)
+            }
+            ApiError::IdempotencyAnswered { status } => (
+                StatusCode::CONFLICT,
+                ErrorCode::IdempotencyAnswered,
+                json!({"status": status}),
+            ),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, none),
         }
     }
@@ -125,6 +153,12 @@ impl ApiError {
                 remaining: 0,
             }
             .set_headers(headers);
+        }
+        if let ApiError::IdempotencyInFlight = self {
+            // Requests run for milliseconds: one second is plenty.
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response
     }

@@ -5,8 +5,9 @@
 //!   plus the filter that answers it); [`routes`]: every route, thin
 //!   handlers over the store.
 //! - [`router`]: picks a request's route, applies its limit ([`limits`]) and
-//!   verifies the caller once; [`error`] turns every failure into the
-//!   contract's body.
+//!   verifies the caller once, then answers a request that presents an
+//!   `Idempotency-Key` through [`idempotency`]; [`error`] turns every
+//!   failure into the contract's body.
 //! - [`connections`]: serving HTTP on accepted connections, each request
 //!   observed ([`observe`]: its id, span, log line and [`metrics`]), and
 //!   hyper's own error answers given the contract's body ([`head_errors`]).
@@ -19,6 +20,7 @@ pub mod connections;
 pub mod error;
 mod head_errors;
 pub mod html;
+pub mod idempotency;
 pub mod limits;
 pub mod metrics;
 mod observe;

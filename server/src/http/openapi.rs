@@ -27,7 +27,9 @@ use desk_sync::{
 use serde_json::{Map, Value, json};
 use utoipa::OpenApi;
 
-use super::route::Route;
+use warp::http::Method;
+
+use super::{idempotency, route::Route};
 
 #[derive(OpenApi)]
 #[openapi(components(schemas(
@@ -91,7 +93,8 @@ pub fn document(routes: &[Route]) -> Value {
     doc["info"] = json!({"title": "Desk API", "version": env!("CARGO_PKG_VERSION"),
         "description": "The Desk helpdesk HTTP API (v1), as docs/API.md describes it. \
             Every error answers an ErrorBody, except where a page for people (`text/html`) \
-            answers its own; `x-rate-limit` names the limit a route counts against."});
+            answers its own; `x-rate-limit` names the limit a route counts against, and \
+            `x-idempotency` how a POST treats `Idempotency-Key` (`replay`, `once` or `none`)."});
     doc["components"]["securitySchemes"] =
         json!({"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}});
     let error = json!({"description": "an error (docs/API.md lists the statuses)",
@@ -108,6 +111,9 @@ pub fn document(routes: &[Route]) -> Value {
         let mut operation = serde_json::to_value(&route.operation).unwrap_or_else(|_| json!({}));
         operation["responses"]["default"] = error.clone();
         operation["operationId"] = json!(operation_id(route));
+        if route.method == Method::POST {
+            idempotency_key(&mut operation, route.idempotency);
+        }
         let entry = paths.entry(route.template).or_insert_with(|| json!({}));
         entry[route.method.as_str().to_lowercase()] = operation;
     }
@@ -115,6 +121,34 @@ pub fn document(routes: &[Route]) -> Value {
     doc["tags"] = Value::Array(tags);
     tighten(&mut doc, false);
     doc
+}
+
+/// Says how a POST treats `Idempotency-Key`, and declares the header where
+/// it is read.
+fn idempotency_key(operation: &mut Value, mode: idempotency::Mode) {
+    operation[idempotency::Mode::EXTENSION] = json!(mode.as_str());
+    let description = match mode {
+        idempotency::Mode::None => return,
+        idempotency::Mode::Replay => {
+            "A retry with the same key within 24 h is answered the first answer again \
+             (`Idempotent-Replayed: true`); the same key with another request is 422."
+        }
+        idempotency::Mode::Once => {
+            "A retry with the same key within 24 h does nothing: 409 \
+             `E_IDEMPOTENCY_ANSWERED` after a success, whose secret is not kept; \
+             the same key with another request is 422."
+        }
+    };
+    let header = json!({
+        "name": "Idempotency-Key", "in": "header", "required": false,
+        "description": description,
+        "schema": {"type": "string", "minLength": 1, "maxLength": idempotency::KEY_MAX,
+            "pattern": idempotency::KEY_PATTERN},
+    });
+    match operation["parameters"].as_array_mut() {
+        Some(parameters) => parameters.push(header),
+        None => operation["parameters"] = json!([header]),
+    }
 }
 
 /// A UUID as the server parses one.

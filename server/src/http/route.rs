@@ -1,7 +1,8 @@
 //! A route, declared once: its handler function carries `#[utoipa::path]`,
 //! which holds the method, the path template, the OpenAPI description, the
-//! `bearer` security of a route that needs a signed-in caller, and the
-//! `x-rate-limit` class it counts against. [`Route::new`] reads all of that
+//! `bearer` security of a route that needs a signed-in caller, the
+//! `x-rate-limit` class it counts against, and for a POST how it treats
+//! `Idempotency-Key` (`x-idempotency`). [`Route::new`] reads all of that
 //! from the attribute and pairs it with the filter that answers the route, so
 //! the router, the limits, the metrics, the logs and the OpenAPI document all
 //! learn a route from the same place.
@@ -15,7 +16,7 @@ use desk_sync::model::{Actor, TokenScope};
 use utoipa::openapi::{HttpMethod, path::Operation};
 use warp::{Filter, Rejection, filters::BoxedFilter, http::Method, reply::Response};
 
-use super::error;
+use super::{error, idempotency::Mode as Idempotency};
 
 /// The limit a route's requests count against (docs/API.md › Limits), named
 /// in its `#[utoipa::path(extensions(("x-rate-limit" = json!("…"))))]`.
@@ -73,6 +74,10 @@ pub struct Route {
     /// `extensions(("x-token-scope" = json!("tickets:read")))`; `None`: no
     /// API token may call it.
     pub token_scope: Option<TokenScope>,
+    /// How it treats `Idempotency-Key`: a signed-in POST replays unless it
+    /// names another way in `x-idempotency`; every other route ignores the
+    /// header (docs/API.md › Idempotency).
+    pub idempotency: Idempotency,
     pub operation: Operation,
     pub(super) handler: BoxedFilter<(Response,)>,
 }
@@ -85,6 +90,7 @@ impl std::fmt::Debug for Route {
             .field("limit", &self.limit)
             .field("signed_in", &self.signed_in)
             .field("token_scope", &self.token_scope)
+            .field("idempotency", &self.idempotency)
             .finish_non_exhaustive()
     }
 }
@@ -117,6 +123,19 @@ impl Route {
         let method = P::methods()
             .first()
             .map_or(Method::GET, |m| method_of(m.clone()));
+        // Keys are the caller's: a route without one has nobody to scope
+        // them to.
+        let idempotency = if method == Method::POST && signed_in {
+            operation
+                .extensions
+                .as_ref()
+                .and_then(|e| e.get(Idempotency::EXTENSION))
+                .and_then(|v| v.as_str())
+                .and_then(Idempotency::parse)
+                .unwrap_or(Idempotency::Replay)
+        } else {
+            Idempotency::None
+        };
         Route {
             method,
             template,
@@ -133,6 +152,7 @@ impl Route {
             limit,
             signed_in,
             token_scope,
+            idempotency,
             operation,
             handler: handler.recover(error::recover).unify().boxed(),
         }
@@ -252,6 +272,24 @@ mod tests {
     #[allow(dead_code)]
     fn ticket() {}
 
+    /// A comment.
+    #[utoipa::path(post, path = "/api/v1/tickets/{id}/comments", responses((status = 201)),
+        security(("bearer" = [])))]
+    #[allow(dead_code)]
+    fn comment() {}
+
+    /// A token.
+    #[utoipa::path(post, path = "/api/v1/tokens", responses((status = 201)),
+        security(("bearer" = [])), extensions(("x-idempotency" = json!("once"))))]
+    #[allow(dead_code)]
+    fn token() {}
+
+    /// A sign-in.
+    #[utoipa::path(post, path = "/api/v1/auth/login", responses((status = 200)),
+        extensions(("x-idempotency" = json!("replay"))))]
+    #[allow(dead_code)]
+    fn login() {}
+
     fn route<P: utoipa::Path>() -> Route {
         Route::new::<P>(warp::any().and_then(|| async { Ok::<_, Rejection>(Response::default()) }))
     }
@@ -275,6 +313,18 @@ mod tests {
         let ticket = route::<__path_ticket>();
         assert_eq!((ticket.method, ticket.limit), (Method::PATCH, Limit::Api));
         assert_eq!(ticket.token_scope, None, "no scope named: no token");
+    }
+
+    #[test]
+    fn a_signed_in_post_replays_unless_it_says_otherwise() {
+        assert_eq!(route::<__path_comment>().idempotency, Idempotency::Replay);
+        assert_eq!(route::<__path_token>().idempotency, Idempotency::Once);
+        assert_eq!(route::<__path_history>().idempotency, Idempotency::None);
+        assert_eq!(
+            route::<__path_login>().idempotency,
+            Idempotency::None,
+            "no caller to scope a key to"
+        );
     }
 
     #[test]

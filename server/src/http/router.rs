@@ -1,6 +1,8 @@
 //! Picks the route for a request (one pass over the templates), admits the
 //! request (its limit, and for a route that needs a signed-in caller, the
-//! token verified once), then lets the route's filter answer.
+//! token verified once), then lets the route's filter answer — through
+//! [`idempotency`] when the request presents an `Idempotency-Key` the route
+//! honours.
 
 use std::net::IpAddr;
 
@@ -18,13 +20,14 @@ use warp::{
 use super::{
     connections::Peer,
     error::ApiError,
+    idempotency,
     limits::{Caller, RateInfo},
     routes::filters::client_ip,
 };
 use crate::{
     app::App,
     auth::{api_tokens, session},
-    store::Store,
+    store::{IdempotencyKey, Store},
 };
 
 pub use super::route::{Limit, Route};
@@ -124,10 +127,16 @@ impl<S: Store> Router<S> {
             }
         };
         request.extensions_mut().insert(route.params(segments));
-        let mut service = warp::service(route.handler.clone());
-        let mut response = match service.call(request).await {
-            Ok(response) => response,
-            Err(never) => match never {},
+        let mut response = match self.idempotency_key(route, &request) {
+            Ok(Some(key)) => idempotency::answer(&self.app, route, request, key).await,
+            Ok(None) => {
+                let mut service = warp::service(route.handler.clone());
+                match service.call(request).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                }
+            }
+            Err(err) => err.to_response(),
         };
         if let Some(rate) = rate {
             rate.set_headers(response.headers_mut());
@@ -184,6 +193,29 @@ impl<S: Store> Router<S> {
                 Ok(rate)
             }
         }
+    }
+
+    /// The `Idempotency-Key` the request presents, as its caller's, when
+    /// the route honours one.
+    fn idempotency_key(
+        &self,
+        route: &Route,
+        request: &Request<Incoming>,
+    ) -> Result<Option<IdempotencyKey>, ApiError> {
+        if route.idempotency == idempotency::Mode::None {
+            return Ok(None);
+        }
+        // A route that honours keys needs a signed-in caller, so admission
+        // has put one here.
+        let Some(actor) = request.extensions().get::<Actor>() else {
+            return Ok(None);
+        };
+        Ok(
+            idempotency::key_of(request.headers())?.map(|key| IdempotencyKey {
+                principal: actor.id,
+                key,
+            }),
+        )
     }
 
     /// A request through an API token: the token looked up in the store

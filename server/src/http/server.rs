@@ -7,7 +7,10 @@ use std::{future::Future, net::SocketAddr, sync::Arc, time::Instant};
 use desk_config::ServerSettings;
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
-use super::{connections, limits::Limits, metrics::Metrics, openapi, router::Router, routes};
+use super::{
+    connections, idempotency::Digests, limits::Limits, metrics::Metrics, openapi, router::Router,
+    routes,
+};
 use crate::{
     app::{App, Shared},
     auth::{jwt::Keys, password, secret},
@@ -79,6 +82,7 @@ impl Server {
         let app = App::new(Shared {
             store: store.clone(),
             keys: Keys::new(&secret, settings.auth.access_ttl_minutes),
+            request_digests: Digests::new(&secret),
             limits: Arc::new(Limits::new(&settings.limits)),
             settings,
             metrics,

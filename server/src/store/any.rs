@@ -14,10 +14,10 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use super::{
-    BootstrapSink, ChangeEntry, ChangeNotice, Credentials, EmbedJson, EmbedToken, ImportTicket,
-    NewApiToken, NewUser, PostgresOptions, PostgresStore, PullReply, PushReply, RefreshGrant,
-    Result, Rotation, SqliteOptions, SqliteStore, Store, Swept, TicketFilter, TicketJson,
-    TicketKey, TokenHash, UserUpdate,
+    Begun, BootstrapSink, ChangeEntry, ChangeNotice, Credentials, EmbedJson, EmbedToken,
+    IdempotencyKey, ImportTicket, KeptAnswer, NewApiToken, NewUser, PostgresOptions, PostgresStore,
+    PullReply, PushReply, RefreshGrant, RequestDigest, Result, Rotation, SqliteOptions,
+    SqliteStore, Store, Swept, TicketFilter, TicketJson, TicketKey, TokenHash, UserUpdate,
     sqlite::BatchObserver,
     webhooks::{Attempt, DeliveryRow, NewDelivery, NewWebhook, WebhookRow, WebhookUpdate},
 };
@@ -116,6 +116,9 @@ impl Store for AnyStore {
         async fn touch_api_token(&self, id: Uuid, at: OffsetDateTime) -> Result<()>;
         async fn claim_account(&self, email: String, name: String, password_hash: String) -> Result<Option<User>>;
         async fn sweep(&self, now: OffsetDateTime, results_before: OffsetDateTime) -> Result<Swept>;
+        async fn begin_idempotent(&self, key: IdempotencyKey, digest: RequestDigest, attempt: Uuid, now: OffsetDateTime) -> Result<Begun>;
+        async fn finish_idempotent(&self, key: IdempotencyKey, attempt: Uuid, answer: KeptAnswer) -> Result<()>;
+        async fn release_idempotent(&self, key: IdempotencyKey, attempt: Uuid) -> Result<()>;
         async fn create_ticket(&self, actor: Actor, new: NewTicket, embed: EmbedToken) -> Result<Ticket>;
         async fn ticket(&self, actor: Actor, key: TicketKey) -> Result<TicketDetail>;
         async fn list_tickets(&self, actor: Actor, filter: TicketFilter) -> Result<Page<TicketJson>>;

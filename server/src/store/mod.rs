@@ -32,6 +32,7 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 pub mod any;
+pub mod idempotency;
 pub mod links;
 pub mod postgres;
 pub mod push_outcomes;
@@ -40,6 +41,7 @@ pub mod values;
 pub mod webhooks;
 
 pub use any::AnyStore;
+pub use idempotency::{Begun, IdempotencyKey, KeptAnswer, RequestDigest};
 pub use postgres::{Options as PostgresOptions, PostgresStore};
 pub use sqlite::{Options as SqliteOptions, SqliteStore};
 pub use webhooks::{Attempt, DeliveryRow, NewDelivery, NewWebhook, WebhookRow, WebhookUpdate};
@@ -185,6 +187,7 @@ pub struct Swept {
     pub refresh_tokens: u64,
     pub denied_tokens: u64,
     pub op_results: u64,
+    pub idempotency_keys: u64,
 }
 
 impl Swept {
@@ -192,13 +195,17 @@ impl Swept {
     /// than that of every kind, so that nothing is left? (Tokens come from
     /// two deletes: either one full makes the sum a batch.)
     pub fn is_last(&self, batch: u64) -> bool {
-        self.refresh_tokens < batch && self.denied_tokens < batch && self.op_results < batch
+        self.refresh_tokens < batch
+            && self.denied_tokens < batch
+            && self.op_results < batch
+            && self.idempotency_keys < batch
     }
 
     pub fn add(&mut self, other: Swept) {
         self.refresh_tokens += other.refresh_tokens;
         self.denied_tokens += other.denied_tokens;
         self.op_results += other.op_results;
+        self.idempotency_keys += other.idempotency_keys;
     }
 }
 
@@ -500,12 +507,45 @@ pub trait Store: Clone + Send + Sync + 'static {
     ///   before `results_before`. A push that repeats a swept op is answered
     ///   `duplicate` without its first outcome; an op re-sent under a new
     ///   client id after its result was swept is applied again by the
-    ///   field rules, as a new op.
+    ///   field rules, as a new op;
+    /// - `Idempotency-Key`s whose request started [`idempotency::KEPT_FOR`]
+    ///   (24 h) or more before `now` — no longer honoured anyway.
     fn sweep(
         &self,
         now: OffsetDateTime,
         results_before: OffsetDateTime,
     ) -> impl Future<Output = Result<Swept>> + Send;
+
+    // ----- Idempotency-Key (docs/API.md › Idempotency) -----
+    /// A request presenting `key`, whose digest is `digest`, at `now`: what
+    /// [`idempotency::decide`] makes of the key's row, decided in one
+    /// transaction with the write it leads to — when `Started`, the key is
+    /// recorded as running under `attempt` — so two requests presenting one
+    /// key never both start, through any server sharing the store.
+    fn begin_idempotent(
+        &self,
+        key: IdempotencyKey,
+        digest: RequestDigest,
+        attempt: Uuid,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Begun>> + Send;
+    /// Keeps the answer of the request that started `key` as `attempt`;
+    /// nothing when the key is no longer that attempt's (it was taken
+    /// over, or swept).
+    fn finish_idempotent(
+        &self,
+        key: IdempotencyKey,
+        attempt: Uuid,
+        answer: KeptAnswer,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Frees `key`, started as `attempt`, whose request failed on the
+    /// server's side: a retry runs again. Nothing when the key is no longer
+    /// that attempt's.
+    fn release_idempotent(
+        &self,
+        key: IdempotencyKey,
+        attempt: Uuid,
+    ) -> impl Future<Output = Result<()>> + Send;
 
     // ----- tickets -----
     fn create_ticket(

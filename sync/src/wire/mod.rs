@@ -35,6 +35,14 @@ wire_enum! {
         RateLimited = "E_RATE_LIMITED",
         Internal = "E_INTERNAL",
         Unavailable = "E_UNAVAILABLE",
+        /// An `Idempotency-Key` already used for another request.
+        IdempotencyMismatch = "E_IDEMPOTENCY_MISMATCH",
+        /// The request first sent with this `Idempotency-Key` is still running.
+        IdempotencyInFlight = "E_IDEMPOTENCY_IN_FLIGHT",
+        /// The request first sent with this `Idempotency-Key` was answered,
+        /// and its answer is not kept (it held a secret shown once, or was
+        /// larger than a request may be).
+        IdempotencyAnswered = "E_IDEMPOTENCY_ANSWERED",
     }
 }
 

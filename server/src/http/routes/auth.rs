@@ -121,8 +121,10 @@ async fn logout<S: Store>(
 
 /// Sign out everywhere: every refresh token of the caller is revoked, and
 /// every access token issued to them until now (this one too) is refused.
+// No Idempotency-Key: once it is done, a retry's token is refused (401)
+// before any key is looked at, and doing it again is harmless anyway.
 #[utoipa::path(post, path = "/api/v1/auth/logout-everywhere", responses((status = 204)),
-    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api")), ("x-idempotency" = json!("none"))))]
 async fn logout_everywhere<S: Store>(app: App<S>, actor: Actor) -> Result<Response, Rejection> {
     app.store.end_sessions(actor.id).await?;
     Ok(no_content())

@@ -183,9 +183,12 @@ async fn pull<S: Store>(app: App<S>, actor: Actor, q: PullQuery) -> Result<Respo
 }
 
 /// Apply queued ops (at most 500, with gap-free `client_seq`).
+// No Idempotency-Key: a push is idempotent its own way — a repeated op is
+// answered its first outcome by `client_seq` and op id (docs/SYNC.md) —
+// and its answers may be far larger than a body the keys keep.
 #[utoipa::path(post, path = "/api/v1/sync/push", request_body = PushRequest,
     responses((status = 200, body = PushResponse)),
-    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api")), ("x-idempotency" = json!("none"))))]
 async fn push<S: Store>(
     app: App<S>,
     actor: Actor,

@@ -54,9 +54,11 @@ struct TokenPath {
 }
 
 /// Create an API token (admin). The answer holds its secret, this once.
+// With an Idempotency-Key, once: the store keeps only the secret's digest,
+// so a success is not kept to be replayed (docs/API.md › Idempotency).
 #[utoipa::path(post, path = "/api/v1/tokens", request_body = CreateTokenRequest,
     responses((status = 201, body = CreatedToken)),
-    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api"))))]
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api")), ("x-idempotency" = json!("once"))))]
 async fn create<S: Store>(
     app: App<S>,
     actor: Actor,

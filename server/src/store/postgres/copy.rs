@@ -314,6 +314,20 @@ const TABLES: &[Table] = &[
         ],
         "id",
     ),
+    (
+        "idempotency_keys",
+        &[
+            ("principal", Kind::Uuid),
+            ("key", Kind::Text),
+            ("digest", Kind::Bytes),
+            ("attempt", Kind::Uuid),
+            ("created_at", Kind::Time),
+            ("status", Kind::Int),
+            ("content_type", Kind::Text),
+            ("body", Kind::Bytes),
+        ],
+        "principal, key",
+    ),
 ];
 
 /// Copies the SQLite database at `sqlite` (brought to the current schema

@@ -23,9 +23,10 @@ use tokio_postgres::{Config, NoTls};
 use uuid::Uuid;
 
 use super::{
-    BootstrapSink, ChangeEntry, ChangeNotice, Credentials, EmbedJson, EmbedToken, ImportTicket,
-    NewApiToken, NewUser, PullReply, PushReply, RefreshGrant, Result, Rotation, Store, StoreError,
-    Swept, TicketFilter, TicketJson, TicketKey, TokenHash, UserUpdate,
+    Begun, BootstrapSink, ChangeEntry, ChangeNotice, Credentials, EmbedJson, EmbedToken,
+    IdempotencyKey, ImportTicket, KeptAnswer, NewApiToken, NewUser, PullReply, PushReply,
+    RefreshGrant, RequestDigest, Result, Rotation, Store, StoreError, Swept, TicketFilter,
+    TicketJson, TicketKey, TokenHash, UserUpdate,
     links::Links,
     values::now,
     webhooks::{Attempt, DeliveryRow, NewDelivery, NewWebhook, WebhookRow, WebhookUpdate},
@@ -33,6 +34,7 @@ use super::{
 
 mod copy;
 mod db;
+mod idempotency;
 mod list;
 mod notices;
 mod schema;
@@ -359,6 +361,41 @@ impl Store for PostgresStore {
                 return Ok(swept);
             }
         }
+    }
+
+    async fn begin_idempotent(
+        &self,
+        key: IdempotencyKey,
+        digest: RequestDigest,
+        attempt: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<Begun> {
+        let (key, digest) = (&key, &digest);
+        self.inner
+            .db
+            .write(with_tx!(tx => idempotency::begin(tx, key, digest, attempt, now)))
+            .await
+    }
+
+    async fn finish_idempotent(
+        &self,
+        key: IdempotencyKey,
+        attempt: Uuid,
+        answer: KeptAnswer,
+    ) -> Result<()> {
+        let (key, answer) = (&key, &answer);
+        self.inner
+            .db
+            .write(with_tx!(tx => idempotency::finish(tx, key, attempt, answer)))
+            .await
+    }
+
+    async fn release_idempotent(&self, key: IdempotencyKey, attempt: Uuid) -> Result<()> {
+        let key = &key;
+        self.inner
+            .db
+            .write(with_tx!(tx => idempotency::release(tx, key, attempt)))
+            .await
     }
 
     async fn create_ticket(

@@ -252,6 +252,26 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(webhook_id, next_attempt_at)
         WHERE state = 'pending';
     "#,
+    // 6: `Idempotency-Key` (docs/API.md › Idempotency): per caller and key,
+    // the request that first used the key and, once answered, its answer —
+    // shared by every `deskd` on the database.
+    r#"
+    CREATE TABLE idempotency_keys (
+        principal    UUID NOT NULL,     -- the user or API token that sent it
+        key          TEXT NOT NULL,
+        -- HMAC-SHA256 of method, target and body under a key derived from
+        -- the server's secret (a body may hold a password).
+        digest       BYTEA NOT NULL,
+        -- The run that holds the key while its request runs.
+        attempt      UUID NOT NULL,
+        created_at   TIMESTAMPTZ NOT NULL,
+        status       INTEGER,           -- NULL: its request still runs
+        content_type TEXT,
+        body         BYTEA,             -- NULL once answered: not kept
+        PRIMARY KEY (principal, key)
+    );
+    CREATE INDEX idempotency_keys_by_created ON idempotency_keys(created_at);
+    "#,
 ];
 
 /// How far this `deskd` knows the schema.

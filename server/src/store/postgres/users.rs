@@ -308,5 +308,6 @@ pub async fn sweep_batch(
         refresh_tokens: expired + revoked,
         denied_tokens: denied,
         op_results: results,
+        idempotency_keys: super::idempotency::sweep_batch(tx, now).await?,
     })
 }

@@ -21,13 +21,15 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use super::{
-    BootstrapSink, ChangeEntry, ChangeNotice, Credentials, EmbedJson, EmbedToken, ImportTicket,
-    NewApiToken, NewUser, PullReply, PushReply, RefreshGrant, Result, Rotation, Store, StoreError,
-    Swept, TicketFilter, TicketJson, TicketKey, TokenHash, UserUpdate,
+    Begun, BootstrapSink, ChangeEntry, ChangeNotice, Credentials, EmbedJson, EmbedToken,
+    IdempotencyKey, ImportTicket, KeptAnswer, NewApiToken, NewUser, PullReply, PushReply,
+    RefreshGrant, RequestDigest, Result, Rotation, Store, StoreError, Swept, TicketFilter,
+    TicketJson, TicketKey, TokenHash, UserUpdate,
     webhooks::{Attempt, DeliveryRow, NewDelivery, NewWebhook, WebhookRow, WebhookUpdate},
 };
 
 mod codec;
+mod idempotency;
 mod notices;
 mod readers;
 mod row_cache;
@@ -434,6 +436,32 @@ impl Store for SqliteStore {
         }
         self.inner.denied.forget_expired(now);
         Ok(swept)
+    }
+
+    async fn begin_idempotent(
+        &self,
+        key: IdempotencyKey,
+        digest: RequestDigest,
+        attempt: Uuid,
+        now: OffsetDateTime,
+    ) -> Result<Begun> {
+        self.write(move |c, _| idempotency::begin(c, &key, &digest, attempt, now))
+            .await
+    }
+
+    async fn finish_idempotent(
+        &self,
+        key: IdempotencyKey,
+        attempt: Uuid,
+        answer: KeptAnswer,
+    ) -> Result<()> {
+        self.write(move |c, _| idempotency::finish(c, &key, attempt, &answer))
+            .await
+    }
+
+    async fn release_idempotent(&self, key: IdempotencyKey, attempt: Uuid) -> Result<()> {
+        self.write(move |c, _| idempotency::release(c, &key, attempt))
+            .await
     }
 
     async fn create_ticket(

@@ -316,6 +316,26 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(webhook_id, next_attempt_at)
         WHERE state = 'pending';
     "#,
+    // 9: `Idempotency-Key` (docs/API.md › Idempotency): per caller and key,
+    // the request that first used the key and, once answered, its answer.
+    // A rowid table: an answer may be as large as a request (64 KiB).
+    r#"
+    CREATE TABLE idempotency_keys (
+        principal    BLOB NOT NULL,     -- the user or API token that sent it
+        key          TEXT NOT NULL,
+        -- HMAC-SHA256 of method, target and body under a key derived from
+        -- the server's secret (a body may hold a password).
+        digest       BLOB NOT NULL,
+        -- The run that holds the key while its request runs.
+        attempt      BLOB NOT NULL,
+        created_at   INTEGER NOT NULL,
+        status       INTEGER,           -- NULL: its request still runs
+        content_type TEXT,
+        body         BLOB,              -- NULL once answered: not kept
+        UNIQUE (principal, key)
+    );
+    CREATE INDEX idempotency_keys_by_created ON idempotency_keys(created_at);
+    "#,
 ];
 
 /// Brings `conn`'s database up to the latest schema.

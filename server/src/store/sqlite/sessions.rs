@@ -69,6 +69,7 @@ pub fn sweep_batch(
     now: OffsetDateTime,
     results_before: OffsetDateTime,
 ) -> Result<Swept> {
+    let keys = super::idempotency::sweep_batch(conn, now)?;
     let (now, before) = (to_micros(now), to_micros(results_before));
     let expired = conn.exec(
         "DELETE FROM refresh_tokens WHERE token_hash IN
@@ -101,5 +102,6 @@ pub fn sweep_batch(
         refresh_tokens: (expired + revoked) as u64,
         denied_tokens: denied as u64,
         op_results: results as u64,
+        idempotency_keys: keys,
     })
 }

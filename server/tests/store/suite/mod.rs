@@ -11,6 +11,7 @@ use uuid::Uuid;
 pub mod api_tokens;
 pub mod caches;
 pub mod change_log;
+pub mod idempotency;
 pub mod push;
 pub mod sessions;
 pub mod tickets;
@@ -62,6 +63,10 @@ macro_rules! store_suite {
             webhooks::only_a_finished_log_delivery_moves_the_cursor,
             webhooks::the_earliest_due_delivery_comes_first,
             webhooks::old_deliveries_done_with_are_swept_but_not_a_failing_endpoints,
+            idempotency::a_key_runs_its_request_once_and_answers_it_again,
+            idempotency::a_released_or_lost_request_frees_its_key_for_the_same_request,
+            idempotency::a_key_is_honoured_for_a_day_and_then_swept,
+            idempotency::of_concurrent_requests_with_one_key_one_starts,
         );
     };
     (@each $open:path; $($module:ident :: $test:ident),* $(,)?) => {

@@ -232,7 +232,8 @@ pub async fn a_sweep_keeps_what_may_still_be_asked_for<S: Store>(f: Fixture<S>) 
         Swept {
             refresh_tokens: 2,
             denied_tokens: 0,
-            op_results: 0
+            op_results: 0,
+            idempotency_keys: 0,
         }
     );
     assert_eq!(
@@ -265,7 +266,8 @@ pub async fn a_sweep_keeps_what_may_still_be_asked_for<S: Store>(f: Fixture<S>) 
         Swept {
             refresh_tokens: 2,
             denied_tokens: 0,
-            op_results: 1
+            op_results: 1,
+            idempotency_keys: 0,
         }
     );
     // Sweeping again finds nothing; a replay is still a duplicate.
