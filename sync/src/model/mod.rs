@@ -19,7 +19,7 @@ pub mod validate;
 
 pub use kinds::{Priority, Role, Status, TokenScope};
 pub use op::{Op, OpKind};
-pub use policy::{Actor, Scope, TicketAction};
+pub use policy::{Actor, Scope, TicketAction, Via};
 pub use rules::Verdict;
 pub use ticket::{Change, Comment, NewTicket, Ticket, TicketPatch, UserRef};
 pub use user::User;

@@ -252,6 +252,12 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(webhook_id, next_attempt_at)
         WHERE state = 'pending';
     "#,
+    // 6: staff writing for a customer (docs/API.md › On behalf of a
+    // customer): the agent or admin a change was made by, on behalf of
+    // `actor_id`.
+    r#"
+    ALTER TABLE history ADD COLUMN via_user UUID REFERENCES users(id);
+    "#,
 ];
 
 /// How far this `deskd` knows the schema.

@@ -316,6 +316,12 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(webhook_id, next_attempt_at)
         WHERE state = 'pending';
     "#,
+    // 9: staff writing for a customer (docs/API.md › On behalf of a
+    // customer).
+    r#"
+    -- The agent or admin a change was made by, on behalf of `actor_id`.
+    ALTER TABLE history ADD COLUMN via_user BLOB REFERENCES users(id);
+    "#,
 ];
 
 /// Brings `conn`'s database up to the latest schema.
