@@ -18,15 +18,7 @@ use uuid::Uuid;
 
 /// Creates a token with `scopes` as the demo admin; returns its answer.
 async fn create(s: &TestServer, admin: &str, name: &str, scopes: &[&str]) -> Value {
-    let r = s
-        .post(
-            "/api/v1/tokens",
-            admin,
-            json!({"name": name, "scopes": scopes}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    r.body
+    s.api_token(admin, name, scopes).await
 }
 
 fn secret(created: &Value) -> String {
