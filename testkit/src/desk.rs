@@ -72,7 +72,12 @@ impl Desk {
 
     /// Runs `desk args…` with `stdin` as its standard input.
     pub async fn run(&self, args: &[&str], stdin: &str) -> Run {
-        run_in(&self.bin, self.home.path(), args, stdin).await
+        self.run_with_env(args, stdin, &[]).await
+    }
+
+    /// Runs `desk args…` with `stdin`, and `env` set (`DESK_TOKEN`, …).
+    pub async fn run_with_env(&self, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
+        run_in(&self.bin, self.home.path(), args, stdin, env).await
     }
 
     /// `desk login --server URL --email E --password-stdin`.
@@ -92,8 +97,9 @@ impl Desk {
     }
 }
 
-/// `bin args…` with its config, data and home all inside `home`.
-async fn run_in(bin: &Path, home: &Path, args: &[&str], stdin: &str) -> Run {
+/// `bin args…` with its config, data and home all inside `home`, and
+/// `env` on top.
+async fn run_in(bin: &Path, home: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
     let mut command = Command::new(bin);
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("DESK_") {
@@ -109,6 +115,7 @@ async fn run_in(bin: &Path, home: &Path, args: &[&str], stdin: &str) -> Run {
         .env("DESK_DATA_DIR", home.join("data"))
         .env("NO_COLOR", "1")
         .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

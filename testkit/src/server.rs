@@ -183,6 +183,20 @@ impl TestServer {
         r.body
     }
 
+    /// Makes an API token with `scopes` as `admin`; the answer, with its
+    /// `id` and `secret`.
+    pub async fn api_token(&self, admin: &str, name: &str, scopes: &[&str]) -> Value {
+        let r = self
+            .post(
+                "/api/v1/tokens",
+                admin,
+                json!({"name": name, "scopes": scopes}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        r.body
+    }
+
     /// The id of the user with `email`, looked up as `admin`.
     pub async fn user_id(&self, admin: &str, email: &str) -> String {
         let users = self.get("/api/v1/users", admin).await;

@@ -54,8 +54,11 @@ pub enum Command {
     /// Tickets from the shell and from scripts: list, show, create,
     /// comment, status, assign.
     ///
-    /// They work through this machine's replica, as the console does,
-    /// online or off.
+    /// Signed in with `desk login`, they work through this machine's
+    /// replica, as the console does, online or off. With an API token in
+    /// DESK_TOKEN (and the server in DESK_SERVER_URL or the config file's
+    /// server_url), they talk to the server directly, online only, as the
+    /// token: it files and replies for customers (--requester).
     #[command(after_long_help = EXIT_CODES_HELP, after_help = EXIT_CODES_HELP)]
     Tickets(TicketsArgs),
 }
@@ -129,7 +132,7 @@ pub enum TicketsCommand {
     /// Assign a ticket to an agent or admin, or to nobody (admins).
     ///
     /// By email, or `none` to unassign. The email is looked up on the
-    /// server; offline only your own works.
+    /// server; offline only your own works. An API token never assigns.
     Assign(AssignArgs),
 }
 
@@ -161,6 +164,14 @@ pub struct CreateArgs {
     /// The description: the text, or `-` to read it from standard input.
     #[arg(long, value_name = "-|TEXT")]
     pub body: Option<Body>,
+    /// The customer the ticket is for, by email: required with
+    /// DESK_TOKEN (an API token files for customers), and only then.
+    #[arg(long, value_name = "EMAIL")]
+    pub requester: Option<String>,
+    /// The customer's name, when DESK_TOKEN files for an email the server
+    /// does not know yet (their account is made).
+    #[arg(long, value_name = "NAME", requires = "requester")]
+    pub requester_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -175,6 +186,11 @@ pub struct CommentArgs {
     /// default when standard input is not a terminal).
     #[arg(long, value_name = "-|TEXT")]
     pub body: Option<Body>,
+    /// The ticket's requester, by email, whose public reply this is:
+    /// required with DESK_TOKEN (an API token replies for the requester),
+    /// and only then.
+    #[arg(long, value_name = "EMAIL")]
+    pub requester: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -287,6 +303,23 @@ mod tests {
         };
         assert_eq!(create.body, Some(Body::Stdin));
         assert_eq!(create.priority, None);
+        assert_eq!(create.requester, None);
+        let args = parse(&[
+            "desk",
+            "tickets",
+            "create",
+            "--subject",
+            "s",
+            "--requester",
+            "zoe@example.com",
+            "--requester-name",
+            "Zoe",
+        ]);
+        let TicketsCommand::Create(create) = args.command else {
+            panic!("create");
+        };
+        assert_eq!(create.requester.as_deref(), Some("zoe@example.com"));
+        assert_eq!(create.requester_name.as_deref(), Some("Zoe"));
         for bad in [
             &["desk", "tickets", "status", "42", "done"][..],
             &["desk", "tickets", "show", "x42"],
@@ -298,6 +331,16 @@ mod tests {
                 "s",
                 "--priority",
                 "asap",
+            ],
+            // A new customer's name goes with their email.
+            &[
+                "desk",
+                "tickets",
+                "create",
+                "--subject",
+                "s",
+                "--requester-name",
+                "Zoe",
             ],
         ] {
             assert!(Cli::try_parse_from(bad).is_err(), "{bad:?}");

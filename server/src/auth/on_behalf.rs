@@ -1,6 +1,6 @@
-//! Whom a bot acts for: the customer a request names by email, their
-//! account made — with no usable password — when there is none
-//! (docs/API.md › API tokens).
+//! Whom an API token or a staff member acts for: the customer a request
+//! names by email, their account made — with no usable password — when
+//! there is none (docs/API.md › On behalf of a customer).
 
 use desk_sync::{
     RuleError,
@@ -50,7 +50,8 @@ pub async fn customer<S: Store>(
 }
 
 /// The account with `email` (normalised), if any; refused unless it is an
-/// active customer's: a bot never acts for staff.
+/// active customer's: nobody acts for staff, nor for an account an admin
+/// deactivated.
 pub async fn existing<S: Store>(
     store: &S,
     email: &str,
@@ -59,12 +60,12 @@ pub async fn existing<S: Store>(
     let Some(found) = store.credentials(validate::email_key(email)).await? else {
         return Ok(None);
     };
-    if found.user.role != Role::Customer || !found.user.active {
-        return Err(RuleError::invalid(
-            &format!("{field}.email"),
-            "not an active customer's account",
-        )
-        .into());
-    }
-    Ok(Some(found.user))
+    let refusal = if found.user.role != Role::Customer {
+        "an agent's or admin's account: only a customer is acted for"
+    } else if !found.user.active {
+        "a deactivated account"
+    } else {
+        return Ok(Some(found.user));
+    };
+    Err(RuleError::invalid(&format!("{field}.email"), refusal).into())
 }

@@ -737,7 +737,7 @@ mod tests {
         let bob = Actor {
             id: Uuid::now_v7(),
             role: desk_sync::model::Role::Agent,
-            bot: None,
+            via: None,
         };
         let other = Uuid::now_v7();
         assert_eq!(pinned(&bob, None), Ok(Some(Some(bob.id))));

@@ -1,7 +1,7 @@
 //! Values every store derives the same way before writing them, so a
 //! ticket written through one store reads the same from any other.
 
-use desk_sync::model::{Actor, Change, NewTicket, kinds::EventKind};
+use desk_sync::model::{Actor, Change, NewTicket, Via, kinds::EventKind};
 use uuid::Uuid;
 
 use super::ImportTicket;
@@ -34,25 +34,36 @@ pub fn create_digest(actor: &Actor, new: &NewTicket) -> Vec<u8> {
     Sha256::digest(json_text(&(actor.id, new)).as_bytes()).to_vec()
 }
 
-/// Whom a history entry names: the user, and — when a bot wrote on their
-/// behalf — the API token it came through.
+/// Whom a history entry names: the user, and — when someone else wrote on
+/// their behalf — the API token or the agent or admin it came through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct By {
     pub user: Uuid,
-    pub via: Option<Uuid>,
+    pub via_token: Option<Uuid>,
+    pub via_user: Option<Uuid>,
 }
 
 impl From<Uuid> for By {
     fn from(user: Uuid) -> By {
-        By { user, via: None }
+        By {
+            user,
+            via_token: None,
+            via_user: None,
+        }
     }
 }
 
 impl From<Actor> for By {
     fn from(actor: Actor) -> By {
+        let (via_token, via_user) = match actor.via {
+            Some(Via::Token(token)) if token != actor.id => (Some(token), None),
+            Some(Via::Staff { id, .. }) => (None, Some(id)),
+            _ => (None, None),
+        };
         By {
             user: actor.id,
-            via: actor.bot.filter(|token| *token != actor.id),
+            via_token,
+            via_user,
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::store::{ChangeEntry, Result, Store, StoreError, TicketKey, WebhookRow
 const READER: Actor = Actor {
     id: Uuid::nil(),
     role: Role::Admin,
-    bot: None,
+    via: None,
 };
 
 /// The event an entry is, from its kind and the history its write left.

@@ -26,7 +26,7 @@ pub mod workflow;
 
 pub use kinds::{Priority, Role, Status, TokenScope};
 pub use op::{Op, OpKind};
-pub use policy::{Actor, Scope, TicketAction};
+pub use policy::{Actor, Scope, TicketAction, Via};
 pub use rules::Verdict;
 pub use sla::{CompiledPolicy, SlaPolicy, TicketSla};
 pub use ticket::{Change, Comment, NewTicket, Ticket, TicketPatch, UserRef};

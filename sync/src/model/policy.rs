@@ -6,6 +6,9 @@
 //! | agent    | assigned to them    | + edit fields, comment internally                          |
 //! | admin    | all                 | + assign, rotate any embed link, manage users              |
 //!
+//! Staff and API tokens may also write as a customer ([`Via`]): such a
+//! write is judged as the customer's, on a ticket the staff member sees.
+//!
 //! A ticket outside the caller's view is "not found", never "forbidden", so
 //! its existence does not leak. Every check here is a pure function; the
 //! server calls them inside the write that acts on their answer, so nothing
@@ -21,11 +24,22 @@ use crate::RuleError;
 pub struct Actor {
     pub id: Uuid,
     pub role: Role,
-    /// The API token the request came through (docs/API.md › API tokens).
-    /// When it is `id` itself, the bot acts as itself: it reads every
-    /// ticket as a customer reads theirs (no internal notes). Otherwise
-    /// `id` is the customer the bot writes for.
-    pub bot: Option<Uuid>,
+    /// Who writes as `id` when it is not the user's own doing
+    /// (docs/API.md › API tokens, › On behalf of a customer); `None`: the
+    /// user themselves.
+    pub via: Option<Via>,
+}
+
+/// Through whom a write comes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// An API token. When it is the actor's `id` itself, the bot acts as
+    /// itself: it reads every ticket as a customer reads theirs (no
+    /// internal notes). Otherwise `id` is the customer the bot writes for.
+    Token(Uuid),
+    /// An agent or admin writing as the customer `id`: a ticket filed for
+    /// them, a reply they gave by phone or mail.
+    Staff { id: Uuid, role: Role },
 }
 
 /// The tickets an actor can see.
@@ -37,29 +51,70 @@ pub enum Scope {
 }
 
 impl Actor {
+    /// Someone acting as themselves.
+    pub fn person(id: Uuid, role: Role) -> Actor {
+        Actor {
+            id,
+            role,
+            via: None,
+        }
+    }
+
     /// An API token acting as itself.
     pub fn bot(token: Uuid) -> Actor {
         Actor {
             id: token,
             role: Role::Customer,
-            bot: Some(token),
+            via: Some(Via::Token(token)),
         }
     }
 
-    /// The customer `requester`, acting through this actor's token.
-    pub fn on_behalf_of(&self, requester: Uuid) -> Actor {
+    /// May this actor name the customer a write is for (`requester`,
+    /// `author`)? An API token and staff may; a customer acts as
+    /// themselves only.
+    pub fn acts_for_customers(&self) -> bool {
+        self.is_bot_itself() || (self.via.is_none() && self.role.is_staff())
+    }
+
+    /// The customer `customer`, acting through this actor: its token, or
+    /// this agent or admin. Only for an actor that
+    /// [`acts_for_customers`](Self::acts_for_customers).
+    pub fn on_behalf_of(&self, customer: Uuid) -> Actor {
+        let via = match self.via {
+            Some(Via::Token(token)) => Via::Token(token),
+            _ => Via::Staff {
+                id: self.id,
+                role: self.role,
+            },
+        };
         Actor {
-            id: requester,
+            id: customer,
             role: Role::Customer,
-            bot: self.bot,
+            via: Some(via),
         }
     }
 
     /// A bot acting as itself, not for a customer.
     pub fn is_bot_itself(&self) -> bool {
-        self.bot == Some(self.id)
+        self.via == Some(Via::Token(self.id))
     }
 
+    /// A bot writing for the customer `id`.
+    pub fn is_bot_for_customer(&self) -> bool {
+        matches!(self.via, Some(Via::Token(token)) if token != self.id)
+    }
+
+    /// The agent or admin writing as this customer, if one is.
+    pub fn staff(&self) -> Option<Actor> {
+        match self.via {
+            Some(Via::Staff { id, role }) => Some(Actor::person(id, role)),
+            _ => None,
+        }
+    }
+
+    /// Whose tickets a listing shows. For staff writing for a customer,
+    /// the customer's (such an actor never lists; [`can_see`](Self::can_see)
+    /// also asks the staff member's view).
     pub fn scope(&self) -> Scope {
         if self.is_bot_itself() {
             return Scope::All;
@@ -71,9 +126,12 @@ impl Actor {
         }
     }
 
+    /// Can this actor see `ticket`? Staff writing for a customer see what
+    /// both see: the customer's ticket, in the staff member's view.
     pub fn can_see(&self, ticket: &Ticket) -> bool {
-        self.scope()
-            .contains(ticket.requester.id, ticket.assignee.as_ref().map(|a| a.id))
+        let assignee = ticket.assignee.as_ref().map(|a| a.id);
+        self.scope().contains(ticket.requester.id, assignee)
+            && self.staff().is_none_or(|staff| staff.can_see(ticket))
     }
 
     pub fn is_admin(&self) -> bool {
@@ -143,7 +201,7 @@ pub fn authorize_patch(
             status: Some(Status::Closed),
             ..Default::default()
         };
-    if actor.bot.is_some() && !actor.is_bot_itself() && closes_only {
+    if actor.is_bot_for_customer() && closes_only {
         return authorize(actor, ticket, TicketAction::Comment { internal: false });
     }
     let action = if edits_anything {
@@ -159,11 +217,13 @@ pub fn can_read_internal(actor: &Actor) -> bool {
     actor.role.is_staff()
 }
 
-/// Whom a new ticket is assigned to: an agent's own ticket is theirs to work
-/// (otherwise it would vanish from their view the moment they filed it);
-/// customers' and admins' tickets wait in the triage queue.
+/// Whom a new ticket is assigned to: a ticket an agent files — their own,
+/// or one for a customer — is theirs to work (otherwise it would vanish
+/// from their view the moment they filed it); customers', bots' and
+/// admins' tickets wait in the triage queue.
 pub fn initial_assignee(actor: &Actor) -> Option<Uuid> {
-    (actor.role == Role::Agent).then_some(actor.id)
+    let filer = actor.staff().unwrap_or(*actor);
+    (filer.role == Role::Agent).then_some(filer.id)
 }
 
 /// Which users a listing may include.
@@ -229,7 +289,7 @@ pub fn authorize_user_create(actor: &Actor) -> Result<(), RuleError> {
 /// `/api/v1/tokens`: API tokens are made, listed and revoked by admins
 /// (an API token never manages tokens: the router refuses it first).
 pub fn authorize_token_admin(actor: &Actor) -> Result<(), RuleError> {
-    if actor.is_admin() && actor.bot.is_none() {
+    if actor.is_admin() && actor.via.is_none() {
         Ok(())
     } else {
         Err(RuleError::Forbidden("only admins may manage API tokens"))
@@ -300,27 +360,27 @@ mod tests {
     const CUSTOMER: Actor = Actor {
         id: Uuid::from_u128(1),
         role: Role::Customer,
-        bot: None,
+        via: None,
     };
     const AGENT: Actor = Actor {
         id: Uuid::from_u128(2),
         role: Role::Agent,
-        bot: None,
+        via: None,
     };
     const OTHER_AGENT: Actor = Actor {
         id: Uuid::from_u128(3),
         role: Role::Agent,
-        bot: None,
+        via: None,
     };
     const ADMIN: Actor = Actor {
         id: Uuid::from_u128(4),
         role: Role::Admin,
-        bot: None,
+        via: None,
     };
     const OTHER_CUSTOMER: Actor = Actor {
         id: Uuid::from_u128(5),
         role: Role::Customer,
-        bot: None,
+        via: None,
     };
 
     fn ticket(requester: Actor, assignee: Option<Actor>) -> Ticket {
@@ -423,6 +483,51 @@ mod tests {
             ..close.clone()
         };
         assert!(authorize_patch(&for_customer, &t, &more).is_err());
+    }
+
+    #[test]
+    fn staff_write_for_a_customer_where_both_see_the_ticket() {
+        use TicketAction::*;
+        let t = ticket(CUSTOMER, Some(AGENT));
+        assert!(AGENT.acts_for_customers() && ADMIN.acts_for_customers());
+        assert!(Actor::bot(Uuid::from_u128(9)).acts_for_customers());
+        assert!(!CUSTOMER.acts_for_customers());
+        let by_agent = AGENT.on_behalf_of(CUSTOMER.id);
+        assert!(!by_agent.acts_for_customers(), "once is enough");
+        assert_eq!(by_agent.staff(), Some(AGENT));
+        assert_eq!(verdict(&by_agent, &t, Comment { internal: false }), "ok");
+        assert_eq!(
+            verdict(&by_agent, &t, Comment { internal: true }),
+            "403",
+            "the customer's reply is public"
+        );
+        assert_eq!(verdict(&by_agent, &t, Edit), "403");
+        assert_eq!(
+            verdict(&OTHER_AGENT.on_behalf_of(CUSTOMER.id), &t, Read),
+            "404",
+            "not in the agent's view"
+        );
+        assert_eq!(
+            verdict(&AGENT.on_behalf_of(OTHER_CUSTOMER.id), &t, Read),
+            "404",
+            "not the customer's ticket"
+        );
+        assert_eq!(
+            verdict(
+                &ADMIN.on_behalf_of(CUSTOMER.id),
+                &t,
+                Comment { internal: false }
+            ),
+            "ok"
+        );
+        assert!(!can_read_internal(&by_agent));
+        // An agent keeps what they file for a customer; an admin's waits.
+        assert_eq!(initial_assignee(&by_agent), Some(AGENT.id));
+        assert_eq!(initial_assignee(&ADMIN.on_behalf_of(CUSTOMER.id)), None);
+        assert_eq!(
+            initial_assignee(&Actor::bot(Uuid::from_u128(9)).on_behalf_of(CUSTOMER.id)),
+            None
+        );
     }
 
     #[test]

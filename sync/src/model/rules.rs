@@ -242,22 +242,22 @@ mod tests {
     const BOB_AGENT: Actor = Actor {
         id: BOB,
         role: Role::Agent,
-        bot: None,
+        via: None,
     };
     const CAROL_ADMIN: Actor = Actor {
         id: CAROL,
         role: Role::Admin,
-        bot: None,
+        via: None,
     };
     const ALICE_CUSTOMER: Actor = Actor {
         id: ALICE,
         role: Role::Customer,
-        bot: None,
+        via: None,
     };
     const DAVE_AGENT: Actor = Actor {
         id: DAVE,
         role: Role::Agent,
-        bot: None,
+        via: None,
     };
 
     /// The short name of a decision, for table rows.

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{
-    Actor, Priority, Status, policy,
+    Priority, Status,
     validate::{self, Problems},
 };
 use crate::RuleError;
@@ -255,11 +255,11 @@ impl NewTicket {
         })
     }
 
-    /// The ticket `by` (named `name`) opens with this at `at`: open, at
-    /// version 1, assigned to its creator when an agent opens it. It has no
-    /// number or embed link until the server gives it theirs.
-    pub fn open(self, by: &Actor, name: String, at: OffsetDateTime) -> Ticket {
-        let requester = UserRef { id: by.id, name };
+    /// The ticket this opens at `at` for `requester`: open, at version 1,
+    /// assigned to `assignee` — whom [`super::policy::initial_assignee`] names,
+    /// with their name. It has no number or embed link until the server
+    /// gives it theirs.
+    pub fn open(self, requester: UserRef, assignee: Option<UserRef>, at: OffsetDateTime) -> Ticket {
         Ticket {
             id: self.id,
             number: None,
@@ -267,7 +267,7 @@ impl NewTicket {
             description: self.description,
             status: Status::Open,
             priority: self.priority,
-            assignee: policy::initial_assignee(by).map(|_| requester.clone()),
+            assignee,
             requester,
             tags: self.tags,
             created_at: at,

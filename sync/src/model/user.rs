@@ -22,7 +22,7 @@ impl User {
         Actor {
             id: self.id,
             role: self.role,
-            bot: None,
+            via: None,
         }
     }
 }

@@ -154,13 +154,15 @@ pub struct CreateTicketRequest {
     pub tags: Option<Vec<String>>,
     /// Chosen by an offline client; repeating the same create is idempotent.
     pub id: Option<Uuid>,
-    /// The customer the ticket is for (an API token with `tickets:write`
-    /// only, and then required); their account is made if there is none.
+    /// The customer the ticket is for, by email: required through an API
+    /// token with `tickets:write`; an agent or admin may name one, a
+    /// customer may not. Their account is made if there is none.
     #[serde(default)]
     pub requester: Option<OnBehalfOf>,
 }
 
-/// A customer a bot acts for, by email; `name` names a new account.
+/// A customer an API token or a staff member acts for, by email; `name`
+/// names a new account.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -354,8 +356,9 @@ pub struct CommentRequest {
     pub body: String,
     #[serde(default)]
     pub internal: bool,
-    /// The ticket's requester, by email, replying through an API token with
-    /// `tickets:write` (required then; refused otherwise).
+    /// The ticket's requester, by email, whose public reply this is:
+    /// required through an API token with `tickets:write`; an agent or
+    /// admin may name them (not with `internal`), a customer may not.
     #[serde(default)]
     pub author: Option<OnBehalfOf>,
 }
@@ -369,7 +372,8 @@ pub struct HistoryEvent {
     /// Who made the change: a user, or the API token (its id and name) a
     /// bot made it through.
     pub actor: UserRef,
-    /// The customer a bot made the change for; absent otherwise.
+    /// The customer the actor — an API token, an agent or an admin — made
+    /// the change for; absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub on_behalf_of: Option<UserRef>,
     pub kind: EventKind,
@@ -386,11 +390,12 @@ pub struct HistoryEvent {
 }
 
 impl HistoryEvent {
-    /// An entry of `kind` `created` by `user` — or, when `bot` (an API
-    /// token) made it, by the bot on `user`'s behalf — to be filled in.
-    pub fn by(user: UserRef, bot: Option<UserRef>) -> HistoryEvent {
-        let (actor, on_behalf_of) = match bot {
-            Some(bot) => (bot, Some(user)),
+    /// An entry of `kind` `created` by `user` — or, when `via` (an API
+    /// token, an agent or an admin) made it, by them on `user`'s behalf —
+    /// to be filled in.
+    pub fn by(user: UserRef, via: Option<UserRef>) -> HistoryEvent {
+        let (actor, on_behalf_of) = match via {
+            Some(via) => (via, Some(user)),
             None => (user, None),
         };
         HistoryEvent {
@@ -404,7 +409,8 @@ impl HistoryEvent {
         }
     }
 
-    /// The actor as people read it: `support-bot (on behalf of Alice)`.
+    /// The actor as people read it: `support-bot (on behalf of Alice)`,
+    /// `Bob Keller (on behalf of Alice)`.
     pub fn actor_label(&self) -> String {
         match &self.on_behalf_of {
             Some(user) => format!("{} (on behalf of {})", self.actor.name, user.name),

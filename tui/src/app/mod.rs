@@ -67,7 +67,7 @@ impl Me {
         Actor {
             id: self.id,
             role: self.role,
-            bot: None,
+            via: None,
         }
     }
 }

@@ -56,7 +56,8 @@ fn ticket_key() -> impl Filter<Extract = (TicketKey,), Error = Rejection> + Clon
     })
 }
 
-/// Create a ticket (a repeated create with the same id is idempotent).
+/// Create a ticket (a repeated create with the same id is idempotent);
+/// staff and API tokens may file it for a customer (`requester`).
 #[utoipa::path(post, path = "/api/v1/tickets", request_body = CreateTicketRequest,
     responses((status = 201, body = Ticket)),
     security(("bearer" = [])), extensions(("x-rate-limit" = json!("api")), ("x-token-scope" = json!("tickets:write"))))]
@@ -65,18 +66,16 @@ async fn create<S: Store>(
     actor: Actor,
     req: CreateTicketRequest,
 ) -> Result<Response, Rejection> {
-    let actor = match (actor.is_bot_itself(), &req.requester) {
-        (true, Some(who)) => {
+    let actor = match &req.requester {
+        Some(who) if actor.acts_for_customers() => {
             let customer = on_behalf::customer(&app.store, who, "requester").await?;
             actor.on_behalf_of(customer.id)
         }
-        (true, None) => {
+        Some(_) => return Err(invalid("requester", "customers file tickets as themselves").into()),
+        None if actor.is_bot_itself() => {
             return Err(invalid("requester", "an API token files for a customer").into());
         }
-        (false, Some(_)) => {
-            return Err(invalid("requester", "only an API token files for a customer").into());
-        }
-        (false, None) => actor,
+        None => actor,
     };
     let new = NewTicket::new(
         req.id,
@@ -161,7 +160,8 @@ async fn assign<S: Store>(
     Ok(json(StatusCode::OK, &ticket))
 }
 
-/// Comment (internal notes: staff only).
+/// Comment (internal notes: staff only); staff and API tokens may post the
+/// requester's public reply (`author`).
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/comments", params(TicketPath),
     request_body = CommentRequest, responses((status = 201, body = Comment)),
     security(("bearer" = [])), extensions(("x-rate-limit" = json!("api")), ("x-token-scope" = json!("tickets:write"))))]
@@ -173,22 +173,31 @@ async fn comment<S: Store>(
 ) -> Result<Response, Rejection> {
     let body = validate::comment_body(&req.body)
         .map_err(|reason| ApiError::from(RuleError::invalid("body", reason)))?;
-    let actor = match (actor.is_bot_itself(), &req.author) {
-        (true, Some(who)) => {
-            let requester = for_requester(&app, actor, key).await?;
+    let actor = match &req.author {
+        None if actor.is_bot_itself() => {
+            return Err(invalid("author", "an API token replies for the requester").into());
+        }
+        None => actor,
+        Some(_) if !actor.acts_for_customers() => {
+            return Err(invalid("author", "customers reply as themselves").into());
+        }
+        // A token's internal note is refused by the rules, as any of its
+        // writes outside a customer's rights (403).
+        Some(_) if req.internal && !actor.is_bot_itself() => {
+            return Err(invalid(
+                "internal",
+                "a reply for the requester is public; write an internal note as yourself",
+            )
+            .into());
+        }
+        Some(who) => {
+            let requester = as_requester(&app, actor, key).await?;
             let author = on_behalf::existing(&app.store, &who.email, "author").await?;
             if author.map(|a| a.id) != Some(requester.id) {
                 return Err(invalid("author", "must be the ticket's requester").into());
             }
             requester
         }
-        (true, None) => {
-            return Err(invalid("author", "an API token replies for the requester").into());
-        }
-        (false, Some(_)) => {
-            return Err(invalid("author", "only an API token replies for a customer").into());
-        }
-        (false, None) => actor,
     };
     let comment = app
         .store
@@ -250,6 +259,16 @@ async fn for_requester<S: Store>(
     if !actor.is_bot_itself() {
         return Ok(actor);
     }
+    as_requester(app, actor, key).await
+}
+
+/// `actor` (a token or staff) acting for the requester of the ticket `key`,
+/// which it must see (else 404).
+async fn as_requester<S: Store>(
+    app: &App<S>,
+    actor: Actor,
+    key: TicketKey,
+) -> Result<Actor, ApiError> {
     let detail = app.store.ticket(actor, key).await?;
     Ok(actor.on_behalf_of(detail.ticket.requester.id))
 }

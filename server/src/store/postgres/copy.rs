@@ -241,6 +241,7 @@ const TABLES: &[Table] = &[
             ("to_value", Kind::Text),
             ("internal", Kind::Bool),
             ("via_token", Kind::Uuid),
+            ("via_user", Kind::Uuid),
         ],
         "id",
     ),

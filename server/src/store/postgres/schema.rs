@@ -272,6 +272,12 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX idempotency_keys_by_created ON idempotency_keys(created_at);
     "#,
+    // 7: staff writing for a customer (docs/API.md › On behalf of a
+    // customer): the agent or admin a change was made by, on behalf of
+    // `actor_id`.
+    r#"
+    ALTER TABLE history ADD COLUMN via_user UUID REFERENCES users(id);
+    "#,
 ];
 
 /// How far this `deskd` knows the schema.

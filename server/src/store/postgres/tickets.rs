@@ -183,9 +183,10 @@ pub async fn history(
     let rows = tx
         .query(
             "SELECT h.at, h.actor_id, u.name, h.kind, h.field, h.from_value, h.to_value,
-                k.id, k.name
+                COALESCE(k.id, s.id), COALESCE(k.name, s.name)
              FROM history h JOIN users u ON u.id = h.actor_id
              LEFT JOIN api_tokens k ON k.id = h.via_token
+             LEFT JOIN users s ON s.id = h.via_user
              WHERE h.ticket_id = $1 AND ($2 OR NOT h.internal)
              ORDER BY h.id",
             &[&ticket.id, &policy::can_read_internal(&actor)],
@@ -198,7 +199,7 @@ pub async fn history(
                 id: r.get(1),
                 name: r.get(2),
             };
-            let bot = r
+            let via = r
                 .get::<_, Option<Uuid>>(7)
                 .map(|id| UserRef { id, name: r.get(8) });
             Ok(HistoryEvent {
@@ -207,7 +208,7 @@ pub async fn history(
                 field: r.get(4),
                 from: json(r.get(5))?,
                 to: json(r.get(6))?,
-                ..HistoryEvent::by(user, bot)
+                ..HistoryEvent::by(user, via)
             })
         })
         .collect()
@@ -263,8 +264,8 @@ pub async fn record(
     let by = by.into();
     tx.execute(
         "INSERT INTO history (ticket_id, at, actor_id, kind, field, from_value, to_value, internal,
-            via_token)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            via_token, via_user)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         &[
             &ticket,
             &at,
@@ -274,7 +275,8 @@ pub async fn record(
             &event.from.as_ref().map(json_text),
             &event.to.as_ref().map(json_text),
             &event.internal,
-            &by.via,
+            &by.via_token,
+            &by.via_user,
         ],
     )
     .await?;
@@ -357,10 +359,18 @@ pub async fn create(
         return created_before(tx, &actor, new.id, row.get(0), &digest, links).await;
     }
     let at = now();
-    let name: String = tx
-        .query_one("SELECT name FROM users WHERE id = $1", &[&actor.id])
-        .await?
-        .get(0);
+    let requester = UserRef {
+        id: actor.id,
+        name: name_of(tx, actor.id).await?,
+    };
+    let assignee = match policy::initial_assignee(&actor) {
+        Some(id) if id == requester.id => Some(requester.clone()),
+        Some(id) => Some(UserRef {
+            id,
+            name: name_of(tx, id).await?,
+        }),
+        None => None,
+    };
     let number = take_numbers(tx, 1).await?;
     let inserted = tx
         .execute(
@@ -376,7 +386,7 @@ pub async fn create(
                 &new.description,
                 &i16::from(new.priority.rank()),
                 &actor.id,
-                &policy::initial_assignee(&actor),
+                &assignee.as_ref().map(|a| a.id),
                 &json_text(&new.tags),
                 &at,
                 &embed.token,
@@ -396,8 +406,15 @@ pub async fn create(
     Ok(Ticket {
         number: Some(number),
         embed_url: Some(links.embed_url(&embed.token)),
-        ..new.open(&actor, name, at)
+        ..new.open(requester, assignee, at)
     })
+}
+
+async fn name_of(tx: &Tx, user: Uuid) -> Result<String> {
+    Ok(tx
+        .query_one("SELECT name FROM users WHERE id = $1", &[&user])
+        .await?
+        .get(0))
 }
 
 /// A create whose id is taken. The same create again (a retry after a lost

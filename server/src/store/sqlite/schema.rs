@@ -336,6 +336,12 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX idempotency_keys_by_created ON idempotency_keys(created_at);
     "#,
+    // 10: staff writing for a customer (docs/API.md › On behalf of a
+    // customer).
+    r#"
+    -- The agent or admin a change was made by, on behalf of `actor_id`.
+    ALTER TABLE history ADD COLUMN via_user BLOB REFERENCES users(id);
+    "#,
 ];
 
 /// Brings `conn`'s database up to the latest schema.

@@ -33,6 +33,7 @@ macro_rules! store_suite {
             tickets::internal_notes_are_hidden_from_customers,
             tickets::a_ticket_read_by_its_embed_token_has_only_public_comments,
             tickets::history_records_every_change_oldest_first,
+            tickets::staff_write_for_a_customer_and_history_names_both,
             tickets::list_filters_and_sorts_agree_with_the_tickets,
             tickets::a_common_word_pages_exactly_and_totals_closely,
             tickets::a_ticket_takes_comments_up_to_the_cap_and_no_more,
@@ -133,7 +134,7 @@ impl<S: Store> Fixture<S> {
                 .unwrap()
                 .id,
             role,
-            bot: None,
+            via: None,
         };
         let admin = user("carol@example.com", "Carol", Role::Admin).await;
         let bob = user("bob@example.com", "Bob", Role::Agent).await;

@@ -455,6 +455,71 @@ pub async fn history_records_every_change_oldest_first<S: Store>(f: Fixture<S>) 
     assert!(history.windows(2).all(|w| w[0].at <= w[1].at));
 }
 
+pub async fn staff_write_for_a_customer_and_history_names_both<S: Store>(f: Fixture<S>) {
+    let by_bob = f.bob.on_behalf_of(f.alice.id);
+    let ticket = f.create(by_bob, "Phoned in: VPN down").await;
+    assert_eq!(ticket.requester.id, f.alice.id);
+    assert_eq!(ticket.requester.name, "Alice");
+    assert_eq!(
+        ticket.assignee.as_ref().map(|a| (a.id, a.name.as_str())),
+        Some((f.bob.id, "Bob")),
+        "an agent keeps what they file"
+    );
+    let key = TicketKey::Id(ticket.id);
+    let read = f.store.ticket(f.bob, key).await.unwrap();
+    assert_eq!(
+        read.ticket, ticket,
+        "what create answered is what a read answers"
+    );
+    assert!(f.store.ticket(f.alice, key).await.is_ok(), "hers");
+
+    let for_erin = f.create(f.admin.on_behalf_of(f.erin.id), "Mailed in").await;
+    assert_eq!(for_erin.requester.id, f.erin.id);
+    assert_eq!(for_erin.assignee, None, "an admin's waits in triage");
+
+    // A reply as the requester, on a ticket the staff member sees.
+    let reply = f
+        .store
+        .add_comment(by_bob, key, "It works again".into(), false)
+        .await
+        .unwrap();
+    assert_eq!(reply.author.id, f.alice.id);
+    let internal = f.store.add_comment(by_bob, key, "x".into(), true).await;
+    assert!(is_rule(&internal, "forbidden"), "{internal:?}");
+    let not_dave = f
+        .store
+        .add_comment(f.dave.on_behalf_of(f.alice.id), key, "x".into(), false)
+        .await;
+    assert!(is_rule(&not_dave, "not found"), "{not_dave:?}");
+    let not_erin = f
+        .store
+        .add_comment(f.bob.on_behalf_of(f.erin.id), key, "x".into(), false)
+        .await;
+    assert!(is_rule(&not_erin, "not found"), "{not_erin:?}");
+
+    for reader in [f.admin, f.alice] {
+        let history = f.store.history(reader, key).await.unwrap();
+        let seen: Vec<_> = history
+            .iter()
+            .map(|e| (e.kind, e.actor.id, e.on_behalf_of.as_ref().map(|u| u.id)))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (EventKind::Created, f.bob.id, Some(f.alice.id)),
+                (EventKind::Commented, f.bob.id, Some(f.alice.id)),
+            ]
+        );
+        assert_eq!(history[0].actor_label(), "Bob (on behalf of Alice)");
+    }
+    let history = f
+        .store
+        .history(f.admin, TicketKey::Id(for_erin.id))
+        .await
+        .unwrap();
+    assert_eq!(history[0].actor_label(), "Carol (on behalf of Erin)");
+}
+
 pub async fn list_filters_and_sorts_agree_with_the_tickets<S: Store>(f: Fixture<S>) {
     // Four tickets, each differing from the others in what is filtered on.
     let a = f

@@ -15,9 +15,10 @@ use uuid::Uuid;
 
 use super::{BootstrapStream, PokeStream, Remote, RemoteError, lines};
 use crate::{
-    model::User,
+    model::{Comment, Ticket, TicketPatch, User},
     wire::{
-        ErrorBody, ErrorCode, HistoryEvent, LoginRequest, RefreshRequest, Session,
+        CommentRequest, CreateTicketRequest, ErrorBody, ErrorCode, HistoryEvent, LoginRequest,
+        Page, RefreshRequest, Session, TicketDetail, TicketQuery,
         sync::{PullQuery, PullResponse, PushRequest, PushResponse},
     },
 };
@@ -116,6 +117,19 @@ impl HttpRemote {
         })
     }
 
+    /// A remote for `base_url` that authenticates with an API token
+    /// (`desk_…`, docs/API.md › API tokens): nothing to refresh, so a 401
+    /// is [`RemoteError::Unauthorized`] at once.
+    pub fn with_api_token(base_url: &str, secret: &str) -> Result<HttpRemote, RemoteError> {
+        HttpRemote::new(
+            base_url,
+            Tokens {
+                access: secret.to_string(),
+                refresh: String::new(),
+            },
+        )
+    }
+
     /// Signs in with a password (`POST /api/v1/auth/login`).
     pub async fn login(
         base_url: &str,
@@ -185,6 +199,64 @@ impl HttpRemote {
     pub async fn users(&self) -> Result<Vec<User>, RemoteError> {
         let url = self.url("/api/v1/users");
         let response = self.send(|c| c.get(&url).timeout(CALL_TIMEOUT)).await?;
+        json(response).await
+    }
+
+    /// One page of the tickets in the caller's view (`GET
+    /// /api/v1/tickets`). This and the calls below are the tickets API
+    /// itself, not sync: `desk tickets` uses them with an API token, which
+    /// has no replica.
+    pub async fn tickets(&self, query: &TicketQuery) -> Result<Page<Ticket>, RemoteError> {
+        let url = self.url("/api/v1/tickets");
+        let response = self
+            .send(|c| c.get(&url).query(query).timeout(CALL_TIMEOUT))
+            .await?;
+        json(response).await
+    }
+
+    /// A ticket with its comments (`GET /api/v1/tickets/{key}`); `key` is
+    /// its id or number.
+    pub async fn ticket(&self, key: &str) -> Result<TicketDetail, RemoteError> {
+        let url = self.url(&format!("/api/v1/tickets/{key}"));
+        let response = self.send(|c| c.get(&url).timeout(CALL_TIMEOUT)).await?;
+        json(response).await
+    }
+
+    /// `POST /api/v1/tickets`.
+    pub async fn create_ticket(
+        &self,
+        request: &CreateTicketRequest,
+    ) -> Result<Ticket, RemoteError> {
+        let url = self.url("/api/v1/tickets");
+        let response = self
+            .send(|c| c.post(&url).json(request).timeout(CALL_TIMEOUT))
+            .await?;
+        json(response).await
+    }
+
+    /// `PATCH /api/v1/tickets/{key}`.
+    pub async fn update_ticket(
+        &self,
+        key: &str,
+        patch: &TicketPatch,
+    ) -> Result<Ticket, RemoteError> {
+        let url = self.url(&format!("/api/v1/tickets/{key}"));
+        let response = self
+            .send(|c| c.patch(&url).json(patch).timeout(CALL_TIMEOUT))
+            .await?;
+        json(response).await
+    }
+
+    /// `POST /api/v1/tickets/{key}/comments`.
+    pub async fn comment(
+        &self,
+        key: &str,
+        request: &CommentRequest,
+    ) -> Result<Comment, RemoteError> {
+        let url = self.url(&format!("/api/v1/tickets/{key}/comments"));
+        let response = self
+            .send(|c| c.post(&url).json(request).timeout(CALL_TIMEOUT))
+            .await?;
         json(response).await
     }
 

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{Replica, store};
 use crate::{
     client::ClientError,
-    model::{Actor, Comment, NewTicket, Op, OpKind, Ticket, UserRef, Verdict, rules},
+    model::{Actor, Comment, NewTicket, Op, OpKind, Ticket, UserRef, Verdict, policy, rules},
     wire::{TicketDetail, sync::SyncUser},
 };
 
@@ -134,7 +134,7 @@ impl Replayer {
         self.me.as_ref().map(|me| Actor {
             id: me.id,
             role: me.role,
-            bot: None,
+            via: None,
         })
     }
 
@@ -199,7 +199,13 @@ impl Replayer {
             return None;
         };
         let actor = self.actor()?;
-        let name = self.me.as_ref()?.name.clone();
+        let requester = UserRef {
+            id: actor.id,
+            name: self.me.as_ref()?.name.clone(),
+        };
+        // The replica's actor writes as themselves: whom the server
+        // assigns a new ticket to is them or nobody.
+        let assignee = policy::initial_assignee(&actor).map(|_| requester.clone());
         let new = NewTicket {
             id: op.ticket_id,
             subject: subject.clone(),
@@ -212,7 +218,7 @@ impl Replayer {
             // Version 0: the server has not seen it yet.
             ticket: Ticket {
                 version: 0,
-                ..new.open(&actor, name, at)
+                ..new.open(requester, assignee, at)
             },
             comments: Vec::new(),
         })

@@ -12,6 +12,12 @@ server before it reads or edits and sends its edit before it exits; offline, \
 reads show this machine's copy (stderr says so, and when it last synced) and \
 edits are queued for the next `desk` command or the console.
 
+With DESK_TOKEN (an API token, desk_…) the commands act as the token, straight \
+on the server in DESK_SERVER_URL or the config file's server_url: online only \
+(a server that cannot be reached exits 1), --requester EMAIL names the \
+customer a create or comment is for, and assign is refused. The token is \
+never printed.
+
 Exit codes:
   0  done: applied on the server, queued offline, or nothing to change
      (stderr and --json say which)
@@ -19,7 +25,8 @@ Exit codes:
   2  no such ticket in your view
   3  refused by the ticket rules, or a conflict with someone else's change
      (the reason is printed)
-  4  not signed in, or the sign-in has expired: run `desk login`";
+  4  not signed in, or the sign-in has expired: run `desk login`
+     (with DESK_TOKEN: the server refuses the token)";
 
 /// The codes themselves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,8 +52,18 @@ pub enum Failure {
     /// The server refuses the saved sign-in, or it cannot be read.
     #[error("{0}; sign in again with `desk login`")]
     SignedOut(String),
+    /// The server refuses `DESK_TOKEN`: revoked, expired, or not one of
+    /// its tokens.
+    #[error(
+        "the server does not accept DESK_TOKEN (revoked, expired, or not one of its API tokens)"
+    )]
+    TokenRefused,
     #[error("no ticket {0} in your view")]
     NotFound(TicketRef),
+    /// Refused by the rules before anything was read or edited, in words;
+    /// exit code 3.
+    #[error("{0}")]
+    Refused(String),
     /// Said in words by the caller; exit code 1.
     #[error("{0}")]
     Other(String),
@@ -57,8 +74,9 @@ pub enum Failure {
 impl Failure {
     pub fn exit(&self) -> Exit {
         match self {
-            Failure::NotSignedIn | Failure::SignedOut(_) => Exit::SignedOut,
+            Failure::NotSignedIn | Failure::SignedOut(_) | Failure::TokenRefused => Exit::SignedOut,
             Failure::NotFound(_) => Exit::NotFound,
+            Failure::Refused(_) => Exit::Refused,
             Failure::Other(_) | Failure::Unexpected(_) => Exit::Failed,
         }
     }

@@ -1,10 +1,12 @@
 //! `desk tickets list` and `desk tickets show`: sync first when the server
 //! answers, then read the replica (offline: the replica as it is, said on
-//! stderr).
+//! stderr). What they print is printed here for the API token's commands
+//! too.
 
 use std::collections::HashMap;
 
 use desk_config::client::ClientSettings;
+use desk_sync::client::LocalTicket;
 use time::OffsetDateTime;
 
 use super::{
@@ -18,8 +20,13 @@ use crate::app::index::{Row, TicketIndex, terms};
 /// Every ticket in the view that matches `query`, in the console's order.
 pub async fn list(settings: &ClientSettings, query: &[String], json: bool) -> Result<(), Failure> {
     let link = synced(settings).await?;
-    let tickets = link.replica.summaries()?;
-    let index = TicketIndex::from_tickets(&tickets);
+    print_list(&link.replica.summaries()?, query, json)
+}
+
+/// The tickets that match `query`, in the console's order: `--json`, or
+/// a table.
+pub fn print_list(tickets: &[LocalTicket], query: &[String], json: bool) -> Result<(), Failure> {
+    let index = TicketIndex::from_tickets(tickets);
     let terms = terms(&query.join(" "));
     let rows: Vec<&Row> = index.rows().iter().filter(|r| r.matches(&terms)).collect();
     if json {
@@ -51,10 +58,15 @@ pub async fn show(settings: &ClientSettings, ticket: TicketRef, json: bool) -> R
     let Some(found) = found else {
         return Err(Failure::NotFound(ticket));
     };
+    print_detail(&found, json)
+}
+
+/// One ticket with its comments: `--json`, or a page.
+pub fn print_detail(ticket: &LocalTicket, json: bool) -> Result<(), Failure> {
     if json {
-        print_json(&found.detail)?;
+        print_json(&ticket.detail)?;
     } else {
-        print!("{}", render::detail(&found, OffsetDateTime::now_utc()));
+        print!("{}", render::detail(ticket, OffsetDateTime::now_utc()));
     }
     Ok(())
 }

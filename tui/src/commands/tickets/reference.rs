@@ -54,6 +54,13 @@ impl TicketRef {
         }
     }
 
+    /// How the HTTP API's paths name it (`/api/v1/tickets/{key}`).
+    pub fn key(&self) -> String {
+        match self {
+            TicketRef::Number(n) => n.to_string(),
+        }
+    }
+
     /// The id of the ticket so named in the replica's view, if it holds one.
     pub fn find(&self, replica: &Replica) -> Result<Option<Uuid>, ClientError> {
         Ok(replica
@@ -78,5 +85,6 @@ mod tests {
             assert!(bad.parse::<TicketRef>().is_err(), "{bad:?}");
         }
         assert_eq!(TicketRef::Number(42).to_string(), "#42");
+        assert_eq!(TicketRef::Number(42).key(), "42");
     }
 }

@@ -11,7 +11,7 @@ use desk_sync::{
     RuleError,
     client::{ClientError, RemoteError},
     model::{Op, OpKind, Priority, Status, Ticket, validate},
-    wire::sync::Outcome as WireOutcome,
+    wire::{OnBehalfOf, sync::Outcome as WireOutcome},
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -33,6 +33,8 @@ pub enum Edit {
         description: String,
         priority: Priority,
         tags: Vec<String>,
+        /// The customer an API token files for (`--requester`).
+        requester: Option<OnBehalfOf>,
     },
     Change {
         ticket: TicketRef,
@@ -43,7 +45,13 @@ pub enum Edit {
 /// An edit of an existing ticket.
 #[derive(Debug, Clone)]
 pub enum Change {
-    Comment { body: String, internal: bool },
+    Comment {
+        body: String,
+        internal: bool,
+        /// The requester an API token replies for (`--requester`), by
+        /// email.
+        requester: Option<String>,
+    },
     Status(Status),
     Assign(Assignee),
 }
@@ -105,8 +113,29 @@ enum Queued {
     Refused(String),
 }
 
+impl Edit {
+    /// Does it name a customer to act for (`--requester`)?
+    fn names_requester(&self) -> bool {
+        match self {
+            Edit::Create { requester, .. } => requester.is_some(),
+            Edit::Change {
+                change: Change::Comment { requester, .. },
+                ..
+            } => requester.is_some(),
+            Edit::Change { .. } => false,
+        }
+    }
+}
+
 /// Makes `edit`, says what became of it, and returns the exit code.
 pub async fn run(settings: &ClientSettings, edit: Edit, json: bool) -> Result<Exit, Failure> {
+    if edit.names_requester() {
+        return Err(Failure::Other(
+            "--requester is for an API token (DESK_TOKEN), which acts for customers; \
+             signed in with `desk login`, you write as yourself"
+                .into(),
+        ));
+    }
     let link = Link::open(settings).await?;
     let reach = link.sync().await?;
     if let Reach::Offline(why) = &reach {
@@ -174,6 +203,7 @@ async fn queue(link: &Link, reach: &Reach, edit: &Edit) -> Result<(Option<Uuid>,
             description,
             priority,
             tags,
+            ..
         } => {
             return match replica.create_ticket(subject, description, *priority, tags) {
                 Ok(id) => Ok((Some(id), Queued::Op(Mine::Created(id)))),
@@ -184,7 +214,7 @@ async fn queue(link: &Link, reach: &Reach, edit: &Edit) -> Result<(Option<Uuid>,
     };
     let id = ticket.find(replica)?.ok_or(Failure::NotFound(ticket))?;
     let made = match change {
-        Change::Comment { body, internal } => replica
+        Change::Comment { body, internal, .. } => replica
             .comment(id, body, *internal)
             .map(|c| Some(Mine::Comment(c))),
         Change::Status(to) => replica.set_status(id, *to).map(|op| op.map(Mine::Op)),
@@ -250,7 +280,7 @@ async fn assignee(
 }
 
 /// Why the rules refuse an edit, in the console's words.
-fn refusal(rule: &RuleError) -> String {
+pub(super) fn refusal(rule: &RuleError) -> String {
     match rule {
         RuleError::InvalidTransition { from, to, allowed } => {
             let allowed: Vec<&str> = allowed.iter().map(|s| labels::status(*s)).collect();
@@ -274,7 +304,7 @@ fn refusal(rule: &RuleError) -> String {
 
 /// Prints what became of the edit: `--json`, or a sentence on stdout and
 /// the outcome on stderr.
-fn finish(
+pub(super) fn finish(
     edit: &Edit,
     outcome: Outcome,
     reason: Option<&str>,

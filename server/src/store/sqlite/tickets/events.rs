@@ -20,8 +20,8 @@ pub fn record(
     let by = by.into();
     conn.exec(
         "INSERT INTO history (ticket_id, at, actor_id, kind, field, from_value, to_value, internal,
-            via_token)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            via_token, via_user)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             ticket,
             to_micros(at),
@@ -31,7 +31,8 @@ pub fn record(
             event.from.as_ref().map(json_text),
             event.to.as_ref().map(json_text),
             event.internal,
-            by.via,
+            by.via_token,
+            by.via_user,
         ],
     )?;
     Ok(())

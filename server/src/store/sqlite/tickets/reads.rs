@@ -62,9 +62,10 @@ pub fn history(
     let ticket = load_for(conn, &actor, key, TicketAction::Read, links)?;
     let mut stmt = conn.prepare_cached(
         "SELECT h.at, h.actor_id, u.name, h.kind, h.field, h.from_value, h.to_value,
-            k.id, k.name
+            COALESCE(k.id, s.id), COALESCE(k.name, s.name)
          FROM history h JOIN users u ON u.id = h.actor_id
          LEFT JOIN api_tokens k ON k.id = h.via_token
+         LEFT JOIN users s ON s.id = h.via_user
          WHERE h.ticket_id = ?1 AND (?2 OR h.internal = 0)
          ORDER BY h.id",
     )?;
@@ -80,7 +81,7 @@ pub fn history(
                 id: r.get(1)?,
                 name: r.get(2)?,
             };
-            let bot = match r.get::<_, Option<Uuid>>(7)? {
+            let via = match r.get::<_, Option<Uuid>>(7)? {
                 Some(id) => Some(UserRef {
                     id,
                     name: r.get(8)?,
@@ -93,7 +94,7 @@ pub fn history(
                 field: r.get(4)?,
                 from: json(r, 5)?,
                 to: json(r, 6)?,
-                ..HistoryEvent::by(user, bot)
+                ..HistoryEvent::by(user, via)
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -90,9 +90,21 @@ pub fn create(
 ) -> Result<Ticket> {
     let digest = create_digest(&actor, &new);
     let at = now();
-    let name = conn.row("SELECT name FROM users WHERE id = ?1", [actor.id], |r| {
-        r.get(0)
-    })?;
+    let name_of = |id: Uuid| -> Result<String> {
+        Ok(conn.row("SELECT name FROM users WHERE id = ?1", [id], |r| r.get(0))?)
+    };
+    let requester = UserRef {
+        id: actor.id,
+        name: name_of(actor.id)?,
+    };
+    let assignee = match policy::initial_assignee(&actor) {
+        Some(id) if id == requester.id => Some(requester.clone()),
+        Some(id) => Some(UserRef {
+            id,
+            name: name_of(id)?,
+        }),
+        None => None,
+    };
     let number = next_number(conn)?;
     // An id already taken inserts nothing, so this job still refuses before
     // its first write. (`RETURNING number` with the number as a subquery
@@ -111,7 +123,7 @@ pub fn create(
             new.description,
             new.priority.rank(),
             actor.id,
-            policy::initial_assignee(&actor),
+            assignee.as_ref().map(|a| a.id),
             json_text(&new.tags),
             to_micros(at),
             embed.token,
@@ -128,7 +140,7 @@ pub fn create(
     Ok(Ticket {
         number: Some(number),
         embed_url: Some(links.embed_url(&embed.token)),
-        ..new.open(&actor, name, at)
+        ..new.open(requester, assignee, at)
     })
 }
 

@@ -532,7 +532,7 @@ fn actor(user: &SyncUser) -> Actor {
     Actor {
         id: user.id,
         role: user.role,
-        bot: None,
+        via: None,
     }
 }
 
