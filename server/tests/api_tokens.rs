@@ -364,25 +364,6 @@ async fn deskd_token_create_makes_a_token_and_no_log_holds_it() {
     assert!(!log.contains(&token["desk_".len()..]), "{log}");
 }
 
-/// The history entries of ticket `id` as the admin reads them: (kind, the
-/// actor's name, the customer's name when a bot acted for one).
-async fn history(s: &TestServer, admin: &str, id: &str) -> Vec<(String, String, Option<String>)> {
-    let r = s.get(&format!("/api/v1/tickets/{id}/history"), admin).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    r.body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["kind"].as_str().unwrap().to_string(),
-                e["actor"]["name"].as_str().unwrap().to_string(),
-                e["on_behalf_of"]["name"].as_str().map(str::to_string),
-            )
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn a_bot_files_replies_and_closes_for_a_customer_who_can_then_register() {
     let s = TestServer::start().await;
@@ -495,7 +476,7 @@ async fn a_bot_files_replies_and_closes_for_a_customer_who_can_then_register() {
         )
     };
     assert_eq!(
-        history(&s, &carol, &id).await,
+        s.history_by(&format!("/api/v1/tickets/{id}"), &carol).await,
         vec![
             by_bot("created"),
             by_bot("commented"),

@@ -165,6 +165,30 @@ impl TestServer {
         self.call(Method::GET, path, Some(token), None).await
     }
 
+    /// The history of the ticket at `ticket` (its API path) as `token`
+    /// reads it: each entry's kind, its actor's name, and the name of the
+    /// customer it was done on behalf of.
+    pub async fn history_by(
+        &self,
+        ticket: &str,
+        token: &str,
+    ) -> Vec<(String, String, Option<String>)> {
+        let r = self.get(&format!("{ticket}/history"), token).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        r.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["kind"].as_str().unwrap().to_string(),
+                    e["actor"]["name"].as_str().unwrap().to_string(),
+                    e["on_behalf_of"]["name"].as_str().map(str::to_string),
+                )
+            })
+            .collect()
+    }
+
     pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
         self.call(Method::POST, path, Some(token), Some(body)).await
     }

@@ -9,24 +9,6 @@ use serde_json::{Value, json};
 
 use super::support::*;
 
-/// The history of `t` as `token` reads it: (kind, actor, on behalf of).
-async fn history(s: &TestServer, token: &str, t: &Value) -> Vec<(String, String, Option<String>)> {
-    let r = s.get(&format!("{}/history", path_of(t)), token).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    r.body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["kind"].as_str().unwrap().to_string(),
-                e["actor"]["name"].as_str().unwrap().to_string(),
-                e["on_behalf_of"]["name"].as_str().map(str::to_string),
-            )
-        })
-        .collect()
-}
-
 /// Asserts a 422 whose details name `field` with a reason containing `says`.
 #[track_caller]
 fn invalid(r: &Reply, field: &str, says: &str) {
@@ -60,7 +42,7 @@ async fn an_agent_files_for_a_new_customer_and_keeps_the_ticket() {
     let read = s.get(&path_of(&t), &bob).await;
     assert_eq!(read.status, StatusCode::OK, "{}", read.text);
     assert_eq!(
-        history(&s, &carol, &t).await,
+        s.history_by(&path_of(&t), &carol).await,
         [entry("created", "Bob Keller", "Zoe")]
     );
 
@@ -90,7 +72,7 @@ async fn an_agent_files_for_a_new_customer_and_keeps_the_ticket() {
     assert!(t["assignee"].is_null(), "{t}");
     let alice = s.token(ALICE).await;
     assert_eq!(
-        history(&s, &alice, &t).await,
+        s.history_by(&path_of(&t), &alice).await,
         [entry("created", "Carol Nguyen", "Alice Martin")],
         "the customer sees who filed it"
     );
@@ -200,7 +182,7 @@ async fn staff_post_the_requesters_public_reply() {
         .collect();
     assert_eq!(authors, ["Alice Martin", "Alice Martin"], "{seen}");
     assert_eq!(
-        history(&s, &alice, &t).await,
+        s.history_by(&path_of(&t), &alice).await,
         [
             entry("created", "Bob Keller", "Alice Martin"),
             entry("commented", "Bob Keller", "Alice Martin"),
