@@ -266,8 +266,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let copied =
                 desk_server::store::postgres::copy_from_sqlite(&from.join(DB_FILE), &to).await?;
             println!(
-                "copied {} users, {} tickets and {} change-log entries from {}; new sync epoch {}",
+                "copied {} users, {} projects, {} tickets and {} change-log entries from {}; new sync epoch {}",
                 copied.users,
+                copied.projects,
                 copied.tickets,
                 copied.changes,
                 from.display(),

@@ -3,6 +3,7 @@
 //! - [`kinds`]: roles, statuses (with the transition table) and priorities.
 //! - [`ticket`]: tickets and comments, and how a patch becomes a list of
 //!   [`Change`]s.
+//! - [`project`]: projects (queues), their keys and tickets' keys (`BILL-42`).
 //! - [`user`]: users as everyone but the store sees them.
 //! - [`policy`]: who may see what and do what — the permission table of docs/API.md.
 //! - [`op`]: offline edits as clients queue and push them.
@@ -12,6 +13,7 @@
 pub mod kinds;
 pub mod op;
 pub mod policy;
+pub mod project;
 pub mod rules;
 pub mod ticket;
 pub mod user;
@@ -20,6 +22,7 @@ pub mod validate;
 pub use kinds::{Priority, Role, Status, TokenScope};
 pub use op::{Op, OpKind};
 pub use policy::{Actor, Scope, TicketAction};
+pub use project::{Project, ProjectKey};
 pub use rules::Verdict;
 pub use ticket::{Change, Comment, NewTicket, Ticket, TicketPatch, UserRef};
 pub use user::User;

@@ -11,7 +11,7 @@
 use std::{sync::Arc, time::Duration};
 
 use desk_sync::{
-    model::{Actor, Comment, NewTicket, Ticket, TicketPatch, User},
+    model::{Actor, Comment, NewTicket, Project, ProjectKey, Ticket, TicketPatch, User},
     wire::{
         HistoryEvent, Page, TicketDetail, UserQuery, mark::Cursor, sync::PushRequest,
         tokens::ApiToken, webhooks::Delivery,
@@ -24,8 +24,8 @@ use uuid::Uuid;
 
 use super::{
     BootstrapSink, ChangeEntry, ChangeNotice, Credentials, EmbedJson, EmbedToken, ImportTicket,
-    NewApiToken, NewUser, PullReply, PushReply, RefreshGrant, Result, Rotation, Store, StoreError,
-    Swept, TicketFilter, TicketJson, TicketKey, TokenHash, UserUpdate,
+    NewApiToken, NewProject, NewUser, ProjectUpdate, PullReply, PushReply, RefreshGrant, Result,
+    Rotation, Store, StoreError, Swept, TicketFilter, TicketJson, TicketKey, TokenHash, UserUpdate,
     links::Links,
     values::now,
     webhooks::{Attempt, DeliveryRow, NewDelivery, NewWebhook, WebhookRow, WebhookUpdate},
@@ -35,6 +35,7 @@ mod copy;
 mod db;
 mod list;
 mod notices;
+mod projects;
 mod schema;
 mod sync;
 mod tickets;
@@ -377,6 +378,7 @@ impl Store for PostgresStore {
 
     async fn ticket(&self, actor: Actor, key: TicketKey) -> Result<TicketDetail> {
         let links = self.links();
+        let key = &key;
         self.inner
             .db
             .read(with_tx!(tx => tickets::detail(tx, actor, key, links)))
@@ -400,6 +402,7 @@ impl Store for PostgresStore {
         if_match: Option<u64>,
     ) -> Result<Ticket> {
         let links = self.links();
+        let key = &key;
         let patch = &patch;
         self.inner
             .db
@@ -414,6 +417,7 @@ impl Store for PostgresStore {
         assignee: Option<Uuid>,
     ) -> Result<Ticket> {
         let links = self.links();
+        let key = &key;
         self.inner
             .db
             .write(with_tx!(tx => tickets::assign(tx, actor, key, assignee, links)))
@@ -428,6 +432,7 @@ impl Store for PostgresStore {
         internal: bool,
     ) -> Result<Comment> {
         let (links, max) = (self.links(), self.inner.max_comments);
+        let key = &key;
         let body = &body;
         self.inner
             .db
@@ -437,6 +442,7 @@ impl Store for PostgresStore {
 
     async fn history(&self, actor: Actor, key: TicketKey) -> Result<Vec<HistoryEvent>> {
         let links = self.links();
+        let key = &key;
         self.inner
             .db
             .read(with_tx!(tx => tickets::history(tx, actor, key, links)))
@@ -450,6 +456,7 @@ impl Store for PostgresStore {
         embed: EmbedToken,
     ) -> Result<Ticket> {
         let links = self.links();
+        let key = &key;
         let embed = &embed;
         self.inner
             .db
@@ -474,6 +481,46 @@ impl Store for PostgresStore {
         self.inner
             .db
             .read(with_tx!(tx => tickets::public_detail(tx, hash, links)))
+            .await
+    }
+
+    async fn projects(&self) -> Result<Vec<Project>> {
+        self.inner.db.read(with_tx!(tx => projects::list(tx))).await
+    }
+
+    async fn project(&self, key: ProjectKey) -> Result<Option<Project>> {
+        let key = &key;
+        self.inner
+            .db
+            .read(with_tx!(tx => projects::get(tx, key)))
+            .await
+    }
+
+    async fn create_project(&self, new: NewProject) -> Result<Project> {
+        let new = &new;
+        self.inner
+            .db
+            .write(with_tx!(tx => projects::create(tx, new)))
+            .await
+    }
+
+    async fn update_project(
+        &self,
+        key: ProjectKey,
+        update: ProjectUpdate,
+    ) -> Result<Option<Project>> {
+        let (key, update) = (&key, &update);
+        self.inner
+            .db
+            .write(with_tx!(tx => projects::update(tx, key, update)))
+            .await
+    }
+
+    async fn delete_project(&self, key: ProjectKey) -> Result<bool> {
+        let key = &key;
+        self.inner
+            .db
+            .write(with_tx!(tx => projects::delete(tx, key)))
             .await
     }
 
