@@ -571,6 +571,15 @@ async fn migrate_copies_a_sqlite_desk_whole_under_a_new_epoch() {
     )
     .await;
     let first_id = listed["items"][0]["id"].as_str().unwrap().to_string();
+    let projects = read(&before.url, &admin, "/api/v1/projects").await;
+    let bills = read(
+        &before.url,
+        &admin,
+        "/api/v1/tickets?project=BILL&per_page=100",
+    )
+    .await;
+    let billed = bills["total"].as_u64().unwrap();
+    assert!(billed > 0, "the demo files tickets in BILL");
     let history = read(
         &before.url,
         &admin,
@@ -598,7 +607,11 @@ async fn migrate_copies_a_sqlite_desk_whole_under_a_new_epoch() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("30 tickets"));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("3 projects") && said.contains("30 tickets"),
+        "{said}"
+    );
 
     let after = sqlite
         .clone()
@@ -632,6 +645,17 @@ async fn migrate_copies_a_sqlite_desk_whole_under_a_new_epoch() {
         .await,
         history
     );
+    // Projects come whole, and their keys go on from where they were.
+    assert_eq!(read(&after.url, &admin, "/api/v1/projects").await, projects);
+    assert_eq!(
+        read(&after.url, &admin, "/api/v1/tickets/key/BILL-1").await["id"],
+        bills["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["key"] == "BILL-1")
+            .unwrap()["id"]
+    );
     // A new epoch: a console at the old cursor is told to download again.
     let r = http
         .get(format!(
@@ -655,7 +679,7 @@ async fn migrate_copies_a_sqlite_desk_whole_under_a_new_epoch() {
         fresh["next"], pulled["next"],
         "the change log is copied whole"
     );
-    // Numbers go on from where they were.
+    // Numbers go on from where they were, overall and in each project.
     let r = http
         .post(format!("{}/api/v1/tickets", after.url))
         .bearer_auth(&admin)
@@ -665,4 +689,14 @@ async fn migrate_copies_a_sqlite_desk_whole_under_a_new_epoch() {
         .unwrap();
     let created: Value = r.json().await.unwrap();
     assert_eq!(created["number"], json!(31));
+    let r = http
+        .post(format!("{}/api/v1/tickets", after.url))
+        .bearer_auth(&admin)
+        .json(&json!({"subject": "billed on PostgreSQL", "project": "BILL"}))
+        .send()
+        .await
+        .unwrap();
+    let created: Value = r.json().await.unwrap();
+    assert_eq!(created["number"], json!(32));
+    assert_eq!(created["key"], json!(format!("BILL-{}", billed + 1)));
 }

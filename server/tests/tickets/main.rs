@@ -1,10 +1,11 @@
 //! Ticket behaviour over HTTP: create, numbering, idempotent creates,
 //! listing, "my" tickets, comments and their visibility, versions, history,
-//! assignment, and the public embed view.
+//! assignment, the public embed view, and projects with their keys.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod comments_and_history;
 mod create;
 mod embed;
 mod listing;
+mod projects;
 mod support;
