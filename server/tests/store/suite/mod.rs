@@ -37,6 +37,7 @@ macro_rules! store_suite {
             tickets::a_common_word_pages_exactly_and_totals_closely,
             tickets::a_ticket_takes_comments_up_to_the_cap_and_no_more,
             projects::keys_are_gap_free_per_project_under_concurrent_creates,
+            projects::moves_and_creates_into_one_project_at_once_leave_no_gap,
             projects::a_ticket_is_found_by_its_key_within_its_readers_view,
             projects::a_moved_ticket_gets_the_next_key_and_keeps_answering_to_its_old_one,
             projects::customers_file_only_where_they_may_choose,

@@ -92,6 +92,58 @@ pub async fn keys_are_gap_free_per_project_under_concurrent_creates<S: Store>(f:
     }
 }
 
+pub async fn moves_and_creates_into_one_project_at_once_leave_no_gap<S: Store>(f: Fixture<S>) {
+    f.project("BILL", true).await;
+    let mut desk = Vec::new();
+    for n in 0..12 {
+        desk.push(f.create(f.alice, &format!("desk {n}")).await.id);
+    }
+    let moves = desk.into_iter().map(|id| {
+        let (store, admin) = (f.store.clone(), f.admin);
+        tokio::spawn(async move {
+            let to_bill = TicketPatch {
+                project: Some(project("BILL")),
+                ..TicketPatch::default()
+            };
+            store
+                .update_ticket(admin, TicketKey::Id(id), to_bill, None)
+                .await
+                .unwrap()
+        })
+    });
+    let creates = (0..12).map(|n| {
+        let (store, bob) = (f.store.clone(), f.bob);
+        tokio::spawn(async move {
+            store
+                .create_ticket(bob, in_project(&format!("bill {n}"), "BILL"), embed())
+                .await
+                .unwrap()
+        })
+    });
+    let (moved, created) = futures_util::future::join(
+        futures_util::future::join_all(moves),
+        futures_util::future::join_all(creates),
+    )
+    .await;
+    let mut keys: Vec<u64> = moved
+        .into_iter()
+        .chain(created)
+        .map(|t| t.unwrap().key.unwrap().number)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(keys, (1..=24).collect::<Vec<u64>>());
+    let (_, total) = f
+        .listed(
+            f.admin,
+            TicketFilter {
+                project: Some(project("BILL")),
+                ..TicketFilter::default()
+            },
+        )
+        .await;
+    assert_eq!(total, 24);
+}
+
 pub async fn a_ticket_is_found_by_its_key_within_its_readers_view<S: Store>(f: Fixture<S>) {
     f.project("BILL", true).await;
     let filed = f.create_with(f.alice, in_project("Refund", "BILL")).await;
