@@ -267,9 +267,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let copied =
                 desk_server::store::postgres::copy_from_sqlite(&from.join(DB_FILE), &to).await?;
             println!(
-                "copied {} users, {} tickets, {} change-log entries, {} API tokens, {} webhook \
-                 endpoints and {} webhook deliveries from {}; new sync epoch {}",
+                "copied {} users, {} projects, {} tickets, {} change-log entries, {} API tokens, \
+                 {} webhook endpoints and {} webhook deliveries from {}; new sync epoch {}",
                 copied.users,
+                copied.projects,
                 copied.tickets,
                 copied.changes,
                 copied.api_tokens,

@@ -6,7 +6,10 @@
 //! Deterministic (a fixed-seed generator), so a demo looks the same every
 //! time; tickets load in large transactions, so 100k take seconds.
 
-use desk_sync::model::{Priority, Role, Status, kinds::EventKind};
+use desk_sync::{
+    RuleError,
+    model::{Priority, ProjectKey, Role, Status, kinds::EventKind},
+};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -14,7 +17,10 @@ use uuid::Uuid;
 use crate::{
     auth::{password, tokens},
     http::error::ApiError,
-    store::{ImportComment, ImportEvent, ImportTicket, NewUser, Store, StoreError},
+    store::{
+        ImportComment, ImportEvent, ImportTicket, NewProject, NewUser, ProjectUpdate, Store,
+        StoreError,
+    },
 };
 
 pub const DEMO_USERS: &[(&str, &str, &str, Role)] = &[
@@ -37,10 +43,20 @@ const CUSTOMERS: &[(&str, &str)] = &[
     ("heidi@example.com", "Heidi Novak"),
 ];
 
+/// The demo's projects besides the default `DESK` (renamed "General"):
+/// key, name, and the agents (by index into the demo agents) who work it.
+/// Customers may file into each.
+const PROJECTS: &[(&str, &str, &[usize])] = &[
+    ("BILL", "Billing", &[1]),
+    ("TECH", "Technical support", &[0, 1]),
+];
+
 /// What a demo ticket is about: one problem (in a few wordings), and what
 /// each side says about it, so a ticket reads as one story and search finds what the
 /// subject promises.
 struct Topic {
+    /// The key of the project its tickets are filed in ([`PROJECTS`]).
+    project: &'static str,
     subjects: &'static [&'static str],
     descriptions: &'static [&'static str],
     /// The agent's first public reply.
@@ -56,6 +72,7 @@ struct Topic {
 
 const TOPICS: &[Topic] = &[
     Topic {
+        project: "TECH",
         subjects: &["App crashes on login", "App closes when I sign in"],
         descriptions: &[
             "Since yesterday's update the app closes as soon as I tap Sign in. Reinstalling did not help.",
@@ -80,6 +97,7 @@ const TOPICS: &[Topic] = &[
         tags: &["login", "mobile", "android", "ios"],
     },
     Topic {
+        project: "DESK",
         subjects: &["Account locked after update"],
         descriptions: &[
             "After updating to the latest version I cannot sign in: it says my account is locked.",
@@ -101,6 +119,7 @@ const TOPICS: &[Topic] = &[
         tags: &["login", "mobile"],
     },
     Topic {
+        project: "DESK",
         subjects: &[
             "Cannot reset my password",
             "Password reset email never arrives",
@@ -127,6 +146,7 @@ const TOPICS: &[Topic] = &[
         tags: &["login", "web"],
     },
     Topic {
+        project: "DESK",
         subjects: &["Two-factor codes arrive late"],
         descriptions: &[
             "The two-factor code arrives after it has expired, usually five minutes late.",
@@ -148,6 +168,7 @@ const TOPICS: &[Topic] = &[
         tags: &["login", "mobile"],
     },
     Topic {
+        project: "BILL",
         subjects: &["Refund not received"],
         descriptions: &[
             "I returned the order two weeks ago and the refund still has not reached my card.",
@@ -163,6 +184,7 @@ const TOPICS: &[Topic] = &[
         tags: &["billing", "urgent-customer"],
     },
     Topic {
+        project: "BILL",
         subjects: &["Charged twice for the same order"],
         descriptions: &[
             "My bank statement shows two charges of the same amount for a single order.",
@@ -178,6 +200,7 @@ const TOPICS: &[Topic] = &[
         tags: &["billing", "urgent-customer"],
     },
     Topic {
+        project: "BILL",
         subjects: &["Invoice shows the wrong VAT number"],
         descriptions: &[
             "The invoice for last month has our old VAT number. Our accountant needs a corrected one.",
@@ -196,6 +219,7 @@ const TOPICS: &[Topic] = &[
         tags: &["billing"],
     },
     Topic {
+        project: "TECH",
         subjects: &["Export to CSV times out"],
         descriptions: &[
             "Exporting our customer list to CSV spins for a minute and then fails. It has about 40,000 rows.",
@@ -213,6 +237,7 @@ const TOPICS: &[Topic] = &[
         tags: &["export", "web"],
     },
     Topic {
+        project: "TECH",
         subjects: &["API returns 500 on large uploads"],
         descriptions: &[
             "Uploading files over 50 MB through the API returns a 500 error; smaller ones work.",
@@ -228,6 +253,7 @@ const TOPICS: &[Topic] = &[
         tags: &["export", "web"],
     },
     Topic {
+        project: "TECH",
         subjects: &["Sync stuck at 99%"],
         descriptions: &[
             "The app has been showing 'Syncing 99%' since this morning and new items do not appear.",
@@ -243,6 +269,7 @@ const TOPICS: &[Topic] = &[
         tags: &["mobile", "web"],
     },
     Topic {
+        project: "TECH",
         subjects: &["Push notifications stopped"],
         descriptions: &[
             "I no longer get push notifications for new messages, although they are turned on.",
@@ -258,6 +285,7 @@ const TOPICS: &[Topic] = &[
         tags: &["mobile", "ios", "android"],
     },
     Topic {
+        project: "TECH",
         subjects: &["Dark mode makes charts unreadable"],
         descriptions: &[
             "In dark mode the chart labels are dark grey on black and impossible to read.",
@@ -270,6 +298,7 @@ const TOPICS: &[Topic] = &[
         tags: &["web"],
     },
     Topic {
+        project: "TECH",
         subjects: &["Search ignores accented letters"],
         descriptions: &[
             "Searching for 'Müller' finds nothing, but 'Muller' finds the customer.",
@@ -282,6 +311,7 @@ const TOPICS: &[Topic] = &[
         tags: &["web"],
     },
     Topic {
+        project: "DESK",
         subjects: &["Cannot invite a teammate"],
         descriptions: &[
             "When I invite a colleague the button greys out and nothing happens.",
@@ -297,6 +327,7 @@ const TOPICS: &[Topic] = &[
         tags: &["web"],
     },
     Topic {
+        project: "DESK",
         subjects: &["Wrong timezone in reminders"],
         descriptions: &[
             "Reminders arrive an hour early since the clocks changed.",
@@ -312,6 +343,7 @@ const TOPICS: &[Topic] = &[
         tags: &["web"],
     },
     Topic {
+        project: "DESK",
         subjects: &["Order arrived damaged"],
         descriptions: &[
             "The parcel arrived crushed and the screen of the device is cracked.",
@@ -387,6 +419,7 @@ pub async fn seed_demo<S: Store>(store: &S, tickets: usize) -> Result<Seeded, Se
         customers.push(create(store, email, &tokens::random_token()?, name, Role::Customer).await?);
     }
     let agents = [(bob, DEMO_USERS[1].2), (dave, DEMO_USERS[2].2)];
+    projects(store, &[bob, dave]).await?;
     let mut dice = Dice(0x5EED);
     let now = OffsetDateTime::now_utc();
     let mut sample = None;
@@ -412,6 +445,34 @@ pub async fn seed_demo<S: Store>(store: &S, tickets: usize) -> Result<Seeded, Se
 
 /// Tickets per transaction.
 const BATCH: usize = 5_000;
+
+/// The default project as "General" and the other [`PROJECTS`], all open
+/// to customers. A project already there (made by an admin before the
+/// demo data) is kept as it is.
+async fn projects<S: Store>(store: &S, agents: &[Uuid]) -> Result<(), SeedError> {
+    let general = ProjectUpdate {
+        name: Some("General".into()),
+        members: Some(agents.to_vec()),
+        customers_may_choose: Some(true),
+    };
+    store.update_project(ProjectKey::default(), general).await?;
+    for (key, name, members) in PROJECTS {
+        let new = NewProject {
+            key: key.parse().map_err(|e| StoreError::Backend(Box::new(e)))?,
+            name: (*name).into(),
+            members: members
+                .iter()
+                .filter_map(|&i| agents.get(i).copied())
+                .collect(),
+            customers_may_choose: true,
+        };
+        match store.create_project(new).await {
+            Ok(_) | Err(StoreError::Rule(RuleError::Conflict(_))) => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Ok(())
+}
 
 async fn create<S: Store>(
     store: &S,
@@ -535,6 +596,10 @@ fn demo_ticket(
         });
     Ok(ImportTicket {
         id: Uuid::now_v7(),
+        project: topic
+            .project
+            .parse()
+            .map_err(|e| ApiError::internal(format!("a demo project key: {e}")))?,
         subject,
         description,
         status,
@@ -609,6 +674,22 @@ mod tests {
             let unique: std::collections::HashSet<&&str> = bodies.iter().collect();
             assert_eq!(unique.len(), bodies.len(), "{}: {bodies:?}", t.subject);
             assert!(t.tags.iter().all(|tag| topic.tags.contains(&tag.as_str())));
+        }
+    }
+
+    #[test]
+    fn every_topic_is_filed_in_a_demo_project() {
+        for topic in TOPICS {
+            let key: ProjectKey = topic.project.parse().unwrap();
+            assert!(
+                key.is_default() || PROJECTS.iter().any(|(k, ..)| *k == topic.project),
+                "{}",
+                topic.project
+            );
+        }
+        let all = tickets(60);
+        for (key, ..) in PROJECTS {
+            assert!(all.iter().any(|t| t.project.as_str() == *key), "{key}");
         }
     }
 

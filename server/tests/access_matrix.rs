@@ -123,7 +123,7 @@ fn expect<const N: usize>(
 
 // ------------------------------------------------------------------- tables
 //
-// Placeholders, filled per cell: {id} and {number} of the cell's ticket,
+// Placeholders, filled per cell: {id}, {number} and {key} of the cell's ticket,
 // {embed} its embed token, {user} the cell's target user, {dave} dave's id,
 // {email} a fresh address, {refresh} a fresh refresh token of alice's,
 // {missing} an id no ticket or user has.
@@ -148,6 +148,8 @@ fn ticket_table() -> Vec<Row<9>> {
         //            own  other  own  other triage filed  own  other
         expect([401,  200, 404,   200, 404,  404,   200,   200, 200], GET,    "/api/v1/tickets/{id}",             NO_BODY),
         expect([401,  200, 404,   200, 404,  404,   200,   200, 200], GET,    "/api/v1/tickets/{number}",         NO_BODY),
+        expect([401,  200, 404,   200, 404,  404,   200,   200, 200], GET,    "/api/v1/tickets/{key}",            NO_BODY),
+        expect([401,  200, 404,   200, 404,  404,   200,   200, 200], GET,    "/api/v1/tickets/key/{key}",        NO_BODY),
         expect([401,  200, 404,   200, 404,  404,   200,   200, 200], GET,    "/api/v1/tickets/{id}/history",     NO_BODY),
         expect([401,  403, 404,   200, 404,  404,   200,   200, 200], PATCH,  "/api/v1/tickets/{id}",             j!({"status": "in_progress"})),
         expect([401,  403, 404,   200, 404,  404,   200,   200, 200], PATCH,  "/api/v1/tickets/{number}",         j!({"status": "closed"})),
@@ -155,6 +157,8 @@ fn ticket_table() -> Vec<Row<9>> {
         expect([401,  403, 404,   200, 404,  404,   200,   200, 200], PATCH,  "/api/v1/tickets/{id}",             j!({"subject": "Renamed subject"})),
         expect([401,  403, 404,   200, 404,  404,   200,   200, 200], PATCH,  "/api/v1/tickets/{id}",             j!({"description": "More detail"})),
         expect([401,  403, 404,   200, 404,  404,   200,   200, 200], PATCH,  "/api/v1/tickets/{id}",             j!({"tags": ["vip", "mobile"]})),
+        // A move to another project: staff, on a ticket they may edit.
+        expect([401,  403, 404,   200, 404,  404,   200,   200, 200], PATCH,  "/api/v1/tickets/{key}",            j!({"project": "BILL"})),
         expect([401,  403, 404,   403, 404,  404,   403,   200, 200], PATCH,  "/api/v1/tickets/{id}/assign",      j!({"assignee_id": "{dave}"})),
         expect([401,  403, 404,   403, 404,  404,   403,   200, 200], PATCH,  "/api/v1/tickets/{id}/assign",      j!({"assignee_id": null})),
         expect([401,  201, 404,   201, 404,  404,   201,   201, 201], POST,   "/api/v1/tickets/{id}/comments",    j!({"body": "A public reply"})),
@@ -230,6 +234,22 @@ fn route_table() -> Vec<Row<4>> {
         expect([401,  404,      404,   404], GET,    "/api/v1/tickets/999999",                  NO_BODY),
         expect([401,  404,      404,   404], PATCH,  "/api/v1/tickets/999999/assign",           j!({"assignee_id": null})),
         expect([404,  404,      404,   404], GET,    "/api/v1/tickets/embed/no-such-token",     NO_BODY),
+        // Keys: not a key → 400; no ticket under it → 404.
+        expect([401,  404,      404,   404], GET,    "/api/v1/tickets/key/NOPE-1",              NO_BODY),
+        expect([401,  404,      404,   404], GET,    "/api/v1/tickets/NOPE-1",                  NO_BODY),
+        expect([401,  400,      400,   400], GET,    "/api/v1/tickets/key/42",                  NO_BODY),
+        expect([401,  400,      400,   400], GET,    "/api/v1/tickets?project=bill",            NO_BODY),
+        // Projects: admins shape them; staff list every one, customers
+        // those they may file into (the demo's are all open to them).
+        expect([401,  200,      200,   200], GET,    "/api/v1/projects",                        NO_BODY),
+        expect([401,  403,      403,   201], POST,   "/api/v1/projects",                        j!({"key": "MATRIX", "name": "Matrix"})),
+        expect([401,  200,      200,   200], GET,    "/api/v1/projects/BILL",                   NO_BODY),
+        expect([401,  404,      404,   404], GET,    "/api/v1/projects/NOPE",                   NO_BODY),
+        expect([401,  400,      400,   400], GET,    "/api/v1/projects/bill",                   NO_BODY),
+        expect([401,  403,      403,   200], PATCH,  "/api/v1/projects/BILL",                   j!({"name": "Billing"})),
+        expect([401,  403,      403,   404], PATCH,  "/api/v1/projects/NOPE",                   j!({"name": "Nope"})),
+        expect([401,  403,      403,   409], DELETE, "/api/v1/projects/DESK",                   NO_BODY),
+        expect([401,  403,      403,   404], DELETE, "/api/v1/projects/NOPE",                   NO_BODY),
         // Users, as a collection.
         expect([401,  403,      200,   200], GET,    "/api/v1/users",                           NO_BODY),
         expect([401,  403,      200,   200], GET,    "/api/v1/users?role=agent&active=true",    NO_BODY),
@@ -691,6 +711,7 @@ impl World {
         vec![
             ("{id}", ticket["id"].as_str().unwrap().to_string()),
             ("{number}", ticket["number"].to_string()),
+            ("{key}", ticket["key"].as_str().unwrap().to_string()),
             ("{embed}", embed_url.rsplit('/').next().unwrap().to_string()),
             ("{dave}", self.dave_id.clone()),
         ]
@@ -829,6 +850,7 @@ fn verdict(expected: u16, reply: &Reply) -> Option<String> {
         401 => "E_UNAUTHORIZED",
         403 => "E_FORBIDDEN",
         404 => "E_NOT_FOUND",
+        409 => "E_CONFLICT",
         other => unreachable!("no error code for {other} in these tables"),
     };
     let b = &reply.body;

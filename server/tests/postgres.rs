@@ -714,6 +714,15 @@ async fn migrate_copies_a_sqlite_desk_whole_under_a_new_epoch() {
     )
     .await;
     let first_id = listed["items"][0]["id"].as_str().unwrap().to_string();
+    let projects = read(&before.url, &admin, "/api/v1/projects").await;
+    let bills = read(
+        &before.url,
+        &admin,
+        "/api/v1/tickets?project=BILL&per_page=100",
+    )
+    .await;
+    let billed = bills["total"].as_u64().unwrap();
+    assert!(billed > 0, "the demo files tickets in BILL");
     let history = read(
         &before.url,
         &admin,
@@ -742,7 +751,10 @@ async fn migrate_copies_a_sqlite_desk_whole_under_a_new_epoch() {
         String::from_utf8_lossy(&out.stderr)
     );
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.contains("32 tickets"), "{said}");
+    assert!(
+        said.contains("3 projects") && said.contains("32 tickets"),
+        "{said}"
+    );
     assert!(
         said.contains("1 API tokens, 1 webhook endpoints and 2 webhook deliveries"),
         "{said}"
@@ -785,6 +797,17 @@ async fn migrate_copies_a_sqlite_desk_whole_under_a_new_epoch() {
         .await,
         history
     );
+    // Projects come whole, and their keys go on from where they were.
+    assert_eq!(read(&after.url, &admin, "/api/v1/projects").await, projects);
+    assert_eq!(
+        read(&after.url, &admin, "/api/v1/tickets/key/BILL-1").await["id"],
+        bills["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["key"] == "BILL-1")
+            .unwrap()["id"]
+    );
     // A new epoch: a console at the old cursor is told to download again.
     let r = http
         .get(format!(
@@ -808,7 +831,7 @@ async fn migrate_copies_a_sqlite_desk_whole_under_a_new_epoch() {
         fresh["next"], pulled["next"],
         "the change log is copied whole"
     );
-    // Numbers go on from where they were.
+    // Numbers go on from where they were, overall and in each project.
     let r = http
         .post(format!("{}/api/v1/tickets", after.url))
         .bearer_auth(&admin)
@@ -844,4 +867,14 @@ async fn migrate_copies_a_sqlite_desk_whole_under_a_new_epoch() {
     .await;
     assert_eq!(list[2], delivered[0], "copied as it was");
     assert_eq!(receiver.received().len(), 4);
+    let r = http
+        .post(format!("{}/api/v1/tickets", after.url))
+        .bearer_auth(&admin)
+        .json(&json!({"subject": "billed on PostgreSQL", "project": "BILL"}))
+        .send()
+        .await
+        .unwrap();
+    let created: Value = r.json().await.unwrap();
+    assert_eq!(created["number"], json!(34));
+    assert_eq!(created["key"], json!(format!("BILL-{}", billed + 1)));
 }

@@ -303,6 +303,8 @@ fn fill_replica(dir: &Path, admin: &SyncUser, n: usize) {
         let ticket = Ticket {
             id: Uuid::from_u128(1_000_000 + i as u128),
             number: Some(i as u64 + 1),
+            project: Default::default(),
+            key: format!("DESK-{}", i + 1).parse().ok(),
             subject: format!("{} ({i})", SUBJECTS[i % SUBJECTS.len()]),
             description: "Steps to reproduce are in the first comment.".into(),
             status: Status::ALL[i % Status::ALL.len()],

@@ -6,13 +6,14 @@
 
 use desk_sync::{
     model::{
-        Comment, Op, OpKind, Priority, Role, Status, Ticket, TicketPatch, TokenScope, User,
-        UserRef, kinds::EventKind,
+        Comment, Op, OpKind, Priority, Project, ProjectKey, Role, Status, Ticket, TicketPatch,
+        TokenScope, User, UserRef, kinds::EventKind, project::Key,
     },
     wire::{
         AssignRequest, CommentRequest, CreateTicketRequest, CreateUserRequest, EmbedLink,
         EmbedView, ErrorBody, ErrorCode, Health, HistoryEvent, LoginRequest, Page, RefreshRequest,
         RegisterRequest, Session, TicketDetail, TokenForm, UpdateUserRequest,
+        projects::{CreateProjectRequest, UpdateProjectRequest},
         sync::{
             BootstrapMeta, ConflictInfo, OpResult, Outcome, Poke, PullResponse, PushRequest,
             PushResponse, SyncUser,
@@ -39,6 +40,7 @@ use super::{idempotency, route::Route};
     Comment,
     CommentRequest,
     CreateTicketRequest,
+    CreateProjectRequest,
     ConflictInfo,
     CreateUserRequest,
     CreateTokenRequest,
@@ -61,6 +63,8 @@ use super::{idempotency, route::Route};
     Poke,
     Priority,
     Page<Ticket>,
+    Project,
+    ProjectKey,
     PullResponse,
     PushRequest,
     PushResponse,
@@ -72,9 +76,11 @@ use super::{idempotency, route::Route};
     SyncUser,
     Ticket,
     TicketDetail,
+    Key,
     TicketPatch,
     TokenForm,
     TokenScope,
+    UpdateProjectRequest,
     UpdateUserRequest,
     UpdateWebhookRequest,
     User,

@@ -3,7 +3,7 @@
 
 use desk_config::ServerSettings;
 use desk_sync::{
-    model::{Actor, Comment, NewTicket, Ticket, TicketPatch, User},
+    model::{Actor, Comment, NewTicket, Project, ProjectKey, Ticket, TicketPatch, User},
     wire::{
         HistoryEvent, Page, TicketDetail, UserQuery, mark::Cursor, sync::PushRequest,
         tokens::ApiToken, webhooks::Delivery,
@@ -15,9 +15,10 @@ use uuid::Uuid;
 
 use super::{
     Begun, BootstrapSink, ChangeEntry, ChangeNotice, Credentials, EmbedJson, EmbedToken,
-    IdempotencyKey, ImportTicket, KeptAnswer, NewApiToken, NewUser, PostgresOptions, PostgresStore,
-    PullReply, PushReply, RefreshGrant, RequestDigest, Result, Rotation, SqliteOptions,
-    SqliteStore, Store, Swept, TicketFilter, TicketJson, TicketKey, TokenHash, UserUpdate,
+    IdempotencyKey, ImportTicket, KeptAnswer, NewApiToken, NewProject, NewUser, PostgresOptions,
+    PostgresStore, ProjectUpdate, PullReply, PushReply, RefreshGrant, RequestDigest, Result,
+    Rotation, SqliteOptions, SqliteStore, Store, Swept, TicketFilter, TicketJson, TicketKey,
+    TokenHash, UserUpdate,
     sqlite::BatchObserver,
     webhooks::{Attempt, DeliveryRow, NewDelivery, NewWebhook, WebhookRow, WebhookUpdate},
 };
@@ -129,6 +130,11 @@ impl Store for AnyStore {
         async fn rotate_embed(&self, actor: Actor, key: TicketKey, embed: EmbedToken) -> Result<Ticket>;
         async fn embed_view(&self, hash: TokenHash) -> Result<Option<EmbedJson>>;
         async fn public_ticket(&self, hash: TokenHash) -> Result<Option<TicketDetail>>;
+        async fn projects(&self) -> Result<Vec<Project>>;
+        async fn project(&self, key: ProjectKey) -> Result<Option<Project>>;
+        async fn create_project(&self, new: NewProject) -> Result<Project>;
+        async fn update_project(&self, key: ProjectKey, update: ProjectUpdate) -> Result<Option<Project>>;
+        async fn delete_project(&self, key: ProjectKey) -> Result<bool>;
         async fn bootstrap(&self, actor: Actor, sink: BootstrapSink) -> Result<()>;
         async fn pull(&self, actor: Actor, since: Cursor, limit: u32, client_id: Option<Uuid>) -> Result<PullReply>;
         async fn push(&self, actor: Actor, push: PushRequest, embeds: Vec<EmbedToken>) -> Result<PushReply>;

@@ -14,8 +14,8 @@ use std::future::Future;
 use desk_sync::{
     RuleError,
     model::{
-        Actor, Comment, NewTicket, Priority, Role, Scope, Status, Ticket, TicketPatch, TokenScope,
-        User, kinds::EventKind,
+        Actor, Comment, NewTicket, Priority, Project, ProjectKey, Role, Scope, Status, Ticket,
+        TicketPatch, TokenScope, User, kinds::EventKind, project,
     },
     wire::{
         AssigneeFilter, EmbedView, HistoryEvent, Page, SortField, TicketDetail, TicketSort,
@@ -220,10 +220,32 @@ pub enum Rotation {
     Invalid,
 }
 
+/// How a request names a ticket: its id, its number, or any key it was
+/// ever given (`BILL-42`; an old key still names a moved ticket).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TicketKey {
     Id(Uuid),
     Number(u64),
+    Key(project::Key),
+}
+
+/// A project to record, its name validated.
+#[derive(Debug, Clone)]
+pub struct NewProject {
+    pub key: ProjectKey,
+    pub name: String,
+    /// Must be active agents or admins; duplicates count once.
+    pub members: Vec<Uuid>,
+    pub customers_may_choose: bool,
+}
+
+/// A project update, validated; absent fields stay.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectUpdate {
+    pub name: Option<String>,
+    /// The whole list, replacing the current one.
+    pub members: Option<Vec<Uuid>>,
+    pub customers_may_choose: Option<bool>,
 }
 
 /// A validated ticket listing request.
@@ -234,6 +256,8 @@ pub struct TicketFilter {
     pub assignee: Option<AssigneeFilter>,
     /// Requested by this user (`?requester=EMAIL`, resolved).
     pub requester: Option<Uuid>,
+    /// Filed in this project.
+    pub project: Option<ProjectKey>,
     pub q: Option<String>,
     pub page: u32,
     pub per_page: u32,
@@ -300,6 +324,8 @@ pub struct ChangeEntry {
 #[derive(Debug, Clone)]
 pub struct ImportTicket {
     pub id: Uuid,
+    /// Numbered there after the project's tickets so far.
+    pub project: ProjectKey,
     pub subject: String,
     pub description: String,
     pub status: Status,
@@ -548,6 +574,11 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<()>> + Send;
 
     // ----- tickets -----
+    /// Files `new` into its project (the default when it names none),
+    /// under the next number overall and the project's next key, both
+    /// gap-free; the project must exist and `actor` may choose it
+    /// ([`desk_sync::model::policy::authorize_project_choice`]), else the
+    /// create is invalid (`project`).
     fn create_ticket(
         &self,
         actor: Actor,
@@ -564,6 +595,8 @@ pub trait Store: Clone + Send + Sync + 'static {
         actor: Actor,
         filter: TicketFilter,
     ) -> impl Future<Output = Result<Page<TicketJson>>> + Send;
+    /// A patch that names another project moves the ticket there, under
+    /// that project's next key; its old keys go on naming it.
     fn update_ticket(
         &self,
         actor: Actor,
@@ -610,6 +643,25 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         hash: TokenHash,
     ) -> impl Future<Output = Result<Option<TicketDetail>>> + Send;
+
+    // ----- projects (docs/API.md › Projects) -----
+    /// Every project, by key, with its members by name. Callers decide
+    /// who may see which ([`desk_sync::model::policy::can_see_project`]).
+    fn projects(&self) -> impl Future<Output = Result<Vec<Project>>> + Send;
+    fn project(&self, key: ProjectKey) -> impl Future<Output = Result<Option<Project>>> + Send;
+    /// Records a project whose next ticket is number 1; a key taken is a
+    /// conflict, a member who is not an active agent or admin invalid.
+    fn create_project(&self, new: NewProject) -> impl Future<Output = Result<Project>> + Send;
+    /// `None` when there is no such project.
+    fn update_project(
+        &self,
+        key: ProjectKey,
+        update: ProjectUpdate,
+    ) -> impl Future<Output = Result<Option<Project>>> + Send;
+    /// Deletes a project that never held a ticket (a key it gave names
+    /// its ticket for good) and is not the default: a conflict otherwise.
+    /// `false` when there is no such project.
+    fn delete_project(&self, key: ProjectKey) -> impl Future<Output = Result<bool>> + Send;
 
     // ----- sync (docs/SYNC.md) -----
     /// The lineage of this database; changes when it is restored from an

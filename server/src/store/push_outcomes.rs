@@ -44,6 +44,7 @@ pub fn new_ticket(op: &Op) -> Option<Result<NewTicket>> {
         description,
         priority,
         tags,
+        project,
     } = &op.kind
     else {
         return None;
@@ -56,6 +57,7 @@ pub fn new_ticket(op: &Op) -> Option<Result<NewTicket>> {
             Some(*priority),
             Some(tags),
         )
+        .map(|new| new.in_project(*project))
         .map_err(StoreError::from),
     )
 }

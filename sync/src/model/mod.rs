@@ -3,6 +3,7 @@
 //! - [`kinds`]: roles, statuses (with the transition table) and priorities.
 //! - [`ticket`]: tickets and comments, and how a patch becomes a list of
 //!   [`Change`]s.
+//! - [`project`]: projects (queues), their keys and tickets' keys (`BILL-42`).
 //! - [`user`]: users as everyone but the store sees them.
 //! - [`policy`]: who may see what and do what — the permission table of docs/API.md.
 //! - [`op`]: offline edits as clients queue and push them.
@@ -17,6 +18,7 @@ pub mod calendar;
 pub mod kinds;
 pub mod op;
 pub mod policy;
+pub mod project;
 pub mod rules;
 pub mod sla;
 pub mod ticket;
@@ -27,6 +29,7 @@ pub mod workflow;
 pub use kinds::{Priority, Role, Status, TokenScope};
 pub use op::{Op, OpKind};
 pub use policy::{Actor, Scope, TicketAction, Via};
+pub use project::{Project, ProjectKey};
 pub use rules::Verdict;
 pub use sla::{CompiledPolicy, SlaPolicy, TicketSla};
 pub use ticket::{Change, Comment, NewTicket, Ticket, TicketPatch, UserRef};

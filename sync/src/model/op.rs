@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Priority, Status};
+use super::{Priority, ProjectKey, Status};
 
 /// One queued edit of one ticket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +38,11 @@ pub enum OpKind {
         priority: Priority,
         #[serde(default)]
         tags: Vec<String>,
+        /// The project to file it into (the same rule as a REST create);
+        /// absent: the default. Left out when absent, so a server from
+        /// before projects takes the op as it always did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        project: Option<ProjectKey>,
     },
     SetStatus {
         from: Status,
@@ -121,6 +126,24 @@ mod tests {
                 to: Some(_)
             }
         ));
+    }
+
+    #[test]
+    fn a_create_names_its_project_only_when_it_has_one() {
+        let json = r#"{"client_seq": 1, "op_id": "00000000-0000-0000-0000-000000000001",
+            "ticket_id": "00000000-0000-0000-0000-000000000002", "kind": "create",
+            "subject": "Refund"}"#;
+        let op: Op = serde_json::from_str(json).unwrap();
+        assert!(matches!(&op.kind, OpKind::Create { project: None, .. }));
+        let back = serde_json::to_value(&op).unwrap();
+        assert!(back.get("project").is_none(), "{back}");
+        let mut filed = op;
+        if let OpKind::Create { project, .. } = &mut filed.kind {
+            *project = "BILL".parse().ok();
+        }
+        let back = serde_json::to_value(&filed).unwrap();
+        assert_eq!(back["project"], "BILL");
+        assert_eq!(serde_json::from_value::<Op>(back).unwrap(), filed);
     }
 
     #[test]

@@ -16,7 +16,7 @@
 
 use uuid::Uuid;
 
-use super::{Role, Status, Ticket, TicketPatch, User};
+use super::{Project, ProjectKey, Role, Status, Ticket, TicketPatch, User};
 use crate::RuleError;
 
 /// Who is asking: the user and the role the server knows them by now.
@@ -331,6 +331,46 @@ pub fn authorize_user_edit(actor: &Actor, target: &User, edit: UserEdit) -> Resu
     }
 }
 
+/// `POST`, `PATCH` and `DELETE /api/v1/projects…`: projects are the
+/// admins' to shape.
+pub fn authorize_project_admin(actor: &Actor) -> Result<(), RuleError> {
+    if actor.is_admin() && actor.via.is_none() {
+        Ok(())
+    } else {
+        Err(RuleError::Forbidden("only admins may manage projects"))
+    }
+}
+
+/// Staff see every project (the console lists them to file and move
+/// tickets); customers, and bots filing for them, only those they may
+/// file into.
+pub fn can_see_project(actor: &Actor, project: &Project) -> bool {
+    actor.role.is_staff() || project.customers_may_choose
+}
+
+/// May `actor` file a new ticket into the project `key`, which lets
+/// customers choose it (`Some(true)`), does not (`Some(false)`), or does
+/// not exist (`None`)? Staff into any project there is; customers into the
+/// default project (where their tickets go unasked) or one that lets them
+/// choose it. A customer's refusal does not say whether the project
+/// exists: they may not see it.
+pub fn authorize_project_choice(
+    actor: &Actor,
+    key: &ProjectKey,
+    customers_may_choose: Option<bool>,
+) -> Result<(), RuleError> {
+    match customers_may_choose {
+        Some(_) if actor.role.is_staff() => Ok(()),
+        None if actor.role.is_staff() => Err(super::project::unknown(key)),
+        Some(true) => Ok(()),
+        Some(false) if key.is_default() => Ok(()),
+        _ => Err(RuleError::invalid(
+            "project",
+            "customers may file tickets only into the default project or one that lets them choose it",
+        )),
+    }
+}
+
 /// Webhooks are the admins' alone: others are refused the collection
 /// (403) and see no endpoint in it (404, as for anything outside a view).
 pub fn authorize_webhooks(actor: &Actor) -> Result<(), RuleError> {
@@ -391,6 +431,8 @@ mod tests {
         Ticket {
             id: Uuid::nil(),
             number: Some(1),
+            project: Default::default(),
+            key: None,
             subject: "s".into(),
             description: String::new(),
             status: Status::Open,
@@ -556,6 +598,76 @@ mod tests {
         assert_eq!(initial_assignee(&AGENT), Some(AGENT.id));
         assert_eq!(initial_assignee(&CUSTOMER), None);
         assert_eq!(initial_assignee(&ADMIN), None);
+    }
+
+    #[test]
+    fn project_rules() {
+        let project = |key: &str, customers_may_choose| Project {
+            key: key.parse().unwrap(),
+            name: key.into(),
+            members: vec![],
+            default_sla: None,
+            customers_may_choose,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+        };
+        let (desk, bill, tech) = (
+            project("DESK", false),
+            project("BILL", true),
+            project("TECH", false),
+        );
+        let choice = |actor: &Actor, p: &Project| {
+            authorize_project_choice(actor, &p.key, Some(p.customers_may_choose))
+        };
+        let missing: ProjectKey = "NOPE".parse().unwrap();
+        for staff in [AGENT, ADMIN] {
+            assert!(can_see_project(&staff, &tech));
+            assert!(choice(&staff, &tech).is_ok());
+            assert!(authorize_project_choice(&staff, &missing, None).is_err());
+        }
+        assert!(can_see_project(&CUSTOMER, &bill));
+        assert!(!can_see_project(&CUSTOMER, &tech));
+        assert!(choice(&CUSTOMER, &bill).is_ok());
+        assert!(
+            choice(&CUSTOMER, &desk).is_ok(),
+            "where their tickets go unasked"
+        );
+        let refused = |r: Result<(), RuleError>| match r {
+            Err(RuleError::Validation(why)) => why["project"].clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            refused(choice(&CUSTOMER, &tech)),
+            refused(authorize_project_choice(&CUSTOMER, &missing, None)),
+            "a customer cannot tell a closed project from none"
+        );
+        let bot = Actor::bot(Uuid::from_u128(9));
+        assert!(!can_see_project(&bot, &tech));
+        assert!(choice(&bot.on_behalf_of(CUSTOMER.id), &tech).is_err());
+        assert!(authorize_project_admin(&ADMIN).is_ok());
+        for other in [AGENT, CUSTOMER, bot] {
+            assert!(matches!(
+                authorize_project_admin(&other),
+                Err(RuleError::Forbidden(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn moving_a_ticket_is_an_edit() {
+        let t = ticket(CUSTOMER, Some(AGENT));
+        let moving = TicketPatch {
+            project: "BILL".parse().ok(),
+            ..Default::default()
+        };
+        assert!(authorize_patch(&AGENT, &t, &moving).is_ok());
+        assert!(authorize_patch(&ADMIN, &t, &moving).is_ok());
+        assert!(matches!(
+            authorize_patch(&CUSTOMER, &t, &moving),
+            Err(RuleError::Forbidden(_))
+        ));
+        let bot = Actor::bot(Uuid::from_u128(9)).on_behalf_of(CUSTOMER.id);
+        assert!(authorize_patch(&bot, &t, &moving).is_err());
     }
 
     fn user(a: Actor) -> User {

@@ -218,6 +218,8 @@ mod tests {
         Ticket {
             id: Uuid::from_u128(100),
             number: Some(1),
+            project: Default::default(),
+            key: "DESK-1".parse().ok(),
             subject: "App crash".into(),
             description: String::new(),
             status: Status::Open,
@@ -318,7 +320,7 @@ mod tests {
             ("comment: customer, public", ALICE_CUSTOMER, comment(false), "comment"),
             ("comment: customer, internal", ALICE_CUSTOMER, comment(true), "forbidden"),
             ("comment: not their ticket", DAVE_AGENT, comment(false), "not_found"),
-            ("create: exists already", ALICE_CUSTOMER, Create { subject: "x".into(), description: String::new(), priority: Normal, tags: vec![] }, "noop"),
+            ("create: exists already", ALICE_CUSTOMER, Create { subject: "x".into(), description: String::new(), priority: Normal, tags: vec![], project: None }, "noop"),
         ];
         let t = ticket();
         let mut wrong = Vec::new();

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::{
     Priority, Status,
+    project::{Key, ProjectKey},
     validate::{self, Problems},
 };
 use crate::RuleError;
@@ -26,6 +27,15 @@ pub struct Ticket {
     /// The human key, gap-free per server; `None` until the server has seen
     /// the ticket (one created offline).
     pub number: Option<u64>,
+    /// The project it is filed in; `DESK` from a server that predates
+    /// projects.
+    #[serde(default)]
+    pub project: ProjectKey,
+    /// `BILL-42`: gap-free per project, given by the server with the
+    /// number (`None` until then). A ticket moved to another project gets
+    /// a new key, and its old ones still name it.
+    #[serde(default)]
+    pub key: Option<Key>,
     pub subject: String,
     pub description: String,
     pub status: Status,
@@ -66,6 +76,9 @@ pub struct TicketPatch {
     pub subject: Option<String>,
     pub description: Option<String>,
     pub tags: Option<Vec<String>>,
+    /// Moves the ticket to this project (staff): it gets the project's
+    /// next key, and keeps answering to its old ones.
+    pub project: Option<ProjectKey>,
 }
 
 /// One field's change, as it is applied, recorded in history and (later)
@@ -96,6 +109,11 @@ pub enum Change {
         from: Option<UserRef>,
         to: Option<UserRef>,
     },
+    /// A move to another project, under the key it gets there.
+    Moved {
+        from: Option<Key>,
+        to: Key,
+    },
 }
 
 impl Change {
@@ -108,6 +126,7 @@ impl Change {
             Change::Description { .. } => "description",
             Change::Tags { .. } => "tags",
             Change::Assignee { .. } => "assignee",
+            Change::Moved { .. } => "key",
         }
     }
 
@@ -121,6 +140,7 @@ impl Change {
             }
             Change::Tags { from, to } => (json!(from), json!(to)),
             Change::Assignee { from, to } => (json!(from), json!(to)),
+            Change::Moved { from, to } => (json!(from), json!(to)),
         }
     }
 }
@@ -135,13 +155,19 @@ impl Ticket {
             Change::Description { to, .. } => self.description = to.clone(),
             Change::Tags { to, .. } => self.tags = to.clone(),
             Change::Assignee { to, .. } => self.assignee = to.clone(),
+            Change::Moved { to, .. } => {
+                self.project = to.project;
+                self.key = Some(*to);
+            }
         }
     }
 
     /// The changes `patch` makes to this ticket: validated, with each status
     /// move checked against the state machine. Fields that already hold the
     /// requested value produce nothing. Authorization is the caller's step
-    /// before this one ([`super::policy::authorize_patch`]).
+    /// before this one ([`super::policy::authorize_patch`]). A move to
+    /// another project is not planned here: its key comes from the store
+    /// ([`Ticket::moving_to`], [`Ticket::plan_move`]).
     pub fn plan_patch(&self, patch: &TicketPatch) -> Result<Vec<Change>, RuleError> {
         let mut problems = Problems::default();
         let subject = patch
@@ -209,6 +235,16 @@ impl Ticket {
         Ok(changes)
     }
 
+    /// The project `patch` moves this ticket to, if it names another.
+    pub fn moving_to<'a>(&self, patch: &'a TicketPatch) -> Option<&'a ProjectKey> {
+        patch.project.as_ref().filter(|to| **to != self.project)
+    }
+
+    /// The move to `to`, the key the ticket's new project gives it.
+    pub fn plan_move(&self, to: Key) -> Change {
+        Change::Moved { from: self.key, to }
+    }
+
     /// The change that assigns this ticket to `to`, or nothing if it already is.
     pub fn plan_assign(&self, to: Option<UserRef>) -> Option<Change> {
         let same = self.assignee.as_ref().map(|u| u.id) == to.as_ref().map(|u| u.id);
@@ -227,6 +263,11 @@ pub struct NewTicket {
     pub description: String,
     pub priority: Priority,
     pub tags: Vec<String>,
+    /// The project asked for; `None`: the default. Left out of the
+    /// serialized form when `None`, so a create's digest (the store's way
+    /// to know a repeated create) reads as it did before projects.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<ProjectKey>,
 }
 
 impl NewTicket {
@@ -252,7 +293,13 @@ impl NewTicket {
             description: description.unwrap_or_default(),
             priority: priority.unwrap_or_default(),
             tags: tags.unwrap_or_default(),
+            project: None,
         })
+    }
+
+    /// The same, filed into `project` (`None`: the default).
+    pub fn in_project(self, project: Option<ProjectKey>) -> NewTicket {
+        NewTicket { project, ..self }
     }
 
     /// The ticket this opens at `at` for `requester`: open, at version 1,
@@ -263,6 +310,8 @@ impl NewTicket {
         Ticket {
             id: self.id,
             number: None,
+            project: self.project.unwrap_or_default(),
+            key: None,
             subject: self.subject,
             description: self.description,
             status: Status::Open,
@@ -287,6 +336,8 @@ mod tests {
         Ticket {
             id: Uuid::nil(),
             number: Some(1),
+            project: ProjectKey::default(),
+            key: "DESK-1".parse().ok(),
             subject: "App crash".into(),
             description: String::new(),
             status,
@@ -378,6 +429,59 @@ mod tests {
             (t.status, t.priority, t.description.as_str()),
             (Status::Closed, Priority::Urgent, "steps")
         );
+    }
+
+    #[test]
+    fn a_ticket_from_a_server_before_projects_is_in_the_default_project() {
+        let mut json = serde_json::to_value(ticket(Status::Open)).unwrap();
+        assert_eq!(
+            (&json["project"], &json["key"]),
+            (&json!("DESK"), &json!("DESK-1"))
+        );
+        let fields = json.as_object_mut().unwrap();
+        fields.remove("project");
+        fields.remove("key");
+        // And a field it does not know yet is skipped, as clients from
+        // before projects skip `project` and `key`.
+        fields.insert("sla_due_at".into(), json!("2030-01-01T00:00:00Z"));
+        let read: Ticket = serde_json::from_value(json).unwrap();
+        assert_eq!((read.project, read.key), (ProjectKey::default(), None));
+    }
+
+    #[test]
+    fn a_move_is_planned_only_to_another_project_and_gives_the_new_key() {
+        let mut t = ticket(Status::Open);
+        let stay = TicketPatch {
+            project: Some(ProjectKey::default()),
+            ..Default::default()
+        };
+        assert_eq!(t.moving_to(&stay), None);
+        let go = TicketPatch {
+            project: "BILL".parse().ok(),
+            ..Default::default()
+        };
+        let to = t.moving_to(&go).copied().unwrap();
+        let change = t.plan_move(Key::new(to, 7));
+        assert_eq!(change.field(), "key");
+        assert_eq!(change.values(), (json!("DESK-1"), json!("BILL-7")));
+        t.apply(&change);
+        assert_eq!(t.project.as_str(), "BILL");
+        assert_eq!(t.key.map(|k| k.to_string()).as_deref(), Some("BILL-7"));
+    }
+
+    #[test]
+    fn a_create_without_a_project_digests_as_before_projects() {
+        let new = NewTicket::new(None, "s", None, None, None).unwrap();
+        let json = serde_json::to_value(&new).unwrap();
+        assert!(json.get("project").is_none(), "{json}");
+        let filed = new.in_project("BILL".parse().ok());
+        assert_eq!(serde_json::to_value(&filed).unwrap()["project"], "BILL");
+        let alice = UserRef {
+            id: Uuid::nil(),
+            name: "Alice".into(),
+        };
+        let opened = filed.open(alice, None, OffsetDateTime::UNIX_EPOCH);
+        assert_eq!((opened.project.as_str(), opened.key), ("BILL", None));
     }
 
     #[test]

@@ -10,12 +10,13 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub mod mark;
+pub mod projects;
 pub mod sync;
 pub mod tokens;
 pub mod webhooks;
 
 use crate::model::{
-    Comment, Priority, Role, Status, Ticket, User, UserRef,
+    Comment, Priority, ProjectKey, Role, Status, Ticket, User, UserRef,
     kinds::{EventKind, wire_enum},
 };
 
@@ -159,6 +160,10 @@ pub struct CreateTicketRequest {
     /// customer may not. Their account is made if there is none.
     #[serde(default)]
     pub requester: Option<OnBehalfOf>,
+    /// The project to file it into: staff any, customers the default or
+    /// one that lets them choose (else 422); absent: the default (`DESK`).
+    #[serde(default)]
+    pub project: Option<ProjectKey>,
 }
 
 /// A customer an API token or a staff member acts for, by email; `name`
@@ -189,6 +194,10 @@ pub struct TicketQuery {
     /// Requested by the account with this email, at most 254 characters.
     #[cfg_attr(feature = "openapi", param(max_length = 254))]
     pub requester: Option<String>,
+    /// Filed in this project (its key); one that does not exist matches
+    /// none.
+    #[cfg_attr(feature = "openapi", param(value_type = Option<String>, pattern = r"^[A-Z]{2,10}$"))]
+    pub project: Option<ProjectKey>,
     /// Substring of subject or description, at most 200 characters.
     #[cfg_attr(feature = "openapi", param(max_length = 200))]
     pub q: Option<String>,

@@ -199,6 +199,8 @@ impl App {
         Some(desk_sync::model::Ticket {
             id: row.id,
             number: row.number,
+            project: Default::default(),
+            key: None,
             subject: row.subject.clone(),
             description: String::new(),
             status: row.status,

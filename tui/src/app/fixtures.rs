@@ -107,6 +107,8 @@ fn ticket(
             ticket: Ticket {
                 id,
                 number,
+                project: Default::default(),
+                key: number.and_then(|n| format!("DESK-{n}").parse().ok()),
                 subject: subject.to_string(),
                 description: String::new(),
                 status,

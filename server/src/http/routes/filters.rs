@@ -4,7 +4,7 @@
 use std::{convert::Infallible, net::IpAddr};
 
 use bytes::Buf;
-use desk_sync::RuleError;
+use desk_sync::{RuleError, model::project::Key};
 use futures_util::{Stream, StreamExt};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -140,17 +140,20 @@ pub fn query<T: DeserializeOwned + Send>() -> impl Filter<Extract = (T,), Error 
         })
 }
 
-/// A ticket path segment: its UUID or its number.
+/// A ticket path segment: its UUID, its number, or a key it was given.
 pub fn parse_ticket_key(segment: &str) -> Result<TicketKey, ApiError> {
     if let Ok(id) = segment.parse::<Uuid>() {
         return Ok(TicketKey::Id(id));
+    }
+    if let Ok(key) = segment.parse::<Key>() {
+        return Ok(TicketKey::Key(key));
     }
     match segment.parse::<u64>() {
         // Numbers the store cannot hold name no ticket.
         Ok(n) if i64::try_from(n).is_err() => Err(RuleError::NotFound("ticket").into()),
         Ok(n) => Ok(TicketKey::Number(n)),
         Err(_) => Err(ApiError::BadRequest(format!(
-            "{segment:?} is neither a ticket id (UUID) nor a ticket number"
+            "{segment:?} is neither a ticket id (UUID), a ticket number nor a ticket key (BILL-42)"
         ))),
     }
 }
@@ -215,5 +218,15 @@ mod tests {
             parse_ticket_key("abc"),
             Err(ApiError::BadRequest(_))
         ));
+        assert!(matches!(
+            parse_ticket_key("BILL-42"),
+            Ok(TicketKey::Key(key)) if key.to_string() == "BILL-42"
+        ));
+        for bad in ["bill-42", "BILL-042", "BILL-0", "BILL-"] {
+            assert!(
+                matches!(parse_ticket_key(bad), Err(ApiError::BadRequest(_))),
+                "{bad}"
+            );
+        }
     }
 }

@@ -15,6 +15,7 @@ mod auth;
 mod embed;
 pub mod filters;
 mod ops;
+mod projects;
 mod sync;
 mod tickets;
 mod tokens;
@@ -33,6 +34,7 @@ pub fn all<S: Store>(
     [
         ("embed", embed::routes(app)),
         ("tickets", tickets::routes(app)),
+        ("projects", projects::routes(app)),
         ("sync", sync::routes(app, closing)),
         ("auth", auth::routes(app)),
         ("users", users::routes(app)),

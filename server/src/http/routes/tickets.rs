@@ -1,9 +1,9 @@
-//! `/api/v1/tickets*`: create, list, my, get, patch, assign, comments,
-//! history, embed-token rotation.
+//! `/api/v1/tickets*`: create, list, my, get (also by key), patch (and
+//! move), assign, comments, history, embed-token rotation.
 
 use desk_sync::{
     RuleError,
-    model::{Actor, Comment, NewTicket, Ticket, TicketPatch, validate},
+    model::{Actor, Comment, NewTicket, Ticket, TicketPatch, project::Key, validate},
     wire::{
         AssignRequest, AssigneeFilter, CommentRequest, CreateTicketRequest, EmbedLink,
         HistoryEvent, PER_PAGE_DEFAULT, PER_PAGE_MAX, Page, QUERY_TEXT_MAX, TicketDetail,
@@ -36,6 +36,12 @@ pub fn routes<S: Store>(app: &App<S>) -> Vec<Route> {
         Route::new::<__path_list>(authed().and(query()).and_then(list::<S>)),
         Route::new::<__path_my>(authed().and(query()).and_then(my::<S>)),
         Route::new::<__path_get>(one().and_then(get::<S>)),
+        Route::new::<__path_by_key>(
+            with_app(app.clone())
+                .and(actor())
+                .and(key_param())
+                .and_then(by_key::<S>),
+        ),
         Route::new::<__path_update>(
             one()
                 .and(warp::header::optional::<String>("if-match"))
@@ -49,10 +55,20 @@ pub fn routes<S: Store>(app: &App<S>) -> Vec<Route> {
     ]
 }
 
-/// The ticket named by the path's `{id}`: its UUID or its number.
+/// The ticket named by the path's `{id}`: its UUID, its number or a key.
 fn ticket_key() -> impl Filter<Extract = (TicketKey,), Error = Rejection> + Clone {
     param().and_then(|segment: String| async move {
         parse_ticket_key(&segment).map_err(Rejection::from)
+    })
+}
+
+/// The path's `{key}`: a ticket's key and nothing else.
+fn key_param() -> impl Filter<Extract = (TicketKey,), Error = Rejection> + Clone {
+    param().and_then(|segment: String| async move {
+        segment
+            .parse::<Key>()
+            .map(TicketKey::Key)
+            .map_err(|bad| Rejection::from(ApiError::BadRequest(bad.to_string())))
     })
 }
 
@@ -84,7 +100,8 @@ async fn create<S: Store>(
         req.priority,
         req.tags.as_deref(),
     )
-    .map_err(ApiError::from)?;
+    .map_err(ApiError::from)?
+    .in_project(req.project);
     let ticket = app
         .store
         .create_ticket(actor, new, tokens::new_embed_token()?)
@@ -119,7 +136,7 @@ async fn my<S: Store>(
     Ok(json(StatusCode::OK, &page))
 }
 
-/// A ticket (by id or number) with the comments the caller may see.
+/// A ticket (by id, number or key) with the comments the caller may see.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}", params(TicketPath),
     responses((status = 200, body = TicketDetail)),
     security(("bearer" = [])), extensions(("x-rate-limit" = json!("api")), ("x-token-scope" = json!("tickets:read"))))]
@@ -128,8 +145,23 @@ async fn get<S: Store>(app: App<S>, actor: Actor, key: TicketKey) -> Result<Resp
     Ok(json(StatusCode::OK, &detail))
 }
 
-/// Change fields; with `If-Match: <version>`, only if the ticket is still
-/// at that version.
+/// A ticket by any key it was ever given (`BILL-42`; a moved ticket
+/// answers to its old keys too), with the comments the caller may see.
+#[utoipa::path(get, path = "/api/v1/tickets/key/{key}", params(TicketKeyPath),
+    responses((status = 200, body = TicketDetail)),
+    security(("bearer" = [])), extensions(("x-rate-limit" = json!("api")), ("x-token-scope" = json!("tickets:read"))))]
+async fn by_key<S: Store>(
+    app: App<S>,
+    actor: Actor,
+    key: TicketKey,
+) -> Result<Response, Rejection> {
+    let detail = app.store.ticket(actor, key).await?;
+    Ok(json(StatusCode::OK, &detail))
+}
+
+/// Change fields, or move the ticket to another project (staff; it gets
+/// that project's next key); with `If-Match: <version>`, only if the
+/// ticket is still at that version.
 #[utoipa::path(patch, path = "/api/v1/tickets/{id}", params(TicketPath, ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?("[0-9]{1,19}"|[0-9]{1,19})$"#, description = "the version the change was made against: `7`, `\"7\"` or `W/\"7\"`")),
     request_body = TicketPatch, responses((status = 200, body = Ticket)),
     security(("bearer" = [])), extensions(("x-rate-limit" = json!("api")), ("x-token-scope" = json!("tickets:write"))))]
@@ -242,11 +274,22 @@ async fn rotate_embed<S: Store>(
 #[into_params(parameter_in = Path)]
 #[allow(dead_code)]
 struct TicketPath {
-    /// The ticket's id (UUID) or number.
+    /// The ticket's id (UUID), number, or any key it was ever given
+    /// (`BILL-42`).
     #[param(
-        pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9]{1,19})$"
+        pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9]{1,19}|[A-Z]{2,10}-[1-9][0-9]{0,18})$"
     )]
     id: String,
+}
+
+/// The `{key}` of `GET /api/v1/tickets/key/{key}`, for the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+struct TicketKeyPath {
+    /// Any key the ticket was ever given: `BILL-42`.
+    #[param(pattern = r"^[A-Z]{2,10}-[1-9][0-9]{0,18}$")]
+    key: String,
 }
 
 /// An API token acting on a ticket acts for its requester; anyone else
@@ -326,6 +369,7 @@ fn filter(q: TicketQuery) -> Result<TicketFilter, ApiError> {
         priority: q.priority,
         assignee: q.assignee,
         requester: None,
+        project: q.project,
         q: q.q,
         page,
         per_page,

@@ -24,6 +24,7 @@ const BATCH: usize = 2_000;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Copied {
     pub users: u64,
+    pub projects: u64,
     pub tickets: u64,
     pub changes: u64,
     pub api_tokens: u64,
@@ -156,6 +157,24 @@ const TABLES: &[Table] = &[
         "id",
     ),
     (
+        "projects",
+        &[
+            ("key", Kind::Text),
+            ("name", Kind::Text),
+            ("default_sla", Kind::Uuid),
+            ("customers_may_choose", Kind::Bool),
+            ("next_number", Kind::Int),
+            ("created_at", Kind::Time),
+            ("updated_at", Kind::Time),
+        ],
+        "key",
+    ),
+    (
+        "project_members",
+        &[("project", Kind::Text), ("user_id", Kind::Uuid)],
+        "project, user_id",
+    ),
+    (
         "refresh_families",
         &[
             ("id", Kind::Uuid),
@@ -198,8 +217,19 @@ const TABLES: &[Table] = &[
             ("embed_hash", Kind::Bytes),
             ("search", Kind::Text),
             ("create_digest", Kind::Bytes),
+            ("project", Kind::Text),
+            ("project_number", Kind::Int),
         ],
         "number",
+    ),
+    (
+        "ticket_keys",
+        &[
+            ("project", Kind::Text),
+            ("number", Kind::Int),
+            ("ticket_id", Kind::Uuid),
+        ],
+        "project, number",
     ),
     (
         "comments",
@@ -358,6 +388,11 @@ pub async fn copy_from_sqlite(sqlite: &Path, url: &str) -> Result<Copied> {
                 .into(),
         ));
     }
+    // The target's schema made its own default project; the copy brings
+    // the source's, with how far its numbers have come.
+    tx.batch_execute("DELETE FROM project_members; DELETE FROM projects;")
+        .await
+        .map_err(db_error)?;
     let mut copied = Copied::default();
     for &(table, columns, order) in TABLES {
         let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
@@ -404,6 +439,7 @@ pub async fn copy_from_sqlite(sqlite: &Path, url: &str) -> Result<Copied> {
         }
         match table {
             "users" => copied.users = total,
+            "projects" => copied.projects = total,
             "tickets" => copied.tickets = total,
             "changes" => copied.changes = total,
             "api_tokens" => copied.api_tokens = total,
@@ -418,9 +454,10 @@ pub async fn copy_from_sqlite(sqlite: &Path, url: &str) -> Result<Copied> {
          SELECT setval(pg_get_serial_sequence('history', 'id'), COALESCE((SELECT MAX(id) FROM history), 0) + 1, false);
          TRUNCATE ticket_counts;
          INSERT INTO ticket_counts
-            SELECT requester_id, COALESCE(assignee_id, '00000000-0000-0000-0000-000000000000'),
+            SELECT project, requester_id,
+                COALESCE(assignee_id, '00000000-0000-0000-0000-000000000000'),
                 status, priority, count(*)
-            FROM tickets GROUP BY 1, 2, 3, 4;",
+            FROM tickets GROUP BY 1, 2, 3, 4, 5;",
     )
     .await
     .map_err(db_error)?;

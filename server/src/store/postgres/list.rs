@@ -1,7 +1,7 @@
 //! Ticket listings: the caller's scope and the filters as conditions, a
 //! total and a page in the same snapshot. Totals are always exact here
 //! (`total_estimated` false): without text, a sum over the kept counts
-//! (`ticket_counts`, schema 2); with text, a count of the matches, which
+//! (`ticket_counts`, schemas 2 and 7); with text, a count of the matches, which
 //! `strpos` finds in `search`.
 
 use desk_sync::{model::Actor, wire::Page};
@@ -70,6 +70,9 @@ pub async fn list(
     }
     if let Some(priority) = filter.priority {
         pins.push(("priority", Value::Rank(i16::from(priority.rank()))));
+    }
+    if let Some(project) = &filter.project {
+        pins.push(("project", Value::Text(project.as_str().into())));
     }
     for (column, value) in pins {
         values.push(value);

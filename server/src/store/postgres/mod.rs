@@ -11,7 +11,7 @@
 use std::{sync::Arc, time::Duration};
 
 use desk_sync::{
-    model::{Actor, Comment, NewTicket, Ticket, TicketPatch, User},
+    model::{Actor, Comment, NewTicket, Project, ProjectKey, Ticket, TicketPatch, User},
     wire::{
         HistoryEvent, Page, TicketDetail, UserQuery, mark::Cursor, sync::PushRequest,
         tokens::ApiToken, webhooks::Delivery,
@@ -24,9 +24,9 @@ use uuid::Uuid;
 
 use super::{
     Begun, BootstrapSink, ChangeEntry, ChangeNotice, Credentials, EmbedJson, EmbedToken,
-    IdempotencyKey, ImportTicket, KeptAnswer, NewApiToken, NewUser, PullReply, PushReply,
-    RefreshGrant, RequestDigest, Result, Rotation, Store, StoreError, Swept, TicketFilter,
-    TicketJson, TicketKey, TokenHash, UserUpdate,
+    IdempotencyKey, ImportTicket, KeptAnswer, NewApiToken, NewProject, NewUser, ProjectUpdate,
+    PullReply, PushReply, RefreshGrant, RequestDigest, Result, Rotation, Store, StoreError, Swept,
+    TicketFilter, TicketJson, TicketKey, TokenHash, UserUpdate,
     links::Links,
     values::now,
     webhooks::{Attempt, DeliveryRow, NewDelivery, NewWebhook, WebhookRow, WebhookUpdate},
@@ -37,6 +37,7 @@ mod db;
 mod idempotency;
 mod list;
 mod notices;
+mod projects;
 mod schema;
 mod sync;
 mod tickets;
@@ -414,6 +415,7 @@ impl Store for PostgresStore {
 
     async fn ticket(&self, actor: Actor, key: TicketKey) -> Result<TicketDetail> {
         let links = self.links();
+        let key = &key;
         self.inner
             .db
             .read(with_tx!(tx => tickets::detail(tx, actor, key, links)))
@@ -437,6 +439,7 @@ impl Store for PostgresStore {
         if_match: Option<u64>,
     ) -> Result<Ticket> {
         let links = self.links();
+        let key = &key;
         let patch = &patch;
         self.inner
             .db
@@ -451,6 +454,7 @@ impl Store for PostgresStore {
         assignee: Option<Uuid>,
     ) -> Result<Ticket> {
         let links = self.links();
+        let key = &key;
         self.inner
             .db
             .write(with_tx!(tx => tickets::assign(tx, actor, key, assignee, links)))
@@ -465,6 +469,7 @@ impl Store for PostgresStore {
         internal: bool,
     ) -> Result<Comment> {
         let (links, max) = (self.links(), self.inner.max_comments);
+        let key = &key;
         let body = &body;
         self.inner
             .db
@@ -474,6 +479,7 @@ impl Store for PostgresStore {
 
     async fn history(&self, actor: Actor, key: TicketKey) -> Result<Vec<HistoryEvent>> {
         let links = self.links();
+        let key = &key;
         self.inner
             .db
             .read(with_tx!(tx => tickets::history(tx, actor, key, links)))
@@ -487,6 +493,7 @@ impl Store for PostgresStore {
         embed: EmbedToken,
     ) -> Result<Ticket> {
         let links = self.links();
+        let key = &key;
         let embed = &embed;
         self.inner
             .db
@@ -511,6 +518,46 @@ impl Store for PostgresStore {
         self.inner
             .db
             .read(with_tx!(tx => tickets::public_detail(tx, hash, links)))
+            .await
+    }
+
+    async fn projects(&self) -> Result<Vec<Project>> {
+        self.inner.db.read(with_tx!(tx => projects::list(tx))).await
+    }
+
+    async fn project(&self, key: ProjectKey) -> Result<Option<Project>> {
+        let key = &key;
+        self.inner
+            .db
+            .read(with_tx!(tx => projects::get(tx, key)))
+            .await
+    }
+
+    async fn create_project(&self, new: NewProject) -> Result<Project> {
+        let new = &new;
+        self.inner
+            .db
+            .write(with_tx!(tx => projects::create(tx, new)))
+            .await
+    }
+
+    async fn update_project(
+        &self,
+        key: ProjectKey,
+        update: ProjectUpdate,
+    ) -> Result<Option<Project>> {
+        let (key, update) = (&key, &update);
+        self.inner
+            .db
+            .write(with_tx!(tx => projects::update(tx, key, update)))
+            .await
+    }
+
+    async fn delete_project(&self, key: ProjectKey) -> Result<bool> {
+        let key = &key;
+        self.inner
+            .db
+            .write(with_tx!(tx => projects::delete(tx, key)))
             .await
     }
 

@@ -278,6 +278,99 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE history ADD COLUMN via_user UUID REFERENCES users(id);
     "#,
+    // 8: projects (queues) and ticket keys (docs/API.md › Projects).
+    r#"
+    CREATE TABLE projects (
+        key                  TEXT PRIMARY KEY,
+        name                 TEXT NOT NULL,
+        -- Reserved for SLA policies: NULL until they exist.
+        default_sla          UUID,
+        customers_may_choose BOOLEAN NOT NULL,
+        -- The number the project's next ticket gets, handed out under this
+        -- row's lock: keys are gap-free per project, and never given twice.
+        next_number          BIGINT NOT NULL,
+        created_at           TIMESTAMPTZ NOT NULL,
+        updated_at           TIMESTAMPTZ NOT NULL
+    );
+
+    CREATE TABLE project_members (
+        project TEXT NOT NULL REFERENCES projects(key) ON DELETE CASCADE,
+        user_id UUID NOT NULL REFERENCES users(id),
+        PRIMARY KEY (project, user_id)
+    );
+
+    -- The default project holds every ticket from before projects under its
+    -- own number: DESK-n is ticket n.
+    INSERT INTO projects VALUES ('DESK', 'Desk', NULL, false,
+        (SELECT COALESCE(MAX(number), 0) + 1 FROM tickets), now(), now());
+
+    -- The kept counts (schema 2) by project too, so a listing pinned to one
+    -- is still totalled from them.
+    DROP TRIGGER ticket_counts_insert_delete ON tickets;
+    DROP TRIGGER ticket_counts_update ON tickets;
+    DROP FUNCTION ticket_counts_follow();
+    DROP TABLE ticket_counts;
+
+    ALTER TABLE tickets ADD COLUMN project TEXT NOT NULL DEFAULT 'DESK' REFERENCES projects(key);
+    ALTER TABLE tickets ALTER COLUMN project DROP DEFAULT;
+    ALTER TABLE tickets ADD COLUMN project_number BIGINT;
+    UPDATE tickets SET project_number = number;
+    ALTER TABLE tickets ALTER COLUMN project_number SET NOT NULL;
+    CREATE INDEX tickets_by_project ON tickets(project, updated_at, number);
+
+    -- Every key a ticket was ever given, its current one included, so an old
+    -- key goes on naming a ticket that moved.
+    CREATE TABLE ticket_keys (
+        project   TEXT NOT NULL REFERENCES projects(key),
+        number    BIGINT NOT NULL,
+        ticket_id UUID NOT NULL REFERENCES tickets(id),
+        PRIMARY KEY (project, number)
+    );
+    INSERT INTO ticket_keys SELECT 'DESK', number, id FROM tickets;
+
+    CREATE TABLE ticket_counts (
+        project      TEXT NOT NULL,
+        requester_id UUID NOT NULL,
+        assignee_id  UUID NOT NULL,
+        status       TEXT NOT NULL,
+        priority     SMALLINT NOT NULL,
+        n            BIGINT NOT NULL,
+        PRIMARY KEY (project, requester_id, assignee_id, status, priority)
+    );
+    INSERT INTO ticket_counts
+        SELECT project, requester_id,
+            COALESCE(assignee_id, '00000000-0000-0000-0000-000000000000'),
+            status, priority, count(*)
+        FROM tickets GROUP BY 1, 2, 3, 4, 5;
+    CREATE FUNCTION ticket_counts_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            UPDATE ticket_counts SET n = n - 1
+            WHERE project = OLD.project AND requester_id = OLD.requester_id
+                AND assignee_id = COALESCE(OLD.assignee_id, '00000000-0000-0000-0000-000000000000')
+                AND status = OLD.status AND priority = OLD.priority;
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+            INSERT INTO ticket_counts VALUES (NEW.project, NEW.requester_id,
+                COALESCE(NEW.assignee_id, '00000000-0000-0000-0000-000000000000'),
+                NEW.status, NEW.priority, 1)
+            ON CONFLICT (project, requester_id, assignee_id, status, priority)
+                DO UPDATE SET n = ticket_counts.n + 1;
+        END IF;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER ticket_counts_insert_delete AFTER INSERT OR DELETE ON tickets
+        FOR EACH ROW EXECUTE FUNCTION ticket_counts_follow();
+    CREATE TRIGGER ticket_counts_update
+        AFTER UPDATE OF project, requester_id, assignee_id, status, priority ON tickets
+        FOR EACH ROW
+        WHEN (OLD.project IS DISTINCT FROM NEW.project
+            OR OLD.requester_id IS DISTINCT FROM NEW.requester_id
+            OR OLD.assignee_id IS DISTINCT FROM NEW.assignee_id
+            OR OLD.status IS DISTINCT FROM NEW.status
+            OR OLD.priority IS DISTINCT FROM NEW.priority)
+        EXECUTE FUNCTION ticket_counts_follow();
+    "#,
 ];
 
 /// How far this `deskd` knows the schema.
@@ -286,6 +379,11 @@ pub const VERSION: usize = MIGRATIONS.len();
 /// Brings the database up to the latest schema, or refuses one that is
 /// newer than this `deskd` or is not Desk's.
 pub async fn migrate(client: &mut Client) -> Result<()> {
+    migrate_to(client, VERSION).await
+}
+
+/// Brings the database up to schema `target` (at most [`VERSION`]).
+async fn migrate_to(client: &mut Client, target: usize) -> Result<()> {
     let tx = client.transaction().await.map_err(db_error)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await
@@ -326,7 +424,7 @@ pub async fn migrate(client: &mut Client) -> Result<()> {
             .into(),
         ));
     }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+    for (index, sql) in MIGRATIONS.iter().enumerate().take(target).skip(current) {
         tx.batch_execute(sql).await.map_err(db_error)?;
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('schema', $1)
@@ -341,4 +439,107 @@ pub async fn migrate(client: &mut Client) -> Result<()> {
 
 fn not_desks(why: &str) -> StoreError {
     StoreError::Backend(format!("the database is not a Desk database ({why}); give deskd an empty database or one it created").into())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use desk_testkit::postgres::TestDatabase;
+    use tokio_postgres::NoTls;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn tickets_from_before_projects_are_in_desk_under_their_numbers() {
+        let Some(database) =
+            TestDatabase::create("tickets_from_before_projects_are_in_desk_under_their_numbers")
+                .await
+        else {
+            return;
+        };
+        let (mut client, connection) = tokio_postgres::connect(database.url(), NoTls)
+            .await
+            .unwrap();
+        let driver = tokio::spawn(connection);
+        migrate_to(&mut client, VERSION - 1).await.unwrap();
+        client
+            .batch_execute(
+                "INSERT INTO users (id, email, name, role, active, password_hash, created_at)
+                 VALUES ('00000000-0000-0000-0000-000000000001', 'a@example.com', 'A',
+                    'customer', true, 'h', now());
+                 INSERT INTO tickets (id, number, subject, description, status, priority,
+                    requester_id, assignee_id, tags, created_at, updated_at, version,
+                    embed_token, embed_hash, search, create_digest)
+                 SELECT ('00000000-0000-0000-0000-00000000001' || n)::uuid, n, 's', '',
+                    CASE WHEN n = 1 THEN 'open' ELSE 'closed' END, 1,
+                    '00000000-0000-0000-0000-000000000001', NULL, '[]', now(), now(), 1,
+                    't' || n, ('\\x0' || n)::bytea, 's', ''
+                 FROM generate_series(1, 2) AS n;
+                 UPDATE counters SET value = 2 WHERE name = 'ticket_number';",
+            )
+            .await
+            .unwrap();
+        migrate(&mut client).await.unwrap();
+
+        let rows = client
+            .query(
+                "SELECT t.number, t.project, t.project_number, k.project, k.number
+                 FROM tickets t JOIN ticket_keys k ON k.ticket_id = t.id ORDER BY t.number",
+                &[],
+            )
+            .await
+            .unwrap();
+        let filed: Vec<(i64, String, i64, String, i64)> = rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+            .collect();
+        assert_eq!(
+            filed,
+            [
+                (1, "DESK".into(), 1, "DESK".into(), 1),
+                (2, "DESK".into(), 2, "DESK".into(), 2)
+            ]
+        );
+        let next: i64 = client
+            .query_one("SELECT next_number FROM projects WHERE key = 'DESK'", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(next, 3, "DESK-3 comes next");
+        let counts: Vec<(String, String, i64)> = client
+            .query(
+                "SELECT project, status, n FROM ticket_counts ORDER BY status",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                ("DESK".into(), "closed".into(), 1),
+                ("DESK".into(), "open".into(), 1)
+            ]
+        );
+        // A ticket must name a project from now on.
+        let unfiled = client
+            .execute(
+                "INSERT INTO tickets (id, number, subject, description, status, priority,
+                    requester_id, tags, created_at, updated_at, version, embed_token,
+                    embed_hash, search, create_digest, project_number)
+                 VALUES (gen_random_uuid(), 3, 's', '', 'open', 1,
+                    '00000000-0000-0000-0000-000000000001', '[]', now(), now(), 1, 't3',
+                    '\\x03', 's', '', 3)",
+                &[],
+            )
+            .await;
+        assert!(unfiled.is_err());
+        // Opening it again changes nothing.
+        migrate(&mut client).await.unwrap();
+        drop(client);
+        let _ = driver.await;
+    }
 }

@@ -217,7 +217,7 @@ pub async fn pull(
         if !seen.insert(id) {
             continue;
         }
-        match tickets::load(tx, TicketKey::Id(id), links, false).await? {
+        match tickets::load(tx, &TicketKey::Id(id), links, false).await? {
             Some(ticket) if actor.can_see(&ticket) => {
                 let comments = tickets::comments_of(tx, id, internal).await?;
                 changed.push(TicketDetail { ticket, comments });
@@ -400,7 +400,7 @@ async fn decide(
         return Ok(Decided::Applied(ticket));
     }
 
-    let mut ticket = tickets::load(tx, TicketKey::Id(op.ticket_id), links, true)
+    let mut ticket = tickets::load(tx, &TicketKey::Id(op.ticket_id), links, true)
         .await?
         .ok_or(RuleError::NotFound("ticket"))?;
     let assignee = match op.kind {

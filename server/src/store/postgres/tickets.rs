@@ -5,14 +5,15 @@
 //! processes writing one ticket take turns, as the SQLite store's single
 //! writer makes them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use desk_sync::{
     RuleError,
     model::{
-        Actor, Change, Comment, NewTicket, Priority, Ticket, TicketPatch, UserRef,
+        Actor, Change, Comment, NewTicket, Priority, ProjectKey, Ticket, TicketPatch, UserRef,
         kinds::EventKind,
         policy::{self, TicketAction},
+        project::{self, Key},
         rules,
     },
     wire::{EmbedView, HistoryEvent, TicketDetail},
@@ -24,6 +25,7 @@ use uuid::Uuid;
 
 use super::{
     db::{Raced, Tx, signed, unsigned},
+    projects,
     users::parsed,
 };
 use crate::store::{
@@ -35,7 +37,7 @@ use crate::store::{
 pub const TICKET_SELECT: &str =
     "SELECT t.id, t.number, t.subject, t.description, t.status, t.priority,
         t.requester_id, r.name, t.assignee_id, a.name, t.tags, t.created_at, t.updated_at,
-        t.version, t.embed_token
+        t.version, t.embed_token, t.project, t.project_number
     FROM tickets t
     JOIN users r ON r.id = t.requester_id
     LEFT JOIN users a ON a.id = t.assignee_id";
@@ -54,9 +56,12 @@ pub fn ticket_from_row(row: &Row, links: &Links) -> Result<Ticket> {
         .ok()
         .and_then(Priority::from_rank)
         .ok_or_else(|| StoreError::Backend(format!("no priority of rank {rank}").into()))?;
+    let project: ProjectKey = parsed(row.get(15))?;
     Ok(Ticket {
         id: row.get(0),
         number: Some(unsigned(row, 1)),
+        key: Some(Key::new(project, unsigned(row, 16))),
+        project,
         subject: row.get(2),
         description: row.get(3),
         status: parsed(row.get(4))?,
@@ -75,18 +80,33 @@ pub fn ticket_from_row(row: &Row, links: &Links) -> Result<Ticket> {
 }
 
 /// The ticket `key` names, whoever may see it (callers authorize); locked
-/// until the transaction ends when `lock`.
-pub async fn load(tx: &Tx, key: TicketKey, links: &Links, lock: bool) -> Result<Option<Ticket>> {
+/// until the transaction ends when `lock`. A key is looked up among every
+/// key ever given, so an old one still finds the ticket it named.
+pub async fn load(tx: &Tx, key: &TicketKey, links: &Links, lock: bool) -> Result<Option<Ticket>> {
     let lock = if lock { " FOR UPDATE OF t" } else { "" };
     let row = match key {
         TicketKey::Id(id) => {
-            tx.query_opt(&format!("{TICKET_SELECT} WHERE t.id = $1{lock}"), &[&id])
+            tx.query_opt(&format!("{TICKET_SELECT} WHERE t.id = $1{lock}"), &[id])
                 .await?
         }
         TicketKey::Number(n) => {
             tx.query_opt(
                 &format!("{TICKET_SELECT} WHERE t.number = $1{lock}"),
-                &[&signed(n)],
+                &[&signed(*n)],
+            )
+            .await?
+        }
+        TicketKey::Key(key) => {
+            // Numbers the store cannot hold name no ticket.
+            let Ok(number) = i64::try_from(key.number) else {
+                return Ok(None);
+            };
+            tx.query_opt(
+                &format!(
+                    "{TICKET_SELECT} WHERE t.id = (SELECT ticket_id FROM ticket_keys
+                        WHERE project = $1 AND number = $2){lock}"
+                ),
+                &[&key.project.as_str(), &number],
             )
             .await?
         }
@@ -99,7 +119,7 @@ pub async fn load(tx: &Tx, key: TicketKey, links: &Links, lock: bool) -> Result<
 pub async fn load_for(
     tx: &Tx,
     actor: &Actor,
-    key: TicketKey,
+    key: &TicketKey,
     action: TicketAction,
     links: &Links,
 ) -> Result<Ticket> {
@@ -167,7 +187,7 @@ pub async fn comments_of_many(
     Ok(by_ticket)
 }
 
-pub async fn detail(tx: &Tx, actor: Actor, key: TicketKey, links: &Links) -> Result<TicketDetail> {
+pub async fn detail(tx: &Tx, actor: Actor, key: &TicketKey, links: &Links) -> Result<TicketDetail> {
     let ticket = load_for(tx, &actor, key, TicketAction::Read, links).await?;
     let comments = comments_of(tx, ticket.id, policy::can_read_internal(&actor)).await?;
     Ok(TicketDetail { ticket, comments })
@@ -176,7 +196,7 @@ pub async fn detail(tx: &Tx, actor: Actor, key: TicketKey, links: &Links) -> Res
 pub async fn history(
     tx: &Tx,
     actor: Actor,
-    key: TicketKey,
+    key: &TicketKey,
     links: &Links,
 ) -> Result<Vec<HistoryEvent>> {
     let ticket = load_for(tx, &actor, key, TicketAction::Read, links).await?;
@@ -289,7 +309,8 @@ async fn save(tx: &Tx, ticket: &mut Ticket, at: OffsetDateTime) -> Result<()> {
     ticket.updated_at = at;
     tx.execute(
         "UPDATE tickets SET subject = $2, description = $3, status = $4, priority = $5,
-            assignee_id = $6, tags = $7, updated_at = $8, version = $9, search = $10
+            assignee_id = $6, tags = $7, updated_at = $8, version = $9, search = $10,
+            project = $11, project_number = COALESCE($12, project_number)
          WHERE id = $1",
         &[
             &ticket.id,
@@ -302,6 +323,8 @@ async fn save(tx: &Tx, ticket: &mut Ticket, at: OffsetDateTime) -> Result<()> {
             &at,
             &signed(ticket.version),
             &search_text(&ticket.subject, &ticket.description),
+            &ticket.project.as_str(),
+            &ticket.key.as_ref().map(|k| signed(k.number)),
         ],
     )
     .await?;
@@ -371,13 +394,18 @@ pub async fn create(
         }),
         None => None,
     };
+    // The counter before the project, as every write that takes both.
     let number = take_numbers(tx, 1).await?;
+    let project = new.project.unwrap_or_default();
+    let found = projects::for_ticket(tx, &project).await?;
+    policy::authorize_project_choice(&actor, &project, found.map(|(choose, _)| choose))?;
+    let project_number = found.map_or(1, |(_, next)| next);
     let inserted = tx
         .execute(
             "INSERT INTO tickets (id, number, subject, description, status, priority, requester_id,
                 assignee_id, tags, created_at, updated_at, version, embed_token, embed_hash,
-                create_digest, search)
-             VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, $9, 1, $10, $11, $12, $13)
+                create_digest, search, project, project_number)
+             VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8, $9, $9, 1, $10, $11, $12, $13, $14, $15)
              ON CONFLICT (id) DO NOTHING",
             &[
                 &new.id,
@@ -393,6 +421,8 @@ pub async fn create(
                 &embed.hash.as_slice(),
                 &digest,
                 &search_text(&new.subject, &new.description),
+                &project.as_str(),
+                &signed(project_number),
             ],
         )
         .await?;
@@ -401,10 +431,12 @@ pub async fn create(
         // again, and the check finds it.
         return Err(StoreError::Backend(Box::new(Raced)));
     }
+    projects::give_key(tx, new.id, &project, project_number).await?;
     record(tx, new.id, at, actor, Event::of(EventKind::Created)).await?;
     tx.log_change(new.id, EventKind::Created, at, None);
     Ok(Ticket {
         number: Some(number),
+        key: Some(Key::new(project, project_number)),
         embed_url: Some(links.embed_url(&embed.token)),
         ..new.open(requester, assignee, at)
     })
@@ -427,7 +459,7 @@ async fn created_before(
     digest: &[u8],
     links: &Links,
 ) -> Result<Ticket> {
-    match load(tx, TicketKey::Id(id), links, false).await? {
+    match load(tx, &TicketKey::Id(id), links, false).await? {
         Some(ticket) if existing == digest && actor.can_see(&ticket) => Ok(ticket),
         _ => Err(RuleError::Conflict("a different ticket already has this id".into()).into()),
     }
@@ -436,7 +468,7 @@ async fn created_before(
 pub async fn update(
     tx: &mut Tx,
     actor: Actor,
-    key: TicketKey,
+    key: &TicketKey,
     patch: &TicketPatch,
     if_match: Option<u64>,
     links: &Links,
@@ -454,7 +486,14 @@ pub async fn update(
         ))
         .into());
     }
-    let changes = ticket.plan_patch(patch)?;
+    let mut changes = ticket.plan_patch(patch)?;
+    if let Some(to) = ticket.moving_to(patch) {
+        let (_, next) = projects::for_ticket(tx, to)
+            .await?
+            .ok_or_else(|| project::unknown(to))?;
+        projects::give_key(tx, ticket.id, to, next).await?;
+        changes.push(ticket.plan_move(Key::new(*to, next)));
+    }
     if !changes.is_empty() {
         apply_changes(tx, actor.into(), &mut ticket, &changes).await?;
     }
@@ -464,7 +503,7 @@ pub async fn update(
 pub async fn assign(
     tx: &mut Tx,
     actor: Actor,
-    key: TicketKey,
+    key: &TicketKey,
     assignee: Option<Uuid>,
     links: &Links,
 ) -> Result<Ticket> {
@@ -503,7 +542,7 @@ pub async fn staff(tx: &Tx, id: Uuid) -> Result<Option<UserRef>> {
 pub async fn comment(
     tx: &mut Tx,
     actor: Actor,
-    key: TicketKey,
+    key: &TicketKey,
     body: &str,
     internal: bool,
     links: &Links,
@@ -575,7 +614,7 @@ pub async fn append_comment(
 pub async fn rotate_embed(
     tx: &mut Tx,
     actor: Actor,
-    key: TicketKey,
+    key: &TicketKey,
     embed: &EmbedToken,
     links: &Links,
 ) -> Result<Ticket> {
@@ -616,14 +655,23 @@ pub async fn changes_since(tx: &Tx, after: u64, limit: u32) -> Result<Vec<Change
 /// one change-log entry per event), with the timestamps given.
 pub async fn import(tx: &mut Tx, tickets: &[ImportTicket]) -> Result<()> {
     let first = take_numbers(tx, tickets.len()).await?;
+    // Each project once, in key order, so concurrent imports lock them in
+    // one order.
+    let mut next_in: BTreeMap<&ProjectKey, u64> = tickets.iter().map(|t| (&t.project, 0)).collect();
+    for (project, next) in &mut next_in {
+        (_, *next) = projects::for_ticket(tx, project)
+            .await?
+            .ok_or_else(|| project::unknown(project))?;
+    }
     for (number, t) in (first..).zip(tickets) {
         let updated_at = t.updated_at();
         let version = signed(t.version());
+        let project_number = next_in.get(&t.project).copied().unwrap_or(1);
         tx.execute(
             "INSERT INTO tickets (id, number, subject, description, status, priority, requester_id,
                 assignee_id, tags, created_at, updated_at, version, embed_token, embed_hash,
-                create_digest, search)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, '', $15)",
+                create_digest, search, project, project_number)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, '', $15, $16, $17)",
             &[
                 &t.id,
                 &signed(number),
@@ -640,9 +688,13 @@ pub async fn import(tx: &mut Tx, tickets: &[ImportTicket]) -> Result<()> {
                 &t.embed.token,
                 &t.embed.hash.as_slice(),
                 &search_text(&t.subject, &t.description),
+                &t.project.as_str(),
+                &signed(project_number),
             ],
         )
         .await?;
+        projects::give_key(tx, t.id, &t.project, project_number).await?;
+        next_in.insert(&t.project, project_number + 1);
         record(
             tx,
             t.id,

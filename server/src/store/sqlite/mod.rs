@@ -9,7 +9,7 @@ use std::{
 use codec::Cached;
 use desk_sync::wire::sync::PushRequest;
 use desk_sync::{
-    model::{Actor, Comment, NewTicket, Ticket, TicketPatch, User},
+    model::{Actor, Comment, NewTicket, Project, ProjectKey, Ticket, TicketPatch, User},
     wire::{
         HistoryEvent, Page, TicketDetail, UserQuery, mark::Cursor, tokens::ApiToken,
         webhooks::Delivery,
@@ -22,15 +22,16 @@ use uuid::Uuid;
 
 use super::{
     Begun, BootstrapSink, ChangeEntry, ChangeNotice, Credentials, EmbedJson, EmbedToken,
-    IdempotencyKey, ImportTicket, KeptAnswer, NewApiToken, NewUser, PullReply, PushReply,
-    RefreshGrant, RequestDigest, Result, Rotation, Store, StoreError, Swept, TicketFilter,
-    TicketJson, TicketKey, TokenHash, UserUpdate,
+    IdempotencyKey, ImportTicket, KeptAnswer, NewApiToken, NewProject, NewUser, ProjectUpdate,
+    PullReply, PushReply, RefreshGrant, RequestDigest, Result, Rotation, Store, StoreError, Swept,
+    TicketFilter, TicketJson, TicketKey, TokenHash, UserUpdate,
     webhooks::{Attempt, DeliveryRow, NewDelivery, NewWebhook, WebhookRow, WebhookUpdate},
 };
 
 mod codec;
 mod idempotency;
 mod notices;
+mod projects;
 mod readers;
 mod row_cache;
 mod schema;
@@ -566,6 +567,31 @@ impl Store for SqliteStore {
     async fn public_ticket(&self, hash: TokenHash) -> Result<Option<TicketDetail>> {
         self.read(move |c, links| tickets::public_detail(c, &hash, links))
             .await
+    }
+
+    async fn projects(&self) -> Result<Vec<Project>> {
+        self.read(|c, _| projects::list(c)).await
+    }
+
+    async fn project(&self, key: ProjectKey) -> Result<Option<Project>> {
+        self.read(move |c, _| projects::get(c, &key)).await
+    }
+
+    async fn create_project(&self, new: NewProject) -> Result<Project> {
+        self.write(move |c, _| projects::create(c, &new)).await
+    }
+
+    async fn update_project(
+        &self,
+        key: ProjectKey,
+        update: ProjectUpdate,
+    ) -> Result<Option<Project>> {
+        self.write(move |c, _| projects::update(c, &key, &update))
+            .await
+    }
+
+    async fn delete_project(&self, key: ProjectKey) -> Result<bool> {
+        self.write(move |c, _| projects::delete(c, &key)).await
     }
 
     fn epoch(&self) -> &str {

@@ -342,6 +342,108 @@ const MIGRATIONS: &[&str] = &[
     -- The agent or admin a change was made by, on behalf of `actor_id`.
     ALTER TABLE history ADD COLUMN via_user BLOB REFERENCES users(id);
     "#,
+    // 11: projects (queues) and ticket keys (docs/API.md › Projects).
+    r#"
+    CREATE TABLE projects (
+        key                  TEXT PRIMARY KEY,
+        name                 TEXT NOT NULL,
+        -- Reserved for SLA policies: NULL until they exist.
+        default_sla          BLOB,
+        customers_may_choose INTEGER NOT NULL,
+        -- The number the project's next ticket gets: keys are gap-free per
+        -- project, and never given twice.
+        next_number          INTEGER NOT NULL,
+        created_at           INTEGER NOT NULL,
+        updated_at           INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE project_members (
+        project TEXT NOT NULL REFERENCES projects(key) ON DELETE CASCADE,
+        user_id BLOB NOT NULL REFERENCES users(id),
+        PRIMARY KEY (project, user_id)
+    ) WITHOUT ROWID;
+
+    -- The default project holds every ticket from before projects under its
+    -- own number: DESK-n is ticket n.
+    INSERT INTO projects VALUES ('DESK', 'Desk', NULL, 0,
+        (SELECT COALESCE(MAX(number), 0) + 1 FROM tickets),
+        CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER),
+        CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER));
+
+    -- No REFERENCES: SQLite adds a column with one only if its default is
+    -- NULL. The store checks the project on every create and move, and a
+    -- project that held a ticket is never deleted.
+    ALTER TABLE tickets ADD COLUMN project TEXT NOT NULL DEFAULT 'DESK';
+    ALTER TABLE tickets ADD COLUMN project_number INTEGER NOT NULL DEFAULT 0;
+    UPDATE tickets SET project_number = number;
+
+    -- Every key a ticket was ever given, its current one included, so an old
+    -- key goes on naming a ticket that moved.
+    CREATE TABLE ticket_keys (
+        project   TEXT NOT NULL REFERENCES projects(key),
+        number    INTEGER NOT NULL,
+        ticket_id BLOB NOT NULL REFERENCES tickets(id),
+        PRIMARY KEY (project, number)
+    ) WITHOUT ROWID;
+    INSERT INTO ticket_keys SELECT 'DESK', number, id FROM tickets;
+
+    -- A listing pinned to a project (`?project=`) walks one of these, as
+    -- schema 4's indexes for the other pins (see `tickets::list`).
+    CREATE INDEX tickets_project_by_updated ON tickets(project, updated_at, number, assignee_id, requester_id, status, priority);
+    CREATE INDEX tickets_project_by_created ON tickets(project, created_at, number, assignee_id, requester_id, status, priority);
+    CREATE INDEX tickets_project_by_priority ON tickets(project, priority, number, assignee_id, requester_id, status);
+    CREATE INDEX tickets_project_by_number ON tickets(project, number, assignee_id, requester_id, status, priority);
+    CREATE INDEX tickets_project_by_status ON tickets(project, status, number, assignee_id, requester_id, priority);
+
+    -- The kept counts (schema 4) by project too, so a listing pinned to one
+    -- is still totalled from them.
+    DROP TRIGGER ticket_counts_insert;
+    DROP TRIGGER ticket_counts_update;
+    DROP TRIGGER ticket_counts_delete;
+    DROP TABLE ticket_counts;
+    CREATE TABLE ticket_counts (
+        project      TEXT NOT NULL,
+        requester_id BLOB NOT NULL,
+        assignee_id  BLOB NOT NULL,
+        status       TEXT NOT NULL,
+        priority     INTEGER NOT NULL,
+        n            INTEGER NOT NULL,
+        PRIMARY KEY (project, requester_id, assignee_id, status, priority)
+    ) WITHOUT ROWID;
+    INSERT INTO ticket_counts
+        SELECT project, requester_id, COALESCE(assignee_id, x''), status, priority, COUNT(*)
+        FROM tickets GROUP BY 1, 2, 3, 4, 5;
+    CREATE TRIGGER ticket_counts_insert AFTER INSERT ON tickets BEGIN
+        INSERT OR IGNORE INTO ticket_counts
+            VALUES (new.project, new.requester_id, COALESCE(new.assignee_id, x''), new.status, new.priority, 0);
+        UPDATE ticket_counts SET n = n + 1
+        WHERE project = new.project AND requester_id = new.requester_id
+            AND assignee_id = COALESCE(new.assignee_id, x'')
+            AND status = new.status AND priority = new.priority;
+    END;
+    CREATE TRIGGER ticket_counts_update
+    AFTER UPDATE OF project, requester_id, assignee_id, status, priority ON tickets
+    WHEN old.project IS NOT new.project OR old.requester_id IS NOT new.requester_id
+        OR old.assignee_id IS NOT new.assignee_id
+        OR old.status IS NOT new.status OR old.priority IS NOT new.priority BEGIN
+        UPDATE ticket_counts SET n = n - 1
+        WHERE project = old.project AND requester_id = old.requester_id
+            AND assignee_id = COALESCE(old.assignee_id, x'')
+            AND status = old.status AND priority = old.priority;
+        INSERT OR IGNORE INTO ticket_counts
+            VALUES (new.project, new.requester_id, COALESCE(new.assignee_id, x''), new.status, new.priority, 0);
+        UPDATE ticket_counts SET n = n + 1
+        WHERE project = new.project AND requester_id = new.requester_id
+            AND assignee_id = COALESCE(new.assignee_id, x'')
+            AND status = new.status AND priority = new.priority;
+    END;
+    CREATE TRIGGER ticket_counts_delete AFTER DELETE ON tickets BEGIN
+        UPDATE ticket_counts SET n = n - 1
+        WHERE project = old.project AND requester_id = old.requester_id
+            AND assignee_id = COALESCE(old.assignee_id, x'')
+            AND status = old.status AND priority = old.priority;
+    END;
+    "#,
 ];
 
 /// Brings `conn`'s database up to the latest schema.
@@ -380,7 +482,8 @@ mod tests {
         }
         conn.pragma_update(None, "user_version", version).unwrap();
         conn.execute_batch(
-            "INSERT INTO users VALUES (x'01', 'a@example.com', 'A', 'customer', 1, 'h', 0);
+            "INSERT INTO users (id, email, name, role, active, password_hash, created_at)
+                VALUES (x'01', 'a@example.com', 'A', 'customer', 1, 'h', 0);
              INSERT INTO tickets (id, number, subject, description, status, priority,
                 requester_id, assignee_id, tags, created_at, updated_at, version,
                 embed_token, embed_hash, search, create_digest)
@@ -454,8 +557,10 @@ mod tests {
             "under three characters matches nothing"
         );
         assert_eq!(texts(&conn, "\"nter on\""), [2]);
-        conn.execute_batch("DELETE FROM tickets WHERE number = 2")
-            .unwrap();
+        conn.execute_batch(
+            "DELETE FROM ticket_keys WHERE number = 2; DELETE FROM tickets WHERE number = 2",
+        )
+        .unwrap();
         assert_eq!(texts(&conn, "\"nter on\""), Vec::<i64>::new());
         // The kept counts start from the tickets there, and follow writes.
         let counts = |conn: &Connection| -> Vec<(String, i64)> {
@@ -481,5 +586,74 @@ mod tests {
         // Opening it again changes nothing.
         migrate(&mut conn).unwrap();
         assert_eq!(indexes(&conn), names);
+    }
+
+    #[test]
+    fn tickets_from_before_projects_are_in_desk_under_their_numbers() {
+        let before = MIGRATIONS.len() - 1;
+        let mut conn = database_at(before);
+        migrate(&mut conn).unwrap();
+        let filed: Vec<(i64, String, i64)> = conn
+            .prepare("SELECT number, project, project_number FROM tickets ORDER BY number")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(filed, [(1, "DESK".into(), 1), (2, "DESK".into(), 2)]);
+        let keys: Vec<(String, i64, Vec<u8>)> = conn
+            .prepare("SELECT project, number, ticket_id FROM ticket_keys ORDER BY number")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("DESK".into(), 1, vec![0x10]),
+                ("DESK".into(), 2, vec![0x20])
+            ]
+        );
+        let (key, next): (String, i64) = conn
+            .query_row("SELECT key, next_number FROM projects", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((key.as_str(), next), ("DESK", 3), "DESK-3 comes next");
+        // The kept counts are by project now, and follow a move.
+        let counts = |conn: &Connection| -> Vec<(String, String, i64)> {
+            conn.prepare(
+                "SELECT project, status, n FROM ticket_counts WHERE n > 0 ORDER BY project, status",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+        };
+        assert_eq!(
+            counts(&conn),
+            [
+                ("DESK".into(), "closed".into(), 1),
+                ("DESK".into(), "open".into(), 1)
+            ]
+        );
+        conn.execute_batch(
+            "INSERT INTO projects VALUES ('BILL', 'Billing', NULL, 0, 1, 0, 0);
+             UPDATE tickets SET project = 'BILL', project_number = 1 WHERE number = 2;",
+        )
+        .unwrap();
+        assert_eq!(
+            counts(&conn),
+            [
+                ("BILL".into(), "closed".into(), 1),
+                ("DESK".into(), "open".into(), 1)
+            ]
+        );
+        let integrity: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(integrity, "ok");
     }
 }

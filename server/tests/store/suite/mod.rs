@@ -12,6 +12,7 @@ pub mod api_tokens;
 pub mod caches;
 pub mod change_log;
 pub mod idempotency;
+pub mod projects;
 pub mod push;
 pub mod sessions;
 pub mod tickets;
@@ -37,6 +38,14 @@ macro_rules! store_suite {
             tickets::list_filters_and_sorts_agree_with_the_tickets,
             tickets::a_common_word_pages_exactly_and_totals_closely,
             tickets::a_ticket_takes_comments_up_to_the_cap_and_no_more,
+            projects::keys_are_gap_free_per_project_under_concurrent_creates,
+            projects::moves_and_creates_into_one_project_at_once_leave_no_gap,
+            projects::a_ticket_is_found_by_its_key_within_its_readers_view,
+            projects::a_moved_ticket_gets_the_next_key_and_keeps_answering_to_its_old_one,
+            projects::customers_file_only_where_they_may_choose,
+            projects::a_listing_pinned_to_a_project_holds_its_tickets_and_their_total,
+            projects::projects_are_made_changed_and_deleted_by_their_rules,
+            projects::bulk_loads_and_pushes_file_into_projects,
             change_log::the_change_log_has_one_entry_per_write_in_commit_order,
             change_log::concurrent_writes_are_logged_once_each_in_order,
             change_log::a_ticket_that_leaves_a_view_is_pulled_as_removed,

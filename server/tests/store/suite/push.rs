@@ -65,6 +65,7 @@ pub async fn pushed_ops_apply_and_a_resent_op_is_a_duplicate<S: Store>(f: Fixtur
                 description: String::new(),
                 priority: Priority::High,
                 tags: vec![],
+                project: None,
             },
         ),
         op(

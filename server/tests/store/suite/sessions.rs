@@ -209,6 +209,7 @@ pub async fn a_sweep_keeps_what_may_still_be_asked_for<S: Store>(f: Fixture<S>) 
             description: String::new(),
             priority: Priority::High,
             tags: vec![],
+            project: None,
         },
     };
     let push = || {

@@ -705,6 +705,7 @@ pub async fn a_common_word_pages_exactly_and_totals_closely<S: Store>(f: Fixture
         let tickets = (batch * 1_000..(batch + 1) * 1_000)
             .map(|i| ImportTicket {
                 id: Uuid::now_v7(),
+                project: Default::default(),
                 subject: if i % 2 == 0 {
                     format!("Refund for order {i}")
                 } else {
@@ -810,6 +811,7 @@ pub async fn a_ticket_takes_comments_up_to_the_cap_and_no_more<S: Store>(f: Fixt
     f.store
         .import(vec![ImportTicket {
             id,
+            project: Default::default(),
             subject: "Talkative".into(),
             description: String::new(),
             status: Status::Open,

@@ -123,6 +123,44 @@ async fn two_clients_converge() {
 }
 
 #[tokio::test]
+async fn a_ticket_filed_offline_into_a_project_gets_its_key_from_the_server() {
+    let (server, _) = server();
+    let [ada, ..] = sample_users();
+    let admin = Client::new(&ada, server.remote(ada.id));
+    admin.sync().await;
+    let bill = "BILL".parse().ok();
+    let filed = admin
+        .replica()
+        .create_ticket_in(bill, "Refund", "", Priority::Normal, &[])
+        .unwrap();
+    let plain = admin
+        .replica()
+        .create_ticket("Printer", "", Priority::Normal, &[])
+        .unwrap();
+    let shown = admin
+        .replica()
+        .ticket(filed)
+        .unwrap()
+        .unwrap()
+        .detail
+        .ticket;
+    assert_eq!((Some(shown.project), shown.key), (bill, None), "offline");
+
+    admin.sync().await;
+    let key = |id| {
+        let t = admin.replica().ticket(id).unwrap().unwrap().detail.ticket;
+        t.key.map(|k| k.to_string())
+    };
+    assert_eq!(key(filed).as_deref(), Some("BILL-1"));
+    assert_eq!(
+        key(plain).as_deref(),
+        Some("DESK-2"),
+        "the seeded ticket is DESK-1"
+    );
+    admin.assert_converged(&server);
+}
+
+#[tokio::test]
 async fn offline_ops_stay_queued_and_the_status_says_offline() {
     let (server, ticket) = server();
     let [_, bob, ..] = sample_users();

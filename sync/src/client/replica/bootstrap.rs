@@ -172,6 +172,7 @@ impl BootstrapWriter<'_> {
                 p.insert(k, v.as_slice())?;
             }
             m.insert(key::GENERATION, &store::be(self.generation))?;
+            m.insert(key::BASE_FORMAT, &store::be(store::BASE_FORMAT))?;
             m.insert(key::CURSOR, &store::be(meta.seq))?;
             store::put_mark(m, meta.mark)?;
             m.insert(key::EPOCH, meta.epoch.as_bytes())?;

@@ -162,9 +162,12 @@ impl Replica {
         })
     }
 
-    /// No base yet, or the server asked for a fresh one.
+    /// No base yet, the server asked for a fresh one, or the base predates
+    /// what tickets hold now ([`store::BASE_FORMAT`]: a base from before
+    /// ticket keys has none on the tickets that have not changed since).
     pub fn needs_bootstrap(&self) -> Result<bool, ClientError> {
-        Ok(self.cursor()?.is_none())
+        let format = store::read_u64(&self.meta, key::BASE_FORMAT)?.unwrap_or(0);
+        Ok(self.cursor()?.is_none() || format < store::BASE_FORMAT)
     }
 
     pub fn cursor(&self) -> Result<Option<u64>, ClientError> {

@@ -12,7 +12,7 @@ use super::{Replica, store, store::key};
 use crate::{
     RuleError,
     client::ClientError,
-    model::{NewTicket, Op, OpKind, Priority, Status, Ticket, Verdict},
+    model::{NewTicket, Op, OpKind, Priority, ProjectKey, Status, Ticket, Verdict},
 };
 
 impl Replica {
@@ -25,13 +25,29 @@ impl Replica {
         priority: Priority,
         tags: &[String],
     ) -> Result<Uuid, ClientError> {
+        self.create_ticket_in(None, subject, description, priority, tags)
+    }
+
+    /// [`Replica::create_ticket`] into `project` (`None`: the default). It
+    /// shows in that project at once; its key comes with the server's
+    /// answer, which may also refuse the project (the op is then rejected
+    /// and lands in the inbox).
+    pub fn create_ticket_in(
+        &self,
+        project: Option<ProjectKey>,
+        subject: &str,
+        description: &str,
+        priority: Priority,
+        tags: &[String],
+    ) -> Result<Uuid, ClientError> {
         let new = NewTicket::new(
             Some(Uuid::now_v7()),
             subject,
             Some(description),
             Some(priority),
             Some(tags),
-        )?;
+        )?
+        .in_project(project);
         let _w = self.write_lock();
         self.replayer()?.me()?;
         self.enqueue(
@@ -42,6 +58,7 @@ impl Replica {
                 description: new.description,
                 priority: new.priority,
                 tags: new.tags,
+                project: new.project,
             },
         )?;
         Ok(new.id)

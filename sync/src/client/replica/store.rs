@@ -17,6 +17,13 @@ pub const PENDING: &str = "pending";
 pub const CONFLICTS: &str = "conflicts";
 pub const BASE_PREFIX: &[u8] = b"base.";
 
+/// What a base written now holds. Pulls bring only tickets that change,
+/// so a base written before tickets had a field lacks it on every other
+/// ticket for good: a replica whose base is older bootstraps again, once.
+///
+/// 1: tickets carry `project` and `key`.
+pub const BASE_FORMAT: u64 = 1;
+
 /// `meta` keys.
 pub mod key {
     /// u64: which `base.<n>` tree is live.
@@ -27,6 +34,9 @@ pub mod key {
     pub const EPOCH: &[u8] = b"epoch";
     /// u64: pull from here; absent until the first bootstrap finishes.
     pub const CURSOR: &[u8] = b"cursor";
+    /// u64: what the live base's tickets hold, as [`super::BASE_FORMAT`];
+    /// absent from a base written before it was kept (format 0).
+    pub const BASE_FORMAT: &[u8] = b"base_format";
     /// u64: the mark of the change at the cursor; absent from a server
     /// that sends none.
     pub const MARK: &[u8] = b"mark";

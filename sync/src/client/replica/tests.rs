@@ -28,6 +28,8 @@ fn ticket(n: u128) -> TicketDetail {
         ticket: Ticket {
             id: Uuid::from_u128(1000 + n),
             number: Some(n as u64),
+            project: Default::default(),
+            key: format!("DESK-{n}").parse().ok(),
             subject: format!("Ticket {n}"),
             description: String::new(),
             status: Status::Open,
@@ -125,6 +127,26 @@ fn page(epoch: &str, next: u64, last_client_seq: u64) -> PullResponse {
         tickets: vec![],
         removed: vec![],
     }
+}
+
+#[test]
+fn a_base_from_before_ticket_keys_is_bootstrapped_again_keeping_the_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let [_, bob, ..] = sample_users();
+    let replica = replica_for(&dir, &bob);
+    assert!(!replica.needs_bootstrap().unwrap());
+    replica
+        .set_status(ticket(1).ticket.id, Status::InProgress)
+        .unwrap();
+    // As a console from before ticket keys left it.
+    replica.meta.remove(store::key::BASE_FORMAT).unwrap();
+    assert!(replica.needs_bootstrap().unwrap());
+    let client = replica.client_id().unwrap();
+    bootstrap(&replica, "e1", 12, &[ticket(1), ticket(2)]);
+    assert!(!replica.needs_bootstrap().unwrap());
+    assert_eq!(replica.client_id().unwrap(), client, "the same lineage");
+    assert_eq!(seqs(&replica), [1], "its edit still queued");
+    assert_eq!(view(&replica, 1).detail.ticket.status, Status::InProgress);
 }
 
 #[test]

@@ -194,6 +194,7 @@ impl Replayer {
             description,
             priority,
             tags,
+            project,
         } = &op.kind
         else {
             return None;
@@ -212,6 +213,7 @@ impl Replayer {
             description: description.clone(),
             priority: *priority,
             tags: tags.clone(),
+            project: *project,
         };
         let at = time_of(op.op_id).unwrap_or(OffsetDateTime::UNIX_EPOCH);
         Some(TicketDetail {

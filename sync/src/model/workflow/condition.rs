@@ -122,6 +122,7 @@ impl Field {
             Change::Description { .. } => Field::Description,
             Change::Tags { .. } => Field::Tags,
             Change::Assignee { .. } => Field::Assignee,
+            Change::Moved { .. } => Field::Project,
         }
     }
 

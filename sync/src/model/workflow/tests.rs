@@ -1024,6 +1024,8 @@ fn a_view_is_filled_from_a_ticket() {
     let t = crate::model::Ticket {
         id: Uuid::from_u128(100),
         number: Some(42),
+        project: "OPS".parse().unwrap(),
+        key: "OPS-42".parse().ok(),
         subject: "App crash on login".into(),
         description: "The app crashes when I sign in".into(),
         status: Status::Open,
@@ -1052,7 +1054,7 @@ fn a_view_is_filled_from_a_ticket() {
     };
     let mut expected = ticket();
     expected.assignee = Some(dave());
-    expected.project = None;
+    expected.key = Some("OPS-42".into());
     assert_eq!(TicketView::new(&t, emails), expected);
     assert_eq!(
         Field::changed_by(&Change::Tags {

@@ -28,9 +28,9 @@ impl Person {
 
 /// A read-only copy of the ticket a rule is evaluated against. Planning
 /// works on a clone of it, so later rules see earlier rules' changes.
-/// Fields the model's [`Ticket`] does not hold yet (project, SLA clock,
-/// the wait for a reply) are options the server fills when it can; a rule
-/// that needs one that is `None` does not match or fire.
+/// Fields the model's [`Ticket`] does not hold (SLA clock, the wait for a
+/// reply) are options the server fills when it can; a rule that needs one
+/// that is `None` does not match or fire.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TicketView {
     pub id: Uuid,
@@ -60,8 +60,7 @@ pub struct TicketView {
 
 impl TicketView {
     /// The view of `ticket`, with people's emails from `email_of` (the
-    /// server has them in its users table). Project, key and clocks start
-    /// as `None`.
+    /// server has them in its users table). Clocks start as `None`.
     pub fn new(ticket: &Ticket, email_of: impl Fn(Uuid) -> String) -> TicketView {
         let person = |u: &UserRef| Person {
             id: u.id,
@@ -71,7 +70,7 @@ impl TicketView {
         TicketView {
             id: ticket.id,
             number: ticket.number,
-            key: None,
+            key: ticket.key.as_ref().map(ToString::to_string),
             subject: ticket.subject.clone(),
             description: ticket.description.clone(),
             status: ticket.status,
@@ -79,7 +78,7 @@ impl TicketView {
             tags: ticket.tags.clone(),
             requester: person(&ticket.requester),
             assignee: ticket.assignee.as_ref().map(person),
-            project: None,
+            project: Some(ticket.project.to_string()),
             sla_due_at: None,
             awaiting_reply_since: None,
         }

@@ -113,6 +113,7 @@ async fn write(access: &TokenAccess, edit: Edit, json: bool) -> Result<Exit, Fai
                 tags: Some(tags.clone()),
                 id: None,
                 requester: Some(requester),
+                project: None,
             };
             match access.remote.create_ticket(&request).await {
                 Ok(ticket) => (Outcome::Applied, None, Some(ticket)),

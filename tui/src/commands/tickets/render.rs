@@ -171,6 +171,8 @@ mod tests {
         Ticket {
             id: Uuid::new_v4(),
             number,
+            project: Default::default(),
+            key: number.and_then(|n| format!("DESK-{n}").parse().ok()),
             subject: subject.into(),
             description: "It crashes.\nEvery time.".into(),
             status: Status::InProgress,

@@ -39,6 +39,10 @@ enum Lead {
     Requester,
     Status,
     Priority,
+    /// `?project=`. Only its own indexes (schema 10) hold the project: a
+    /// listing pinned to one and walked by another lead's index reads each
+    /// ticket's row to check it.
+    Project,
 }
 
 impl Lead {
@@ -48,12 +52,13 @@ impl Lead {
             Lead::Requester => "requester",
             Lead::Status => "status",
             Lead::Priority => "priority",
+            Lead::Project => "project",
         }
     }
 }
 
 /// The index a page led by `lead` and sorted by `sort` walks (schema
-/// migration 4 makes one for each pair); sorting by the lead's own column
+/// migrations 4 and 10 make one for each pair); sorting by the lead's own column
 /// is sorting by number within it.
 fn index_for(lead: Lead, sort: SortField) -> String {
     let sort = match (lead, sort) {
@@ -69,7 +74,7 @@ fn index_for(lead: Lead, sort: SortField) -> String {
 
 /// A column the listing pins to one value (by the caller's scope or a
 /// filter), as the tickets table and the kept counts (`ticket_counts`,
-/// schema 4, where "no assignee" is an empty id) each spell it.
+/// schemas 4 and 10, where "no assignee" is an empty id) each spell it.
 struct Pin {
     column: Lead,
     ticket: &'static str,
@@ -122,6 +127,14 @@ fn pins(
             ticket: "t.priority = ?",
             counted: "priority = ?",
             value: Some(Value::Integer(priority.rank().into())),
+        });
+    }
+    if let Some(project) = &filter.project {
+        pins.push(Pin {
+            column: Lead::Project,
+            ticket: "t.project = ?",
+            counted: "project = ?",
+            value: Some(Value::Text(project.as_str().into())),
         });
     }
     pins
@@ -219,6 +232,16 @@ fn cheapest_index(
         )
     });
     let in_order = sort == SortField::Number || pinned_sort;
+    // Only the project's own indexes hold it: any other walk reads the row
+    // of each entry it checks.
+    let project_pinned = pins.iter().any(|pin| pin.column == Lead::Project);
+    let row_reads = |lead: Lead| {
+        if project_pinned && lead != Lead::Project {
+            ROW_READ_COST
+        } else {
+            1
+        }
+    };
     let mut best: Option<(u64, String)> = None;
     let mut consider = |reads: u64, index: String| {
         if best.as_ref().is_none_or(|(least, _)| reads < *least) {
@@ -227,17 +250,20 @@ fn cheapest_index(
     };
     for lead in pins {
         let range = counted(conn, &[lead], head, totals)?;
-        consider(walk(range), index_for(lead.column, sort));
+        consider(
+            walk(range).saturating_mul(row_reads(lead.column)),
+            index_for(lead.column, sort),
+        );
         for second in pins {
             let by = match second.column {
                 Lead::Status => SortField::Status,
                 Lead::Priority => SortField::Priority,
-                Lead::Assignee | Lead::Requester => continue,
+                Lead::Assignee | Lead::Requester | Lead::Project => continue,
             };
             if second.column != lead.column {
                 let both = counted(conn, &[lead, second], head, totals)?;
                 let reads = if in_order {
-                    walk(both)
+                    walk(both).saturating_mul(row_reads(lead.column))
                 } else {
                     both.saturating_mul(ROW_READ_COST)
                 };
@@ -519,6 +545,7 @@ mod tests {
             Lead::Requester,
             Lead::Status,
             Lead::Priority,
+            Lead::Project,
         ];
         let sorts = [
             SortField::UpdatedAt,

@@ -4,8 +4,9 @@
 use desk_sync::{
     RuleError,
     model::{
-        Actor, Ticket, UserRef,
+        Actor, ProjectKey, Ticket, UserRef,
         policy::{self, TicketAction},
+        project::Key,
     },
 };
 use rusqlite::{Connection, OptionalExtension, Row, ToSql};
@@ -17,7 +18,7 @@ use crate::store::{Result, TicketKey, TokenHash};
 pub const TICKET_SELECT: &str =
     "SELECT t.id, t.number, t.subject, t.description, t.status, t.priority,
         t.requester_id, r.name, t.assignee_id, a.name, t.tags, t.created_at, t.updated_at,
-        t.version, t.embed_token
+        t.version, t.embed_token, t.project, t.project_number
     FROM tickets t
     JOIN users r ON r.id = t.requester_id
     LEFT JOIN users a ON a.id = t.assignee_id";
@@ -31,9 +32,12 @@ pub fn ticket_from_row(row: &Row<'_>, links: &Links) -> rusqlite::Result<Ticket>
         None => None,
     };
     let priority: u8 = row.get(5)?;
+    let project: ProjectKey = parsed_col(row, 15)?;
     Ok(Ticket {
         id: row.get(0)?,
         number: Some(row.get(1)?),
+        key: Some(Key::new(project, row.get(16)?)),
+        project,
         subject: row.get(2)?,
         description: row.get(3)?,
         status: parsed_col(row, 4)?,
@@ -52,17 +56,28 @@ pub fn ticket_from_row(row: &Row<'_>, links: &Links) -> rusqlite::Result<Ticket>
     })
 }
 
-/// The ticket `key` names, whoever may see it: callers authorize.
+/// The ticket `key` names, whoever may see it: callers authorize. A key
+/// is looked up among every key ever given, so an old one still finds the
+/// ticket it named.
 pub fn load(conn: &Connection, key: TicketKey, links: &Links) -> Result<Option<Ticket>> {
-    let (clause, value): (&str, &dyn ToSql) = match &key {
-        TicketKey::Id(id) => ("t.id = ?1", id),
-        TicketKey::Number(n) => ("t.number = ?1", n),
+    let read = |clause: &str, values: &[&dyn ToSql]| -> Result<Option<Ticket>> {
+        Ok(conn
+            .prepare_cached(&format!("{TICKET_SELECT} WHERE {clause}"))?
+            .query_row(values, |row| ticket_from_row(row, links))
+            .optional()?)
     };
-    let sql = format!("{TICKET_SELECT} WHERE {clause}");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([value], |row| ticket_from_row(row, links))
-        .optional()?)
+    match &key {
+        TicketKey::Id(id) => read("t.id = ?1", &[id]),
+        TicketKey::Number(n) => read("t.number = ?1", &[n]),
+        TicketKey::Key(key) => match i64::try_from(key.number) {
+            Ok(number) => read(
+                "t.id = (SELECT ticket_id FROM ticket_keys WHERE project = ?1 AND number = ?2)",
+                &[&key.project.as_str(), &number],
+            ),
+            // Numbers the store cannot hold name no ticket.
+            Err(_) => Ok(None),
+        },
+    }
 }
 
 /// The ticket whose embed token digests to `hash`: whoever holds the token

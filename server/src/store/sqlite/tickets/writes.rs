@@ -8,10 +8,11 @@ use desk_sync::{
         Actor, Change, Comment, NewTicket, Ticket, TicketPatch, UserRef,
         kinds::EventKind,
         policy::{self, TicketAction},
+        project::{self, Key},
         rules,
     },
 };
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -21,10 +22,10 @@ use super::{
 };
 use crate::store::sqlite::{
     codec::{Cached, Links, json_text, now, search_text, to_micros},
-    users,
+    projects, users,
 };
 use crate::store::{
-    EmbedToken, Result, TicketKey,
+    EmbedToken, Result, StoreError, TicketKey,
     values::{change_kind, create_digest},
 };
 
@@ -34,7 +35,8 @@ fn save(conn: &Connection, ticket: &mut Ticket, at: OffsetDateTime) -> Result<()
     ticket.updated_at = at;
     conn.exec(
         "UPDATE tickets SET subject = ?2, description = ?3, status = ?4, priority = ?5,
-            assignee_id = ?6, tags = ?7, updated_at = ?8, version = ?9, search = ?10
+            assignee_id = ?6, tags = ?7, updated_at = ?8, version = ?9, search = ?10,
+            project = ?11, project_number = COALESCE(?12, project_number)
          WHERE id = ?1",
         params![
             ticket.id,
@@ -47,6 +49,8 @@ fn save(conn: &Connection, ticket: &mut Ticket, at: OffsetDateTime) -> Result<()
             to_micros(at),
             ticket.version,
             search_text(&ticket.subject, &ticket.description),
+            ticket.project.as_str(),
+            ticket.key.as_ref().map(|k| k.number),
         ],
     )?;
     Ok(())
@@ -90,6 +94,19 @@ pub fn create(
 ) -> Result<Ticket> {
     let digest = create_digest(&actor, &new);
     let at = now();
+    let project = new.project.unwrap_or_default();
+    let found = projects::for_ticket(conn, &project)?;
+    if let Err(refused) =
+        policy::authorize_project_choice(&actor, &project, found.map(|(choose, _)| choose))
+    {
+        // The same create again is the ticket it made, whatever the
+        // project allows now.
+        return match created_before(conn, &actor, new.id, &digest, links) {
+            Err(StoreError::Rule(RuleError::NotFound(_))) => Err(refused.into()),
+            answer => answer,
+        };
+    }
+    let project_number = found.map_or(1, |(_, next)| next);
     let name_of = |id: Uuid| -> Result<String> {
         Ok(conn.row("SELECT name FROM users WHERE id = ?1", [id], |r| r.get(0))?)
     };
@@ -113,8 +130,8 @@ pub fn create(
     let inserted = conn.exec(
         "INSERT INTO tickets (id, number, subject, description, status, priority, requester_id,
             assignee_id, tags, created_at, updated_at, version, embed_token, embed_hash,
-            create_digest, search)
-         VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?9, ?9, 1, ?10, ?11, ?12, ?13)
+            create_digest, search, project, project_number)
+         VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?9, ?9, 1, ?10, ?11, ?12, ?13, ?14, ?15)
          ON CONFLICT (id) DO NOTHING",
         params![
             new.id,
@@ -130,15 +147,19 @@ pub fn create(
             embed.hash,
             digest,
             search_text(&new.subject, &new.description),
+            project.as_str(),
+            project_number,
         ],
     )?;
     if inserted == 0 {
         return created_before(conn, &actor, new.id, &digest, links);
     }
+    projects::give_key(conn, new.id, &project, project_number)?;
     record(conn, new.id, at, actor, Event::of(EventKind::Created))?;
     log_change(conn, new.id, EventKind::Created, at, None)?;
     Ok(Ticket {
         number: Some(number),
+        key: Some(Key::new(project, project_number)),
         embed_url: Some(links.embed_url(&embed.token)),
         ..new.open(requester, assignee, at)
     })
@@ -153,11 +174,16 @@ fn created_before(
     digest: &[u8],
     links: &Links,
 ) -> Result<Ticket> {
-    let existing: Vec<u8> = conn.row(
-        "SELECT create_digest FROM tickets WHERE id = ?1",
-        [id],
-        |r| r.get(0),
-    )?;
+    let existing: Option<Vec<u8>> = conn
+        .row(
+            "SELECT create_digest FROM tickets WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(existing) = existing else {
+        return Err(RuleError::NotFound("ticket").into());
+    };
     match load(conn, TicketKey::Id(id), links)? {
         Some(ticket) if existing == digest && actor.can_see(&ticket) => Ok(ticket),
         _ => Err(RuleError::Conflict("a different ticket already has this id".into()).into()),
@@ -183,7 +209,20 @@ pub fn update(
         ))
         .into());
     }
-    let changes = ticket.plan_patch(patch)?;
+    let mut changes = ticket.plan_patch(patch)?;
+    // A move's key is the target's next: looked up (and refused) before
+    // anything is written, given after.
+    let moving = match ticket.moving_to(patch) {
+        Some(to) => {
+            let (_, next) = projects::for_ticket(conn, to)?.ok_or_else(|| project::unknown(to))?;
+            Some(Key::new(*to, next))
+        }
+        None => None,
+    };
+    if let Some(key) = moving {
+        projects::give_key(conn, ticket.id, &key.project, key.number)?;
+        changes.push(ticket.plan_move(key));
+    }
     if !changes.is_empty() {
         apply_changes(conn, actor.into(), &mut ticket, &changes)?;
     }

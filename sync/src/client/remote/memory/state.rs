@@ -9,8 +9,8 @@ use uuid::Uuid;
 use crate::{
     client::remote::RemoteError,
     model::{
-        Actor, Change, Comment, NewTicket, Op, OpKind, Status, Ticket, UserRef, Verdict, policy,
-        rules,
+        Actor, Change, Comment, NewTicket, Op, OpKind, ProjectKey, Status, Ticket, UserRef,
+        Verdict, policy, project::Key, rules,
     },
     wire::{
         TicketDetail,
@@ -35,6 +35,8 @@ pub(super) struct State {
     /// in for deskd's body-size limit.
     pub push_limit: usize,
     next_number: u64,
+    /// Per project, its next ticket's number there.
+    project_numbers: HashMap<ProjectKey, u64>,
     pub users: BTreeMap<Uuid, SyncUser>,
     pub tickets: BTreeMap<Uuid, Stored>,
     pub log: Vec<LogEntry>,
@@ -78,6 +80,7 @@ impl State {
             floor: Cursor::new(0, Mark::NONE),
             push_limit: PUSH_MAX_OPS,
             next_number: 1,
+            project_numbers: HashMap::new(),
             users: BTreeMap::new(),
             tickets: BTreeMap::new(),
             log: Vec::new(),
@@ -334,9 +337,19 @@ impl State {
             description,
             priority,
             tags,
+            project,
         } = kind
         {
-            return self.create(actor, id, subject, description, *priority, tags);
+            let new = NewTicket::new(
+                Some(id),
+                subject,
+                Some(description),
+                Some(*priority),
+                Some(tags),
+            )
+            .map_err(|e| e.to_string())?
+            .in_project(*project);
+            return self.create(actor, new);
         }
         let stored = self.tickets.get(&id).ok_or("ticket not found")?;
         let verdict = rules::decide(actor, &stored.detail.ticket, kind, |id| self.staff(id))
@@ -378,15 +391,8 @@ impl State {
 
     /// Idempotent by ticket id: the same create again is applied (nothing
     /// to do); another user's ticket under that id is refused.
-    fn create(
-        &mut self,
-        actor: &Actor,
-        id: Uuid,
-        subject: &str,
-        description: &str,
-        priority: crate::model::Priority,
-        tags: &[String],
-    ) -> Result<Decision, String> {
+    fn create(&mut self, actor: &Actor, new: NewTicket) -> Result<Decision, String> {
+        let id = new.id;
         if let Some(existing) = self.tickets.get(&id) {
             return if existing.detail.ticket.requester.id == actor.id {
                 Ok(Decision::Done)
@@ -394,16 +400,9 @@ impl State {
                 Err("a ticket with this id already exists".into())
             };
         }
-        let new = NewTicket::new(
-            Some(id),
-            subject,
-            Some(description),
-            Some(priority),
-            Some(tags),
-        )
-        .map_err(|e| e.to_string())?;
         let assignee = policy::initial_assignee(actor);
-        self.insert_ticket(id, actor.id, &new.subject, assignee);
+        let project = new.project.unwrap_or_default();
+        self.insert_in(project, id, actor.id, &new.subject, assignee);
         if let Some(t) = self.tickets.get_mut(&id) {
             t.detail.ticket.description = new.description;
             t.detail.ticket.priority = new.priority;
@@ -419,10 +418,29 @@ impl State {
         subject: &str,
         assignee: Option<Uuid>,
     ) {
+        self.insert_in(ProjectKey::default(), id, requester, subject, assignee);
+    }
+
+    /// A new ticket in `project`, numbered as deskd numbers it: the next
+    /// number overall and the next within the project. (This double takes
+    /// any project a create names: it keeps no list of them.)
+    fn insert_in(
+        &mut self,
+        project: ProjectKey,
+        id: Uuid,
+        requester: Uuid,
+        subject: &str,
+        assignee: Option<Uuid>,
+    ) {
         let now = OffsetDateTime::now_utc();
+        let within = self.project_numbers.entry(project).or_insert(1);
+        let key = Key::new(project, *within);
+        *within += 1;
         let ticket = Ticket {
             id,
             number: Some(self.next_number),
+            project,
+            key: Some(key),
             subject: subject.to_string(),
             description: String::new(),
             status: Status::Open,
