@@ -359,9 +359,12 @@ pub fn authorize_project_choice(
     key: &ProjectKey,
     customers_may_choose: Option<bool>,
 ) -> Result<(), RuleError> {
+    // Staff filing for a customer who phoned in choose as staff: the
+    // project is their triage decision, not the customer's.
+    let staff = actor.role.is_staff() || actor.staff().is_some();
     match customers_may_choose {
-        Some(_) if actor.role.is_staff() => Ok(()),
-        None if actor.role.is_staff() => Err(super::project::unknown(key)),
+        Some(_) if staff => Ok(()),
+        None if staff => Err(super::project::unknown(key)),
         Some(true) => Ok(()),
         Some(false) if key.is_default() => Ok(()),
         _ => Err(RuleError::invalid(
@@ -644,6 +647,11 @@ mod tests {
         let bot = Actor::bot(Uuid::from_u128(9));
         assert!(!can_see_project(&bot, &tech));
         assert!(choice(&bot.on_behalf_of(CUSTOMER.id), &tech).is_err());
+        for staff in [AGENT, ADMIN] {
+            let for_customer = staff.on_behalf_of(CUSTOMER.id);
+            assert!(choice(&for_customer, &tech).is_ok(), "{staff:?}");
+            assert!(authorize_project_choice(&for_customer, &missing, None).is_err());
+        }
         assert!(authorize_project_admin(&ADMIN).is_ok());
         for other in [AGENT, CUSTOMER, bot] {
             assert!(matches!(
